@@ -1,0 +1,20 @@
+// Fills a registry with every operator family (explicit: no static registrars).
+#include "ops/register_all.h"
+
+namespace onyx {
+
+void RegisterAllOps(OpRegistry& registry) {
+  RegisterActivationOps(registry);
+  RegisterMathOps(registry);
+}
+
+const OpRegistry& DefaultRegistry() {
+  static const OpRegistry* registry = [] {
+    auto* r = new OpRegistry();
+    RegisterAllOps(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace onyx

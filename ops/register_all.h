@@ -1,0 +1,17 @@
+// The one list of operator families. Each family's Register function lives in
+// ops/<family>/register.cc and registers every (op, opset, device) it provides.
+#pragma once
+
+#include "runtime/op_registry.h"
+
+namespace onyx {
+
+void RegisterActivationOps(OpRegistry& registry);  // ops/activation
+void RegisterMathOps(OpRegistry& registry);        // ops/math
+
+// Registers every family.
+void RegisterAllOps(OpRegistry& registry);
+// A registry filled once by RegisterAllOps, shared by the CLI and tests.
+const OpRegistry& DefaultRegistry();
+
+}  // namespace onyx

@@ -1,0 +1,58 @@
+// KernelContext: input access and output allocation for one node execution.
+#include "runtime/kernel.h"
+
+#include "absl/strings/str_format.h"
+#include "runtime/status_macros.h"
+
+namespace onyx {
+
+KernelContext::KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
+                             absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
+                             int64_t max_tensor_bytes)
+    : node_(node),
+      inputs_(inputs),
+      input_dies_(input_dies),
+      outputs_(outputs),
+      max_tensor_bytes_(max_tensor_bytes) {}
+
+const Tensor* KernelContext::input(int i) const {
+  if (i < 0 || i >= num_inputs()) return nullptr;
+  return inputs_[i];
+}
+
+absl::StatusOr<const Tensor*> KernelContext::RequiredInput(int i) const {
+  const Tensor* t = input(i);
+  if (t == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: required input %d is missing", node_.Describe(), i));
+  }
+  return t;
+}
+
+bool KernelContext::wants_output(int i) const {
+  return i >= 0 && i < num_outputs() && i < static_cast<int>(node_.outputs.size()) &&
+         !node_.outputs[i].empty();
+}
+
+absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
+  ONYX_DCHECK(i >= 0 && i < num_outputs());
+  ONYX_ASSIGN_OR_RETURN(outputs_[i],
+                        Tensor::Uninitialized(dtype, std::move(shape), max_tensor_bytes_));
+  return &outputs_[i];
+}
+
+absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int input_index,
+                                                                  DataType dtype,
+                                                                  Shape shape) {
+  const Tensor* in = input(input_index);
+  if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() &&
+      in->dtype() == dtype && in->num_elements() == NumElements(shape)) {
+    ONYX_ASSIGN_OR_RETURN(outputs_[i], in->Reshaped(std::move(shape)));
+    return &outputs_[i];
+  }
+  return AllocateOutput(i, dtype, std::move(shape));
+}
+
+void KernelContext::SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+
+}  // namespace onyx

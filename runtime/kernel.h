@@ -1,0 +1,60 @@
+// The kernel interface: one Kernel object per node, created when a session is
+// prepared, called once per run with a KernelContext holding that node's tensors.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "runtime/graph.h"
+#include "runtime/tensor.h"
+
+namespace onyx {
+
+class KernelContext {
+ public:
+  // `inputs[i]` is null for an omitted optional input; `input_dies[i]` says the
+  // executor drops that input after this node (its buffer may be reused).
+  KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
+                absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
+                int64_t max_tensor_bytes = kDefaultMaxTensorBytes);
+
+  const Node& node() const { return node_; }
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  // Null when input `i` is omitted or beyond the node's input count.
+  const Tensor* input(int i) const;
+  // The input, or InvalidArgument naming the node when it is missing.
+  absl::StatusOr<const Tensor*> RequiredInput(int i) const;
+  // True when the node names output `i` (optional outputs may be "").
+  bool wants_output(int i) const;
+
+  absl::StatusOr<Tensor*> AllocateOutput(int i, DataType dtype, Shape shape);
+  // Like AllocateOutput, but hands out input `input_index`'s buffer when that
+  // input dies here, nobody else holds it and it has the same byte size.
+  // Only for kernels that read each element before writing it (elementwise).
+  absl::StatusOr<Tensor*> AllocateOutputMaybeInPlace(int i, int input_index,
+                                                     DataType dtype, Shape shape);
+  // Sets output `i` to an existing tensor (views such as Reshape, Identity).
+  void SetOutput(int i, Tensor tensor);
+  int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
+
+ private:
+  const Node& node_;
+  absl::Span<const Tensor* const> inputs_;
+  absl::Span<const bool> input_dies_;
+  absl::Span<Tensor> outputs_;
+  int64_t max_tensor_bytes_;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Computes all outputs. Kernels may cache per-shape state (oneDNN primitives),
+  // so one Kernel is not called from two threads at once.
+  virtual absl::Status Compute(KernelContext& ctx) = 0;
+};
+
+}  // namespace onyx

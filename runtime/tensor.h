@@ -1,0 +1,81 @@
+// Tensor: a dtype, a shape and a shared, 64-byte aligned buffer (row-major).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "runtime/data_type.h"
+#include "runtime/shape.h"
+
+namespace onyx {
+
+// Largest single allocation Onyx attempts unless told otherwise (16 GiB): a
+// hostile model declaring absurd sizes gets ResourceExhausted, not an OOM kill.
+inline constexpr int64_t kDefaultMaxTensorBytes = int64_t{16} << 30;
+
+class Tensor {
+ public:
+  Tensor() = default;  // empty: no dtype, no storage
+
+  // Zero-initialized tensor. InvalidArgument for bad shapes or dtypes,
+  // ResourceExhausted when the bytes exceed `max_bytes` or memory runs out.
+  static absl::StatusOr<Tensor> Zeros(DataType dtype, Shape shape,
+                                      int64_t max_bytes = kDefaultMaxTensorBytes);
+  // Uninitialized tensor (faster for outputs that are fully overwritten).
+  static absl::StatusOr<Tensor> Uninitialized(
+      DataType dtype, Shape shape, int64_t max_bytes = kDefaultMaxTensorBytes);
+  // Copies `values` into a new tensor of `shape` (for tests and small constants).
+  template <typename T>
+  static absl::StatusOr<Tensor> FromVector(Shape shape, absl::Span<const T> values);
+
+  bool empty() const { return dtype_ == DataType::kUndefined; }
+  DataType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t dim(int i) const { return shape_[i]; }
+  int64_t num_elements() const { return num_elements_; }
+  size_t byte_size() const { return num_elements_ * DataTypeSize(dtype_); }
+
+  void* raw_data() { return data_.get(); }
+  const void* raw_data() const { return data_.get(); }
+  template <typename T> T* data() { return static_cast<T*>(raw_data()); }
+  template <typename T> const T* data() const { return static_cast<const T*>(raw_data()); }
+  template <typename T> absl::Span<T> span() { return {data<T>(), size_t(num_elements_)}; }
+  template <typename T> absl::Span<const T> span() const {
+    return {data<T>(), size_t(num_elements_)};
+  }
+
+  // Same buffer viewed with another shape of equal element count (no copy).
+  absl::StatusOr<Tensor> Reshaped(Shape shape) const;
+  // Deep copy.
+  absl::StatusOr<Tensor> Clone() const;
+  // True when no other Tensor shares this buffer (safe to write in place).
+  bool IsSoleOwner() const { return data_.use_count() == 1; }
+  // "float32[2,3]"
+  std::string DebugString() const;
+
+ private:
+  DataType dtype_ = DataType::kUndefined;
+  Shape shape_;
+  int64_t num_elements_ = 0;
+  std::shared_ptr<std::byte> data_;
+};
+
+template <typename T>
+absl::StatusOr<Tensor> Tensor::FromVector(Shape shape, absl::Span<const T> values) {
+  auto allocated = Uninitialized(DataTypeOf<T>::value, std::move(shape));
+  if (!allocated.ok()) return allocated.status();
+  Tensor tensor = std::move(allocated).value();
+  if (static_cast<size_t>(tensor.num_elements()) != values.size()) {
+    return absl::InvalidArgumentError("FromVector: value count does not match shape");
+  }
+  std::copy(values.begin(), values.end(), tensor.data<T>());
+  return tensor;
+}
+
+}  // namespace onyx
