@@ -6,6 +6,9 @@ namespace onyx {
 void RegisterAllOps(OpRegistry& registry) {
   RegisterActivationOps(registry);
   RegisterMathOps(registry);
+  RegisterLossOps(registry);
+  RegisterOptimOps(registry);
+  RegisterTensorOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -8,6 +8,9 @@ namespace onyx {
 
 void RegisterActivationOps(OpRegistry& registry);  // ops/activation
 void RegisterMathOps(OpRegistry& registry);        // ops/math
+void RegisterLossOps(OpRegistry& registry);        // ops/loss
+void RegisterOptimOps(OpRegistry& registry);       // ops/optim
+void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);

@@ -63,6 +63,17 @@ bool OpRegistry::Knows(const std::string& domain, const std::string& op_type) co
   return false;
 }
 
+void OpRegistry::RegisterGradient(std::string domain, std::string op_type,
+                                  GradientBuilder builder) {
+  gradients_[{std::move(domain), std::move(op_type)}] = std::move(builder);
+}
+
+const GradientBuilder* OpRegistry::FindGradient(const std::string& domain,
+                                                const std::string& op_type) const {
+  auto it = gradients_.find({domain, op_type});
+  return it == gradients_.end() ? nullptr : &it->second;
+}
+
 std::vector<std::string> OpRegistry::OpNames() const {
   std::set<std::string> names;
   for (const auto& [key, list] : entries_) {

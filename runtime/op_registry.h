@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "runtime/gradient.h"
 #include "runtime/graph.h"
 #include "runtime/kernel.h"
 
@@ -37,6 +38,13 @@ class OpRegistry {
   absl::StatusOr<std::unique_ptr<Kernel>> CreateKernel(const Node& node, int64_t opset,
                                                        Device device) const;
   bool Knows(const std::string& domain, const std::string& op_type) const;
+
+  // Gradient builders are per (domain, op_type): backward math does not change
+  // with opset for the ops we differentiate (a builder may read ctx.opset).
+  void RegisterGradient(std::string domain, std::string op_type, GradientBuilder builder);
+  // Null when the op is not differentiable (no builder registered).
+  const GradientBuilder* FindGradient(const std::string& domain,
+                                      const std::string& op_type) const;
   // Every registered "domain:op_type" (domain empty for ONNX), sorted.
   std::vector<std::string> OpNames() const;
 
@@ -47,6 +55,7 @@ class OpRegistry {
   };
   // (domain, op_type, device) -> entries sorted by since_version.
   std::map<std::tuple<std::string, std::string, Device>, std::vector<Entry>> entries_;
+  std::map<std::pair<std::string, std::string>, GradientBuilder> gradients_;
 };
 
 }  // namespace onyx

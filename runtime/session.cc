@@ -1,13 +1,13 @@
-// Session: graph validation, topological order (iterative, so 100k-node chains
-// are fine), kernel creation, tensor lifetimes, and the run loop.
+// Session: graph order and validation (runtime/graph_order.h), kernel creation,
+// tensor lifetimes, and the run loop.
 #include "runtime/session.h"
 
 #include <algorithm>
-#include <deque>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "runtime/graph_order.h"
 #include "runtime/status_macros.h"
 
 namespace onyx {
@@ -37,69 +37,12 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     return it->second;
   };
 
-  // Values available before any node runs: initializers and graph inputs.
-  std::vector<int> producer;  // value id -> node index, -1 for graph-level values
+  ONYX_ASSIGN_OR_RETURN(order_, TopologicalOrder(graph_));
   for (const auto& [name, tensor] : graph_.initializers) add_value(name);
-  for (const ValueInfo& in : graph_.inputs) {
-    if (in.name.empty()) return absl::InvalidArgumentError("a graph input has an empty name");
-    add_value(in.name);
-  }
-  producer.assign(value_names_.size(), -1);
-
-  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
-    const Node& node = graph_.nodes[n];
+  for (const ValueInfo& in : graph_.inputs) add_value(in.name);
+  for (const Node& node : graph_.nodes) {
     for (const std::string& out : node.outputs) {
-      if (out.empty()) continue;
-      const bool existed = value_ids_.contains(out);
-      const int id = add_value(out);
-      if (existed) {
-        const int other = id < static_cast<int>(producer.size()) ? producer[id] : -1;
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: output \"%s\" is already produced by %s", node.Describe(), out,
-            other >= 0 ? graph_.nodes[other].Describe() : "a graph input or initializer"));
-      }
-      producer.push_back(static_cast<int>(n));
-    }
-  }
-
-  // Edges and in-degrees; Kahn's algorithm keeps the file's order among ready nodes.
-  std::vector<std::vector<int>> consumers(graph_.nodes.size());
-  std::vector<int> pending(graph_.nodes.size(), 0);
-  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
-    const Node& node = graph_.nodes[n];
-    for (const std::string& in : node.inputs) {
-      if (in.empty()) continue;
-      auto it = value_ids_.find(in);
-      if (it == value_ids_.end()) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: input \"%s\" is not a graph input, initializer or node output",
-            node.Describe(), in));
-      }
-      const int from = producer[it->second];
-      if (from >= 0) {
-        consumers[from].push_back(static_cast<int>(n));
-        ++pending[n];
-      }
-    }
-  }
-  std::deque<int> ready;
-  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
-    if (pending[n] == 0) ready.push_back(static_cast<int>(n));
-  }
-  while (!ready.empty()) {
-    const int n = ready.front();
-    ready.pop_front();
-    order_.push_back(n);
-    for (int c : consumers[n]) {
-      if (--pending[c] == 0) ready.push_back(c);
-    }
-  }
-  if (order_.size() != graph_.nodes.size()) {
-    for (size_t n = 0; n < graph_.nodes.size(); ++n) {
-      if (pending[n] > 0) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "graph has a cycle through %s", graph_.nodes[n].Describe()));
-      }
+      if (!out.empty()) add_value(out);
     }
   }
 

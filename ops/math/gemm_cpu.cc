@@ -1,0 +1,223 @@
+// Gemm (opset 7, 9, 11, 13): Y = alpha * A' * B' + beta * C, A' = transA ? A^T
+// : A (B' likewise), C optional and unidirectionally broadcast to [M, N].
+// float32 runs on oneDNN matmul reading the transposes through strides; float64
+// on a loop.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "ops/math/math_kernels.h"
+#include "runtime/dnnl_context.h"
+#include "runtime/status_macros.h"
+
+namespace onyx::math {
+namespace {
+
+struct GemmDims {
+  int64_t m = 0, k = 0, n = 0;
+  bool has_c = false;
+  int64_t c_rows = 1, c_cols = 1;  // C padded to 2-D: each 1 or M / N
+};
+
+// y[i, j] += beta * C[i, j] with C broadcast from [c_rows, c_cols].
+template <typename T>
+void AddScaledC(const GemmDims& d, T beta, const T* c, T* y) {
+  const int64_t row_stride = d.c_rows == 1 ? 0 : d.c_cols;
+  const int64_t col_stride = d.c_cols == 1 ? 0 : 1;
+#pragma omp parallel for schedule(static) if (d.m * d.n >= (1 << 15))
+  for (int64_t i = 0; i < d.m; ++i) {
+    const T* c_row = c + i * row_stride;
+    T* y_row = y + i * d.n;
+    for (int64_t j = 0; j < d.n; ++j) y_row[j] += beta * c_row[j * col_stride];
+  }
+}
+
+// y[i, j] = alpha * sum_k A'(i, k) * B'(k, j), the transposes read through
+// strides.
+template <typename T>
+void GemmLoop(const GemmDims& d, bool trans_a, bool trans_b, T alpha, const T* a, const T* b,
+              T* y) {
+  const int64_t a_row = trans_a ? 1 : d.k, a_col = trans_a ? d.m : 1;
+  const int64_t b_row = trans_b ? 1 : d.n, b_col = trans_b ? d.k : 1;
+#pragma omp parallel for schedule(static) if (d.m * d.n * d.k >= (1 << 15))
+  for (int64_t i = 0; i < d.m; ++i) {
+    T* y_row = y + i * d.n;
+    std::fill(y_row, y_row + d.n, T(0));
+    for (int64_t kk = 0; kk < d.k; ++kk) {
+      const T av = a[i * a_row + kk * a_col];
+      const T* b_k = b + kk * b_row;
+      for (int64_t j = 0; j < d.n; ++j) y_row[j] += av * b_k[j * b_col];
+    }
+    for (int64_t j = 0; j < d.n; ++j) y_row[j] *= alpha;
+  }
+}
+
+class GemmKernel : public Kernel {
+ public:
+  GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, int64_t opset)
+      : alpha_(alpha), beta_(beta), trans_a_(trans_a), trans_b_(trans_b), opset_(opset) {}
+
+  absl::Status Compute(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
+    const Tensor* c = ctx.input(2);
+    ONYX_ASSIGN_OR_RETURN(GemmDims d, Resolve(node, *a, *b, c));
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), {d.m, d.n}));
+    if (y->num_elements() == 0) return absl::OkStatus();
+    switch (a->dtype()) {
+      case DataType::kFloat32:
+        return RunFloat(node, d, *a, *b, c, *y);
+      case DataType::kFloat64:
+        GemmLoop<double>(d, trans_a_, trans_b_, alpha_, a->data<double>(), b->data<double>(),
+                         y->data<double>());
+        if (d.has_c) AddScaledC<double>(d, beta_, c->data<double>(), y->data<double>());
+        return absl::OkStatus();
+      default:
+        return absl::UnimplementedError(
+            absl::StrFormat("%s: dtype %s is not supported on cpu (opset %d)", node.Describe(),
+                            DataTypeName(a->dtype()), opset_));
+    }
+  }
+
+ private:
+  struct DnnlEntry {
+    dnnl::matmul prim;
+    dnnl::memory::desc a, b, bias, y;
+    bool uses_bias;
+  };
+
+  absl::StatusOr<GemmDims> Resolve(const Node& node, const Tensor& a, const Tensor& b,
+                                   const Tensor* c) const {
+    for (const Tensor* t : {&b, c}) {
+      if (t != nullptr && t->dtype() != a.dtype()) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: input A is %s but input %s is %s; all inputs "
+                            "must have the same dtype",
+                            node.Describe(), DataTypeName(a.dtype()), t == &b ? "B" : "C",
+                            DataTypeName(t->dtype())));
+      }
+    }
+    if (a.rank() != 2 || b.rank() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: A and B must be 2-D, got A %s and B %s", node.Describe(),
+                          ShapeToString(a.shape()), ShapeToString(b.shape())));
+    }
+    GemmDims d;
+    d.m = trans_a_ ? a.dim(1) : a.dim(0);
+    d.k = trans_a_ ? a.dim(0) : a.dim(1);
+    const int64_t kb = trans_b_ ? b.dim(1) : b.dim(0);
+    d.n = trans_b_ ? b.dim(0) : b.dim(1);
+    if (d.k != kb) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: A has shape %s (transA=%d) and B has shape %s "
+                          "(transB=%d): K is %d for A "
+                          "but %d for B",
+                          node.Describe(), ShapeToString(a.shape()), trans_a_,
+                          ShapeToString(b.shape()), trans_b_, d.k, kb));
+    }
+    if (c != nullptr) {
+      d.has_c = true;
+      if (c->rank() >= 1) d.c_cols = c->dim(c->rank() - 1);
+      if (c->rank() == 2) d.c_rows = c->dim(0);
+      if (c->rank() > 2 || (d.c_rows != 1 && d.c_rows != d.m) ||
+          (d.c_cols != 1 && d.c_cols != d.n)) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: C has shape %s, which does not broadcast to [%d,%d]",
+                            node.Describe(), ShapeToString(c->shape()), d.m, d.n));
+      }
+    }
+    return d;
+  }
+
+  absl::Status RunFloat(const Node& node, const GemmDims& d, const Tensor& a, const Tensor& b,
+                        const Tensor* c, Tensor& y) {
+    float* yp = y.data<float>();
+    if (d.k == 0) {  // empty sum: oneDNN rejects K == 0
+      std::fill(yp, yp + y.num_elements(), 0.f);
+    } else {
+      ONYX_ASSIGN_OR_RETURN(const DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
+      try {
+        std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, AsDnnlMemory(e->a, a)},
+                                                      {DNNL_ARG_WEIGHTS, AsDnnlMemory(e->b, b)},
+                                                      {DNNL_ARG_DST, AsDnnlMemory(e->y, y)}};
+        if (e->uses_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(e->bias, *c));
+        e->prim.execute(CpuStream(), args);
+        CpuStream().wait();
+      } catch (const dnnl::error& err) {
+        return DnnlError(node.Describe(), err);
+      }
+      if (e->uses_bias) return absl::OkStatus();
+    }
+    if (d.has_c) AddScaledC<float>(d, beta_, c->data<float>(), yp);
+    return absl::OkStatus();
+  }
+
+  // One primitive per (A, B, C) shape. alpha == beta == 1 folds C in as the
+  // matmul bias (broadcast over dims of 1), unless oneDNN only has its reference
+  // kernel for that bias shape (2.6 jits only a [1, N] bias): then, as for other
+  // alpha/beta, alpha is the output scale (dst = alpha * A'B', no bias) and
+  // beta * C is added afterwards.
+  absl::StatusOr<const DnnlEntry*> GetDnnl(const GemmDims& d, const Shape& a_shape,
+                                           const Shape& b_shape, const Tensor* c) {
+    auto key = std::make_tuple(a_shape, b_shape, c != nullptr ? c->shape() : Shape{-1});
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second.get();
+    auto entry = std::make_unique<DnnlEntry>();
+    try {
+      using dnnl::memory;
+      // A' is [M, K]: row-major A, or A^T read with swapped strides.
+      entry->a = memory::desc({d.m, d.k}, memory::data_type::f32,
+                              trans_a_ ? memory::dims{1, d.m} : memory::dims{d.k, 1});
+      entry->b = memory::desc({d.k, d.n}, memory::data_type::f32,
+                              trans_b_ ? memory::dims{1, d.k} : memory::dims{d.n, 1});
+      entry->y = PlainDesc({d.m, d.n});
+      entry->uses_bias = false;
+      if (d.has_c && alpha_ == 1.f && beta_ == 1.f) {
+        entry->bias = PlainDesc({d.c_rows, d.c_cols});
+        dnnl::matmul::primitive_desc pd(
+            dnnl::matmul::desc(entry->a, entry->b, entry->bias, entry->y), CpuEngine());
+        if (!absl::StartsWith(pd.impl_info_str(), "ref")) {
+          entry->prim = dnnl::matmul(pd);
+          entry->uses_bias = true;
+        }
+      }
+      if (!entry->uses_bias) {
+        dnnl::primitive_attr attr;
+        if (alpha_ != 1.f) attr.set_output_scales(0, {alpha_});
+        entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(
+            dnnl::matmul::desc(entry->a, entry->b, entry->y), attr, CpuEngine()));
+      }
+    } catch (const dnnl::error& e) {
+      return DnnlError("Gemm matmul primitive creation", e);
+    }
+    return cache_.emplace(std::move(key), std::move(entry)).first->second.get();
+  }
+
+  float alpha_, beta_;
+  bool trans_a_, trans_b_;
+  int64_t opset_;
+  std::map<std::tuple<Shape, Shape, Shape>, std::unique_ptr<DnnlEntry>> cache_;
+};
+
+absl::StatusOr<std::unique_ptr<Kernel>> MakeGemm(const Node& node, int64_t opset) {
+  ONYX_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 1.f));
+  ONYX_ASSIGN_OR_RETURN(float beta, node.GetFloat("beta", 1.f));
+  ONYX_ASSIGN_OR_RETURN(int64_t trans_a, node.GetInt("transA", 0));
+  ONYX_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
+  return std::make_unique<GemmKernel>(alpha, beta, trans_a != 0, trans_b != 0, opset);
+}
+
+}  // namespace
+
+void RegisterGemmOps(OpRegistry& registry) {
+  for (int since : {7, 9, 11, 13})
+    registry.Register(kOnnxDomain, "Gemm", since, Device::kCpu, MakeGemm);
+}
+
+}  // namespace onyx::math

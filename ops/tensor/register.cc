@@ -1,0 +1,19 @@
+// Registration of the tensor family: one call per source file.
+#include "ops/register_all.h"
+
+#include "ops/tensor/tensor_util.h"
+
+namespace onyx {
+
+void RegisterTensorOps(OpRegistry& registry) {
+  tensor::RegisterReshapeOps(registry);
+  tensor::RegisterTransposeOps(registry);
+  tensor::RegisterConcatSplitOps(registry);
+  tensor::RegisterSliceGatherOps(registry);
+  tensor::RegisterBroadcastOps(registry);
+  tensor::RegisterPadOps(registry);
+  tensor::RegisterConstantOps(registry);
+  tensor::RegisterCastOps(registry);
+}
+
+}  // namespace onyx

@@ -1,0 +1,75 @@
+// Shared helpers of the tensor family: reading int lists from shape inputs,
+// dtype-agnostic strided copies keyed on element size, scalar stores, and the
+// per-file registration functions called by register.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "runtime/kernel.h"
+#include "runtime/op_registry.h"
+#include "runtime/tensor.h"
+
+namespace onyx::tensor {
+
+// Values of a 0-D or 1-D int32/int64 tensor (shape, axes, pads, repeats, ...);
+// InvalidArgument naming `node` and `what` for other dtypes or ranks.
+absl::StatusOr<std::vector<int64_t>> ReadInts(const Node& node, const Tensor& t, const char* what);
+
+// One int64 scalar (or 1-element tensor) of any integer dtype.
+absl::StatusOr<int64_t> ReadIntScalar(const Node& node, const Tensor& t, const char* what);
+
+// Normalizes `axes` against `rank` (negative counts from the end); rejects
+// out-of-range and repeated axes with InvalidArgument naming the node.
+absl::StatusOr<std::vector<int>> NormalizeAxes(const Node& node, absl::Span<const int64_t> axes,
+                                               int rank);
+
+// Row-major strides (in elements) of `dims`.
+std::vector<int64_t> ContiguousStrides(absl::Span<const int64_t> dims);
+
+// dst[sum_i k_i*dst_strides[i]] = src[sum_i k_i*src_strides[i]] for every index
+// k of `dims`; strides are in elements and may be 0 (broadcast) or negative
+// (reversed slices). Elements are moved as raw bytes of size `elem_size`.
+// Runs on the OpenMP pool when the copy is large.
+void StridedCopy(size_t elem_size, absl::Span<const int64_t> dims, const void* src,
+                 absl::Span<const int64_t> src_strides, void* dst,
+                 absl::Span<const int64_t> dst_strides);
+
+// Fills `count` elements at `dst` with the `elem_size`-byte pattern `value`.
+void FillElements(size_t elem_size, const void* value, int64_t count, void* dst);
+
+// Writes `value` converted to `dtype` (C++ conversion rules; bool: value != 0;
+// float16/bfloat16 rounded to nearest even) into `dst`.
+void StoreScalar(DataType dtype, double value, void* dst);
+
+// IEEE half and bfloat16 conversions (round to nearest even, NaN kept NaN).
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);
+float BFloat16ToFloat(uint16_t b);
+uint16_t FloatToBFloat16(float f);
+
+using KernelOr = absl::StatusOr<std::unique_ptr<Kernel>>;
+
+// Registers `factory` for op `op_type` (ONNX domain, CPU) at every version in
+// `versions`; the factory receives the model's opset.
+void RegisterCpu(OpRegistry& registry, const char* op_type, std::initializer_list<int> versions,
+                 KernelFactory factory);
+
+// Registration of each source file's ops.
+void RegisterReshapeOps(OpRegistry& registry);  // Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size
+void RegisterTransposeOps(OpRegistry& registry);    // Transpose
+void RegisterConcatSplitOps(OpRegistry& registry);  // Concat, Split
+void RegisterSliceGatherOps(OpRegistry& registry);  // Slice, Gather
+void RegisterBroadcastOps(OpRegistry& registry);    // Expand, Tile, Where
+void RegisterPadOps(OpRegistry& registry);          // Pad
+void RegisterConstantOps(OpRegistry& registry);     // Constant, ConstantOfShape, Range, Dropout
+void RegisterCastOps(OpRegistry& registry);         // Cast
+
+}  // namespace onyx::tensor

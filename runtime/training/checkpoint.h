@@ -1,0 +1,32 @@
+// Training checkpoints: parameters, optimizer state, epoch, step and RNG state in
+// one file, written to a temporary file, fsynced and renamed, so a crash at any
+// moment leaves the previous checkpoint intact. A checksum guards against
+// truncation and corruption.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/tensor.h"
+
+namespace onyx {
+
+struct Checkpoint {
+  int64_t epoch = 0;           // completed epochs
+  int64_t optimizer_step = 0;  // optimizer updates so far
+  std::string rng_state;       // std::mt19937_64 state as text
+  std::vector<std::pair<std::string, Tensor>> tensors;  // "param/NAME", "state/NAME"
+};
+
+absl::Status WriteCheckpoint(const Checkpoint& checkpoint, const std::string& path);
+// InvalidArgument naming the path for a file that is not a checkpoint, is
+// truncated or fails its checksum.
+absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path);
+
+// Writes `bytes` to `path` atomically: PATH.tmp, fsync, rename, fsync the folder.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes);
+
+}  // namespace onyx

@@ -1,0 +1,343 @@
+// Trainer: training-graph construction and the epoch loop.
+#include "runtime/training/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <regex>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "runtime/status_macros.h"
+#include "runtime/training/autograd.h"
+#include "runtime/training/checkpoint.h"
+#include "runtime/training/grad_clip.h"
+
+namespace onyx {
+namespace {
+
+constexpr char kTargetName[] = "onyx_target";
+constexpr char kLossName[] = "onyx_loss";
+
+absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& output) {
+  Node node;
+  node.name = "onyx_loss_node";
+  node.domain = kOnyxDomain;
+  node.inputs = {output, kTargetName};
+  node.outputs = {kLossName};
+  if (config.loss == "mse") {
+    node.op_type = "MseLoss";
+  } else if (config.loss == "cross_entropy") {
+    node.op_type = "CrossEntropyLoss";
+    Attribute smoothing{.name = "label_smoothing", .type = AttrType::kFloat};
+    smoothing.f = static_cast<float>(config.label_smoothing);
+    node.attributes.push_back(smoothing);
+  } else if (config.loss == "bce") {
+    node.op_type = "BceLoss";
+  } else if (config.loss == "bce_logits") {
+    node.op_type = "BceWithLogitsLoss";
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "unknown loss \"%s\" (expected mse, cross_entropy, bce or bce_logits)", config.loss));
+  }
+  if (config.reduction != "mean" && config.reduction != "sum") {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "loss reduction must be mean or sum for training, got \"%s\"", config.reduction));
+  }
+  Attribute reduction{.name = "reduction", .type = AttrType::kString};
+  reduction.s = config.reduction;
+  node.attributes.push_back(reduction);
+  return node;
+}
+
+ValueInfo InputInfo(const std::string& name, const Tensor* like, DataType dtype) {
+  ValueInfo info;
+  info.name = name;
+  info.dtype = dtype;
+  if (like != nullptr) {
+    info.has_shape = true;
+    for (int64_t d : like->shape()) info.dims.push_back(Dim{.value = d});
+  }
+  return info;
+}
+
+// Index of the largest element in each row of a [rows, cols] float tensor.
+int64_t ArgMaxRow(const float* row, int64_t cols) {
+  return std::max_element(row, row + cols) - row;
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> GatherRows(const Tensor& t, const std::vector<int64_t>& rows) {
+  if (t.rank() == 0) return absl::InvalidArgumentError("cannot take rows of a scalar");
+  Shape shape = t.shape();
+  shape[0] = static_cast<int64_t>(rows.size());
+  ONYX_ASSIGN_OR_RETURN(Tensor out, Tensor::Uninitialized(t.dtype(), shape));
+  const size_t row_bytes = t.dim(0) == 0 ? 0 : t.byte_size() / t.dim(0);
+  const auto* src = static_cast<const std::byte*>(t.raw_data());
+  auto* dst = static_cast<std::byte*>(out.raw_data());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::memcpy(dst + i * row_bytes, src + rows[i] * row_bytes, row_bytes);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfig config,
+                                                         const OpRegistry& registry) {
+  std::unique_ptr<Trainer> trainer(new Trainer());
+  Trainer& t = *trainer;
+  t.config_ = config;
+  t.rng_.seed(config.seed);
+  const std::vector<const ValueInfo*> feeds = model.FeedInputs();
+  if (feeds.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "training needs a model with exactly one data input; this one has %d", feeds.size()));
+  }
+  t.input_name_ = feeds[0]->name;
+  t.output_name_ = config.output.empty() ? model.outputs.at(0).name : config.output;
+  if (std::none_of(model.outputs.begin(), model.outputs.end(),
+                   [&](const ValueInfo& v) { return v.name == t.output_name_; })) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("the model has no output named \"%s\"", t.output_name_));
+  }
+  if (config.accumulate_steps < 1) {
+    return absl::InvalidArgumentError("accumulate steps must be at least 1");
+  }
+
+  std::regex freeze;
+  try {
+    if (!config.freeze_regex.empty()) freeze = std::regex(config.freeze_regex);
+  } catch (const std::regex_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--freeze \"%s\" is not a valid regex: %s", config.freeze_regex, e.what()));
+  }
+
+  // Trainable parameters become graph inputs of the training graph, so each step
+  // feeds their current values.
+  Graph train = model;
+  std::vector<std::string> candidates;
+  for (const auto& [name, tensor] : model.initializers) {
+    if (tensor.dtype() != DataType::kFloat32) continue;
+    if (!config.freeze_regex.empty() && std::regex_search(name, freeze)) continue;
+    candidates.push_back(name);
+  }
+  for (const std::string& name : candidates) {
+    const Tensor& value = train.initializers[name];
+    train.inputs.push_back(InputInfo(name, &value, DataType::kFloat32));
+    train.initializers.erase(name);
+  }
+  const DataType target_dtype =
+      config.loss == "cross_entropy" ? DataType::kInt64 : DataType::kFloat32;
+  train.inputs.push_back(InputInfo(kTargetName, nullptr, target_dtype));
+  ONYX_ASSIGN_OR_RETURN(Node loss_node, LossNode(config, t.output_name_));
+  train.nodes.push_back(loss_node);
+  train.opset_imports[kOnyxDomain] = 1;
+
+  Graph eval = train;
+  const ValueInfo model_output =
+      *std::find_if(model.outputs.begin(), model.outputs.end(),
+                    [&](const ValueInfo& v) { return v.name == t.output_name_; });
+  eval.outputs = {InputInfo(kLossName, nullptr, DataType::kFloat32), model_output};
+  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry));
+
+  ONYX_ASSIGN_OR_RETURN(GradientGraph grad,
+                        BuildGradientGraph(std::move(train), kLossName, candidates, registry));
+  // Parameters the loss does not depend on are left out (torch skips grad=None too).
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (grad.grad_names[i].empty()) {  // back to a constant of the training graph
+      std::erase_if(grad.graph.inputs,
+                    [&](const ValueInfo& v) { return v.name == candidates[i]; });
+      grad.graph.initializers[candidates[i]] = model.initializers[candidates[i]];
+      continue;
+    }
+    t.param_names_.push_back(candidates[i]);
+    ONYX_ASSIGN_OR_RETURN(Tensor copy, model.initializers[candidates[i]].Clone());
+    t.params_.push_back(std::move(copy));
+  }
+  if (t.params_.empty()) {
+    return absl::InvalidArgumentError("the model has no trainable float32 initializer");
+  }
+  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry));
+
+  std::vector<const Tensor*> param_ptrs;
+  for (const Tensor& p : t.params_) param_ptrs.push_back(&p);
+  ONYX_ASSIGN_OR_RETURN(t.optimizer_, MakeOptimizer(config.optimizer, param_ptrs));
+  t.model_ = std::move(model);
+  return trainer;
+}
+
+absl::StatusOr<NamedTensors> Trainer::BatchFeeds(const Tensor& x, const Tensor& y,
+                                                 const std::vector<int64_t>& rows) const {
+  NamedTensors feeds;
+  ONYX_ASSIGN_OR_RETURN(Tensor xb, GatherRows(x, rows));
+  ONYX_ASSIGN_OR_RETURN(Tensor yb, GatherRows(y, rows));
+  feeds.emplace_back(input_name_, std::move(xb));
+  feeds.emplace_back(kTargetName, std::move(yb));
+  for (size_t i = 0; i < params_.size(); ++i) feeds.emplace_back(param_names_[i], params_[i]);
+  return feeds;
+}
+
+absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
+                                               const StepCallback& on_step) {
+  const auto start = std::chrono::steady_clock::now();
+  if (x.rank() == 0 || y.rank() == 0 || x.dim(0) != y.dim(0) || x.dim(0) == 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "inputs %s and targets %s must have the same, non-zero number of rows",
+        x.DebugString(), y.DebugString()));
+  }
+  const int64_t n = x.dim(0);
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (config_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
+  const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size, n) : n;
+  const int64_t micro_batches = (n + batch - 1) / batch;
+  const int64_t steps = (micro_batches + config_.accumulate_steps - 1) / config_.accumulate_steps;
+
+  EpochStats stats;
+  stats.epoch = epoch_ + 1;
+  stats.lr = LearningRateAt(config_.schedule, config_.optimizer.lr, epoch_);
+  std::vector<Tensor> grad_sum(params_.size());
+  int in_group = 0;
+  double loss_sum = 0;
+  int64_t step = 0;
+  for (int64_t m = 0; m < micro_batches; ++m) {
+    std::vector<int64_t> rows(order.begin() + m * batch,
+                              order.begin() + std::min(n, (m + 1) * batch));
+    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds, BatchFeeds(x, y, rows));
+    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+    const double loss = outs[0].data<float>()[0];
+    if (!std::isfinite(loss)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "loss became %g at epoch %d, step %d: stopping (the last checkpoint is kept)", loss,
+          stats.epoch, step + 1));
+    }
+    loss_sum += loss;
+    for (size_t p = 0; p < params_.size(); ++p) {
+      const Tensor& g = outs[1 + p];
+      if (in_group == 0) {
+        ONYX_ASSIGN_OR_RETURN(grad_sum[p], g.Clone());
+      } else {
+        float* acc = grad_sum[p].data<float>();
+        const float* add = g.data<float>();
+        for (int64_t i = 0; i < g.num_elements(); ++i) acc[i] += add[i];
+      }
+    }
+    ++in_group;
+    if (in_group < config_.accumulate_steps && m + 1 < micro_batches) continue;
+
+    std::vector<Tensor*> grads;
+    for (Tensor& g : grad_sum) {
+      if (in_group > 1) {
+        const float scale = 1.f / static_cast<float>(in_group);
+        for (float& v : g.span<float>()) v *= scale;
+      }
+      grads.push_back(&g);
+    }
+    if (config_.clip_norm > 0) ONYX_RETURN_IF_ERROR(ClipGradNorm(grads, config_.clip_norm).status());
+    std::vector<Tensor*> params;
+    for (Tensor& p : params_) params.push_back(&p);
+    const std::vector<const Tensor*> const_grads(grads.begin(), grads.end());
+    ONYX_RETURN_IF_ERROR(optimizer_->Step(params, const_grads, stats.lr));
+    in_group = 0;
+    ++step;
+    if (on_step) on_step(stats.epoch, step, steps, loss);
+  }
+  stats.loss = loss_sum / static_cast<double>(micro_batches);
+  ++epoch_;
+  stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+absl::StatusOr<Evaluation> Trainer::Evaluate(const Tensor& x, const Tensor& y) {
+  if (x.rank() == 0 || y.rank() == 0 || x.dim(0) != y.dim(0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "validation inputs %s and targets %s must have the same number of rows",
+        x.DebugString(), y.DebugString()));
+  }
+  std::vector<int64_t> rows(x.dim(0));
+  std::iota(rows.begin(), rows.end(), 0);
+  ONYX_ASSIGN_OR_RETURN(NamedTensors feeds, BatchFeeds(x, y, rows));
+  ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, eval_session_->Run(feeds));
+  Evaluation eval;
+  eval.loss = outs[0].data<float>()[0];
+  const Tensor& out = outs[1];
+  if (out.dtype() != DataType::kFloat32 || out.num_elements() == 0) return eval;
+  const int64_t n = x.dim(0), cols = out.num_elements() / n;
+  int64_t correct = 0;
+  if (config_.loss == "cross_entropy" && y.dtype() == DataType::kInt64) {
+    for (int64_t i = 0; i < n; ++i) {
+      correct += ArgMaxRow(out.data<float>() + i * cols, cols) == y.data<int64_t>()[i];
+    }
+    eval.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  } else if ((config_.loss == "bce" || config_.loss == "bce_logits") &&
+             y.dtype() == DataType::kFloat32 && y.num_elements() == out.num_elements()) {
+    const float threshold = config_.loss == "bce" ? 0.5f : 0.f;
+    for (int64_t i = 0; i < out.num_elements(); ++i) {
+      correct += (out.data<float>()[i] > threshold) == (y.data<float>()[i] > 0.5f);
+    }
+    eval.accuracy = static_cast<double>(correct) / static_cast<double>(out.num_elements());
+  }
+  return eval;
+}
+
+absl::Status Trainer::SaveCheckpoint(const std::string& path) {
+  Checkpoint c;
+  c.epoch = epoch_;
+  c.optimizer_step = optimizer_->step_count();
+  std::ostringstream rng;
+  rng << rng_;
+  c.rng_state = rng.str();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    c.tensors.emplace_back("param/" + param_names_[i], params_[i]);
+  }
+  for (const auto& [name, tensor] : optimizer_->State()) {
+    c.tensors.emplace_back("state/" + name, *tensor);
+  }
+  return WriteCheckpoint(c, path);
+}
+
+absl::Status Trainer::LoadCheckpoint(const std::string& path) {
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(path));
+  absl::flat_hash_map<std::string, Tensor*> targets;
+  for (size_t i = 0; i < params_.size(); ++i) targets["param/" + param_names_[i]] = &params_[i];
+  for (const auto& [name, tensor] : optimizer_->State()) targets["state/" + name] = tensor;
+  if (targets.size() != c.tensors.size()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s does not match this model and optimizer: it holds %d tensors, "
+        "they have %d", path,
+        c.tensors.size(), targets.size()));
+  }
+  for (const auto& [name, tensor] : c.tensors) {
+    auto it = targets.find(name);
+    if (it == targets.end() || it->second->shape() != tensor.shape() ||
+        it->second->dtype() != tensor.dtype()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "checkpoint %s: tensor \"%s\" %s does not match this model and optimizer", path,
+          name, tensor.DebugString()));
+    }
+    std::memcpy(it->second->raw_data(), tensor.raw_data(), tensor.byte_size());
+  }
+  std::istringstream rng(c.rng_state);
+  rng >> rng_;
+  if (rng.fail()) {
+    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s: bad RNG state", path));
+  }
+  epoch_ = static_cast<int>(c.epoch);
+  optimizer_->set_step_count(c.optimizer_step);
+  return absl::OkStatus();
+}
+
+Graph Trainer::TrainedModel() const {
+  Graph model = model_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto copy = params_[i].Clone();
+    if (copy.ok()) model.initializers[param_names_[i]] = *std::move(copy);
+  }
+  return model;
+}
+
+}  // namespace onyx

@@ -1,0 +1,102 @@
+// Fine-tuning an imported model: builds the training graph (forward + loss +
+// backward), runs epochs of mini-batch steps with an optimizer, evaluates, and
+// hands back the trained inference graph. The CLI's `onyx train` drives it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/graph.h"
+#include "runtime/op_registry.h"
+#include "runtime/session.h"
+#include "runtime/training/lr_schedule.h"
+#include "runtime/training/optimizer.h"
+
+namespace onyx {
+
+struct TrainConfig {
+  std::string output;            // model output the loss attaches to; "" = the first
+  std::string loss = "mse";      // mse | cross_entropy | bce | bce_logits
+  std::string reduction = "mean";
+  double label_smoothing = 0;    // cross_entropy only
+  OptimizerConfig optimizer;
+  LrSchedule schedule;           // evaluated per epoch
+  double clip_norm = 0;          // 0: no clipping
+  int64_t batch_size = 0;        // 0: the whole data set
+  int accumulate_steps = 1;      // micro-batches whose gradients are averaged per step
+  bool shuffle = true;
+  uint64_t seed = 0;
+  std::string freeze_regex;      // initializers whose name matches are not trained
+};
+
+struct EpochStats {
+  int epoch = 0;                 // 1-based
+  double loss = 0;               // mean over the epoch's batches, before each update
+  double lr = 0;
+  std::optional<double> val_loss;
+  std::optional<double> val_accuracy;
+  double seconds = 0;
+};
+
+struct Evaluation {
+  double loss = 0;
+  std::optional<double> accuracy;  // classification losses only
+};
+
+// Called after every optimizer step with (epoch, step in epoch, steps per epoch, loss).
+using StepCallback = std::function<void(int, int64_t, int64_t, double)>;
+
+class Trainer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(Graph model, TrainConfig config,
+                                                         const OpRegistry& registry);
+
+  // One epoch over (x, y): rows are samples. Fails with the step number on a
+  // non-finite loss, leaving the parameters as they were before that step.
+  absl::StatusOr<EpochStats> TrainEpoch(const Tensor& x, const Tensor& y,
+                                        const StepCallback& on_step = nullptr);
+  absl::StatusOr<Evaluation> Evaluate(const Tensor& x, const Tensor& y);
+
+  // Parameters, optimizer state, epoch and RNG state (runtime/training/checkpoint.h).
+  absl::Status SaveCheckpoint(const std::string& path);
+  // Restores all of the above; InvalidArgument when the checkpoint does not
+  // belong to this model and optimizer (names or shapes differ).
+  absl::Status LoadCheckpoint(const std::string& path);
+
+  // The model with trained weights: the original inputs, outputs and opsets.
+  Graph TrainedModel() const;
+
+  // Trainable parameter names and tensors (updated in place by each step).
+  const std::vector<std::string>& param_names() const { return param_names_; }
+  std::vector<Tensor>& params() { return params_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  int epoch() const { return epoch_; }
+  void set_epoch(int epoch) { epoch_ = epoch; }
+  std::mt19937_64& rng() { return rng_; }
+
+ private:
+  Trainer() = default;
+  absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
+                                          const std::vector<int64_t>& rows) const;
+
+  Graph model_;
+  TrainConfig config_;
+  std::string input_name_, output_name_;
+  std::vector<std::string> param_names_;
+  std::vector<Tensor> params_;
+  std::unique_ptr<Session> train_session_;  // outputs: loss, then one grad per param
+  std::unique_ptr<Session> eval_session_;   // outputs: loss, model output
+  std::unique_ptr<Optimizer> optimizer_;
+  std::mt19937_64 rng_;
+  int epoch_ = 0;
+};
+
+// Rows `rows` of `t` (first dim), copied into a new tensor.
+absl::StatusOr<Tensor> GatherRows(const Tensor& t, const std::vector<int64_t>& rows);
+
+}  // namespace onyx

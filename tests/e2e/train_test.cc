@@ -1,0 +1,211 @@
+// `onyx train` end to end: per-epoch losses and validation metrics against the
+// PyTorch runs in models/reference (made by models/make_training_references.py),
+// resume equivalence, checkpoint corruption, frozen weights, export, bad input.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "importers/npy/npy.h"
+#include "importers/onnx/onnx_importer.h"
+#include "tests/e2e/cli_runner.h"
+#include "tests/status_matchers.h"
+
+namespace onyx {
+namespace {
+namespace fs = std::filesystem;
+using testing::RunCli;
+using TrainTest = testing::TempDirTest;
+
+const fs::path kModels = fs::path(ONYX_SOURCE_DIR) / "models";
+
+std::vector<std::string> ReferenceRuns() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(kModels / "reference", ec)) {
+    if (entry.path().extension() == ".args") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The reference's `onyx train` arguments with model paths made absolute.
+std::string ReferenceArgs(const std::string& name) {
+  std::ifstream in(kModels / "reference" / (name + ".args"));
+  std::string args, line;
+  while (std::getline(in, line)) {
+    const bool is_path = line.ends_with(".onnx") || line.ends_with(".npy");
+    args += " " + (is_path ? (kModels / line).string() : line);
+  }
+  return args;
+}
+
+// Rows of a --log-csv file: epoch,loss,lr,val_loss,val_accuracy,seconds.
+std::vector<std::vector<std::string>> ReadCsv(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "epoch,loss,lr,val_loss,val_accuracy,seconds");
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    if (line.ends_with(",")) cells.push_back("");
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+void ExpectRelativelyNear(double actual, double expected, double rtol, const std::string& what) {
+  EXPECT_LE(std::fabs(actual - expected), rtol * std::fabs(expected) + 1e-7)
+      << what << ": onyx " << actual << " vs PyTorch " << expected;
+}
+
+class PyTorchAgreementTest : public testing::TempDirTest,
+                             public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PyTorchAgreementTest, LossCurveAndAccuracyMatch) {
+  const std::string name = GetParam();
+  ASSERT_OK_AND_ASSIGN(Tensor reference,
+                       ReadNpy((kModels / "reference" / (name + ".npy")).string()));
+  const fs::path log = dir_ / "log.csv";
+  const auto r = RunCli("train" + ReferenceArgs(name) + " --log-csv " + log.string() +
+                        " --out " + (dir_ / "out.onnx").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = ReadCsv(log);
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), reference.dim(0));
+  const double* ref = reference.data<double>();
+  for (size_t e = 0; e < rows.size(); ++e) {
+    const std::string epoch = name + " epoch " + std::to_string(e + 1);
+    ExpectRelativelyNear(std::stod(rows[e][1]), ref[3 * e], 1e-5, epoch + " loss");
+    ExpectRelativelyNear(std::stod(rows[e][3]), ref[3 * e + 1], 1e-5, epoch + " val_loss");
+    if (!std::isnan(ref[3 * e + 2])) {
+      // Accuracy is a count over 200 samples: equal means equal.
+      EXPECT_NEAR(std::stod(rows[e][4]), ref[3 * e + 2], 1e-9) << epoch << " val_accuracy";
+    }
+  }
+}
+
+std::string RunName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+INSTANTIATE_TEST_SUITE_P(Reference, PyTorchAgreementTest, ::testing::ValuesIn(ReferenceRuns()),
+                         RunName);
+
+const std::string kMlpData =
+    " " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
+    (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
+    (kModels / "tutorial_mlp/train_y.npy").string() + " --loss cross_entropy";
+
+std::string FileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(TrainTest, ResumedRunEqualsStraightRun) {
+  const std::string common = kMlpData + " --optimizer adam --lr 0.01 --batch-size 64 --seed 3";
+  const fs::path ckpt = dir_ / "ckpt.bin";
+  auto straight = RunCli("train" + common + " --epochs 6 --log-csv " + (dir_ / "a.csv").string() +
+                         " --out " + (dir_ / "a.onnx").string());
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  auto first = RunCli("train" + common + " --epochs 3 --checkpoint " + ckpt.string() +
+                      " --log-csv " + (dir_ / "b.csv").string() + " --out " +
+                      (dir_ / "b3.onnx").string());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto second = RunCli("train" + common + " --epochs 6 --resume " + ckpt.string() +
+                       " --checkpoint " + ckpt.string() + " --log-csv " +
+                       (dir_ / "b.csv").string() + " --out " + (dir_ / "b.onnx").string());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.out.find("resumed from"), std::string::npos);
+
+  ASSERT_OK_AND_ASSIGN(Graph a, LoadOnnxModel((dir_ / "a.onnx").string()));
+  ASSERT_OK_AND_ASSIGN(Graph b, LoadOnnxModel((dir_ / "b.onnx").string()));
+  ASSERT_OK_AND_ASSIGN(Graph b3, LoadOnnxModel((dir_ / "b3.onnx").string()));
+  for (const auto& [name, tensor] : a.initializers) {
+    const Tensor& other = b.initializers.at(name);
+    ASSERT_EQ(tensor.byte_size(), other.byte_size());
+    EXPECT_EQ(std::memcmp(tensor.raw_data(), other.raw_data(), tensor.byte_size()), 0) << name;
+    EXPECT_NE(std::memcmp(tensor.raw_data(), b3.initializers.at(name).raw_data(),
+                          tensor.byte_size()),
+              0)
+        << name << " should still change after epoch 3";
+  }
+  const auto rows_a = ReadCsv(dir_ / "a.csv"), rows_b = ReadCsv(dir_ / "b.csv");
+  ASSERT_EQ(rows_a.size(), 6u);
+  ASSERT_EQ(rows_b.size(), 6u);
+  for (size_t e = 0; e < rows_a.size(); ++e) {
+    for (int c = 0; c < 5; ++c) EXPECT_EQ(rows_a[e][c], rows_b[e][c]) << "row " << e;
+  }
+}
+
+TEST_F(TrainTest, CorruptOrForeignCheckpointIsRefused) {
+  const fs::path ckpt = dir_ / "ckpt.bin";
+  auto r = RunCli("train" + kMlpData + " --optimizer sgd --lr 0.1 --epochs 1 --checkpoint " +
+                  ckpt.string() + " --out " + (dir_ / "o.onnx").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string bytes = FileBytes(ckpt);
+  std::ofstream(dir_ / "truncated.bin", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  bytes[bytes.size() / 2] ^= 0x40;
+  std::ofstream(dir_ / "flipped.bin", std::ios::binary) << bytes;
+  for (const char* file : {"truncated.bin", "flipped.bin"}) {
+    auto bad = RunCli("train" + kMlpData + " --optimizer sgd --lr 0.1 --epochs 2 --resume " +
+                      (dir_ / file).string() + " --out " + (dir_ / "o2.onnx").string());
+    EXPECT_EQ(bad.exit_code, 1) << file;
+    EXPECT_NE(bad.err.find("truncated or corrupt"), std::string::npos) << bad.err;
+  }
+  // A checkpoint of SGD without momentum has no state; Adam's needs its moments.
+  auto foreign = RunCli("train" + kMlpData + " --optimizer adam --epochs 2 --resume " +
+                        ckpt.string() + " --out " + (dir_ / "o3.onnx").string());
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.err.find("does not match"), std::string::npos) << foreign.err;
+  EXPECT_FALSE(fs::exists(dir_ / "o2.onnx"));
+}
+
+TEST_F(TrainTest, FreezeKeepsMatchingWeightsAndInputModelIsUntouched) {
+  const fs::path model = kModels / "tutorial_mlp/model.onnx";
+  const std::string before = FileBytes(model);
+  auto r = RunCli("train" + kMlpData + " --optimizer sgd --lr 0.1 --epochs 2 --freeze '^fc1\\.' --out " +
+                  (dir_ / "out.onnx").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FileBytes(model), before);
+  ASSERT_OK_AND_ASSIGN(Graph original, LoadOnnxModel(model.string()));
+  ASSERT_OK_AND_ASSIGN(Graph tuned, LoadOnnxModel((dir_ / "out.onnx").string()));
+  // The exported model is an inference model with the original interface.
+  EXPECT_EQ(tuned.nodes.size(), original.nodes.size());
+  EXPECT_EQ(tuned.opset_imports, original.opset_imports);
+  ASSERT_EQ(tuned.outputs.size(), 1u);
+  EXPECT_EQ(tuned.outputs[0].name, "probabilities");
+  for (const auto& [name, tensor] : original.initializers) {
+    const bool same = std::memcmp(tensor.raw_data(), tuned.initializers.at(name).raw_data(),
+                                  tensor.byte_size()) == 0;
+    EXPECT_EQ(same, name.starts_with("fc1.")) << name;
+  }
+  // And `onyx run` loads it.
+  auto run = RunCli("run " + (dir_ / "out.onnx").string() + " --dim batch=4");
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST_F(TrainTest, DivergingLossStopsWithClearError) {
+  auto r = RunCli("train" + kMlpData + " --optimizer sgd --lr 1e30 --epochs 20 --out " +
+                  (dir_ / "out.onnx").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("loss became"), std::string::npos) << r.err << r.out;
+  EXPECT_NE(r.err.find("step"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.onnx"));
+}
+
+TEST_F(TrainTest, BadArgumentsAreRefused) {
+  EXPECT_EQ(RunCli("train" + kMlpData + " --optimizer sgd").exit_code, 2);  // no --out
+  EXPECT_EQ(RunCli("train" + kMlpData + " --optimizer nadam --out x.onnx").exit_code, 2);
+  auto wrong_targets = RunCli("train " + (kModels / "tutorial_mlp/model.onnx").string() +
+                              " --inputs " + (kModels / "tutorial_mlp/train_x.npy").string() +
+                              " --targets " + (kModels / "tutorial_mlp/test_y.npy").string() +
+                              " --loss cross_entropy --optimizer sgd --out " +
+                              (dir_ / "o.onnx").string());
+  EXPECT_EQ(wrong_targets.exit_code, 1);
+  EXPECT_NE(wrong_targets.err.find("rows"), std::string::npos) << wrong_targets.err;
+}
+
+}  // namespace
+}  // namespace onyx

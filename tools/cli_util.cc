@@ -1,0 +1,65 @@
+// CLI helpers: error lines, NAME=VALUE parsing, byte formatting.
+#include "tools/cli_util.h"
+
+#include <cstdio>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "tools/commands.h"
+
+namespace onyx {
+
+int ReportError(const absl::Status& status) {
+  std::fprintf(stderr, "onyx: error: %s\n", std::string(status.message()).c_str());
+  return kExitFailure;
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::string& arg,
+                                                                   const std::string& flag) {
+  const size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s expects NAME=VALUE, got \"%s\"", flag, arg));
+  }
+  return std::make_pair(arg.substr(0, eq), arg.substr(eq + 1));
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> ParseDims(
+    const std::vector<std::string>& args) {
+  absl::flat_hash_map<std::string, int64_t> dims;
+  for (const std::string& arg : args) {
+    auto kv = SplitAssignment(arg, "--dim");
+    if (!kv.ok()) return kv.status();
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(kv->second, &value) || value < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--dim %s: \"%s\" is not a non-negative integer", kv->first, kv->second));
+    }
+    dims[kv->first] = value;
+  }
+  return dims;
+}
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrFormat("%d B", bytes) : absl::StrFormat("%.1f %s", value, units[unit]);
+}
+
+std::string SafeFileName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+}  // namespace onyx

@@ -1,0 +1,84 @@
+// `onyx run MODEL`: feeds given or seeded random inputs, prints output summaries,
+// optionally writes each output as NAME.npy.
+#include <omp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "importers/npy/npy.h"
+#include "importers/onnx/onnx_importer.h"
+#include "ops/register_all.h"
+#include "runtime/session.h"
+#include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/tensor_util.h"
+
+namespace onyx {
+
+int RunCommand(const RunArgs& args) {
+  if (args.threads > 0) omp_set_num_threads(args.threads);
+  auto dims = ParseDims(args.dims);
+  if (!dims.ok()) {
+    ReportError(dims.status());
+    return kExitUsage;
+  }
+
+  auto graph = LoadOnnxModel(args.model);
+  if (!graph.ok()) return ReportError(graph.status());
+  std::vector<ValueInfo> feed_infos;
+  for (const ValueInfo* in : graph->FeedInputs()) feed_infos.push_back(*in);
+  std::vector<std::string> output_names;
+  for (const ValueInfo& out : graph->outputs) output_names.push_back(out.name);
+
+  auto session = Session::Create(*std::move(graph), DefaultRegistry());
+  if (!session.ok()) return ReportError(session.status());
+
+  NamedTensors feeds;
+  for (const std::string& arg : args.inputs) {
+    auto kv = SplitAssignment(arg, "--input");
+    if (!kv.ok()) {
+      ReportError(kv.status());
+      return kExitUsage;
+    }
+    auto tensor = LoadTensorFile(kv->second);
+    if (!tensor.ok()) return ReportError(tensor.status());
+    feeds.emplace_back(kv->first, *std::move(tensor));
+  }
+  std::mt19937_64 rng(args.seed);
+  for (const ValueInfo& info : feed_infos) {
+    bool given = false;
+    for (const auto& [name, tensor] : feeds) given |= name == info.name;
+    if (given) continue;
+    auto tensor = RandomInput(info, *dims, rng);
+    if (!tensor.ok()) return ReportError(tensor.status());
+    std::printf("input %s: random %s\n", info.name.c_str(), tensor->DebugString().c_str());
+    feeds.emplace_back(info.name, *std::move(tensor));
+  }
+
+  auto outputs = (*session)->Run(feeds);
+  if (!outputs.ok()) return ReportError(outputs.status());
+
+  if (!args.output_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(args.output_dir, ec);
+    if (ec) {
+      return ReportError(absl::InvalidArgumentError(absl::StrFormat(
+          "cannot create output directory %s: %s", args.output_dir, ec.message())));
+    }
+  }
+  for (size_t i = 0; i < outputs->size(); ++i) {
+    std::printf("output %s: %s\n", output_names[i].c_str(), TensorSummary((*outputs)[i]).c_str());
+    if (args.output_dir.empty()) continue;
+    const std::string path =
+        (std::filesystem::path(args.output_dir) / (SafeFileName(output_names[i]) + ".npy"))
+            .string();
+    absl::Status written = WriteNpy((*outputs)[i], path);
+    if (!written.ok()) return ReportError(written);
+    std::printf("  wrote %s\n", path.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace onyx

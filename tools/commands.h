@@ -1,0 +1,52 @@
+// The `onyx` subcommands. Each returns the process exit status:
+// 0 success, 1 bad model/input or failed run, 2 bad usage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/training/trainer.h"
+
+namespace onyx {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct InfoArgs {
+  std::string model;
+};
+int InfoCommand(const InfoArgs& args);
+
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;  // NAME=FILE.npy|FILE.pb
+  std::vector<std::string> dims;    // NAME=VALUE for symbolic dims
+  std::string output_dir;
+  int threads = 0;  // 0: OpenMP's default
+  uint64_t seed = 0;
+};
+int RunCommand(const RunArgs& args);
+
+struct TestArgs {
+  std::vector<std::string> dirs;
+  double rtol = 1e-3;  // the ONNX backend runner's defaults
+  double atol = 1e-7;
+};
+int TestCommand(const TestArgs& args);
+
+struct TrainArgs {
+  std::string model;
+  std::string inputs, targets;          // .npy, rows are samples
+  std::string val_inputs, val_targets;  // optional
+  TrainConfig config;
+  std::string schedule = "constant";    // see runtime/training/lr_schedule.h
+  int epochs = 10;
+  int threads = 0;
+  std::string checkpoint, resume, log_csv;
+  std::string out;
+};
+int TrainCommand(const TrainArgs& args);
+
+}  // namespace onyx

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Onyx builds and tests with, if any is missing.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+packages=(cmake g++ make libdnnl-dev libprotobuf-dev protobuf-compiler libonnx-dev
+          libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+          ocl-icd-opencl-dev opencl-c-headers)  # dnnl-config.cmake looks for OpenCL
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing: ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

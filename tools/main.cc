@@ -1,0 +1,104 @@
+// The `onyx` command line: info, run, test, train.
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "tools/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"onyx: ONNX inference and training runtime"};
+  app.require_subcommand(1);
+
+  onyx::InfoArgs info;
+  CLI::App* info_cmd = app.add_subcommand("info", "Show a model's inputs, outputs, ops and parameters");
+  info_cmd->add_option("model", info.model, "model.onnx")->required();
+
+  onyx::RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a model once and summarize its outputs");
+  run_cmd->add_option("model", run.model, "model.onnx")->required();
+  run_cmd->add_option("--input", run.inputs, "NAME=FILE.npy|FILE.pb (repeatable); missing inputs get seeded random data");
+  run_cmd->add_option("--dim", run.dims, "NAME=VALUE for a symbolic dim (repeatable; default 1)");
+  run_cmd->add_option("--output-dir", run.output_dir, "write each output as NAME.npy here");
+  run_cmd->add_option("--threads", run.threads, "compute threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  run_cmd->add_option("--seed", run.seed, "seed for random inputs");
+
+  onyx::TestArgs test;
+  CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
+  test_cmd->add_option("dirs", test.dirs, "test folders")->required();
+  test_cmd->add_option("--rtol", test.rtol, "relative tolerance")->check(CLI::NonNegativeNumber);
+  test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
+
+  onyx::TrainArgs train;
+  onyx::TrainConfig& tc = train.config;
+  std::string betas;
+  double weight_decay = -1, eps = -1;
+  CLI::App* train_cmd = app.add_subcommand("train", "Fine-tune a model's float initializers on .npy data");
+  train_cmd->add_option("model", train.model, "model.onnx")->required();
+  train_cmd->add_option("--inputs", train.inputs, "inputs .npy (rows are samples)")->required();
+  train_cmd->add_option("--targets", train.targets, "targets .npy: int64 class indices for cross_entropy, float otherwise")->required();
+  train_cmd->add_option("--output", tc.output, "model output the loss attaches to (default: the first)");
+  train_cmd->add_option("--loss", tc.loss, "mse|cross_entropy|bce|bce_logits")
+      ->check(CLI::IsMember({"mse", "cross_entropy", "bce", "bce_logits"}))->required();
+  train_cmd->add_option("--reduction", tc.reduction, "mean|sum")->check(CLI::IsMember({"mean", "sum"}));
+  train_cmd->add_option("--label-smoothing", tc.label_smoothing, "cross_entropy label smoothing")
+      ->check(CLI::Range(0.0, 1.0));
+  train_cmd->add_option("--optimizer", tc.optimizer.kind, "sgd|adam|adamw|rmsprop|adagrad")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad"}))->required();
+  train_cmd->add_option("--lr", tc.optimizer.lr, "learning rate (default 0.001)")->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--momentum", tc.optimizer.momentum, "sgd/rmsprop momentum");
+  train_cmd->add_option("--dampening", tc.optimizer.dampening, "sgd dampening");
+  train_cmd->add_flag("--nesterov", tc.optimizer.nesterov, "sgd Nesterov momentum");
+  train_cmd->add_option("--weight-decay", weight_decay, "weight decay (adamw default 0.01, else 0)");
+  train_cmd->add_option("--betas", betas, "adam/adamw betas as B1,B2 (default 0.9,0.999)");
+  train_cmd->add_option("--eps", eps, "epsilon (torch's default per optimizer)");
+  train_cmd->add_flag("--amsgrad", tc.optimizer.amsgrad, "adam/adamw AMSGrad");
+  train_cmd->add_option("--alpha", tc.optimizer.alpha, "rmsprop smoothing constant (0.99)");
+  train_cmd->add_flag("--centered", tc.optimizer.centered, "rmsprop centered");
+  train_cmd->add_option("--lr-decay", tc.optimizer.lr_decay, "adagrad lr decay");
+  train_cmd->add_option("--initial-accumulator", tc.optimizer.initial_accumulator_value, "adagrad initial accumulator value");
+  train_cmd->add_option("--schedule", train.schedule, "learning-rate schedule per epoch: constant | step:SIZE:GAMMA | cosine:T_MAX[:MIN_LR] | warmup:N,...");
+  train_cmd->add_option("--clip-norm", tc.clip_norm, "clip gradients to this global L2 norm")->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--epochs", train.epochs, "total epochs (a resumed run continues up to this)")->check(CLI::Range(0, 1000000));
+  train_cmd->add_option("--batch-size", tc.batch_size, "samples per step (default: all)")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  train_cmd->add_option("--accumulate-steps", tc.accumulate_steps, "micro-batches whose gradients are averaged per step")->check(CLI::Range(1, 1 << 20));
+  train_cmd->add_flag("--shuffle,!--no-shuffle", tc.shuffle, "shuffle samples each epoch (default on)");
+  train_cmd->add_option("--seed", tc.seed, "seed for shuffling");
+  train_cmd->add_option("--freeze", tc.freeze_regex, "initializers whose name matches this regex are not trained");
+  train_cmd->add_option("--val-inputs", train.val_inputs, "validation inputs .npy");
+  train_cmd->add_option("--val-targets", train.val_targets, "validation targets .npy");
+  train_cmd->add_option("--checkpoint", train.checkpoint, "write a checkpoint here after every epoch");
+  train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
+  train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
+  train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));
+  train_cmd->add_option("--out", train.out, "write the trained model (inference ONNX) here")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "onyx: usage error: %s\nRun 'onyx --help' for usage.\n", e.what());
+    return onyx::kExitUsage;
+  }
+  if (*info_cmd) return onyx::InfoCommand(info);
+  if (*run_cmd) return onyx::RunCommand(run);
+  if (*test_cmd) return onyx::TestCommand(test);
+  if (*train_cmd) {
+    if (weight_decay >= 0) tc.optimizer.weight_decay = weight_decay;
+    if (eps >= 0) tc.optimizer.eps = eps;
+    if (!betas.empty()) {
+      double b1, b2;
+      char extra;
+      if (std::sscanf(betas.c_str(), "%lf,%lf%c", &b1, &b2, &extra) != 2) {
+        std::fprintf(stderr, "onyx: usage error: --betas expects B1,B2, got \"%s\"\n", betas.c_str());
+        return onyx::kExitUsage;
+      }
+      tc.optimizer.beta1 = b1;
+      tc.optimizer.beta2 = b2;
+    }
+    return onyx::TrainCommand(train);
+  }
+  return onyx::kExitUsage;
+}
