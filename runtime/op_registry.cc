@@ -68,6 +68,16 @@ void OpRegistry::RegisterGradient(std::string domain, std::string op_type,
   gradients_[{std::move(domain), std::move(op_type)}] = std::move(builder);
 }
 
+void OpRegistry::RegisterShapeFn(std::string domain, std::string op_type, ShapeFn fn) {
+  shape_fns_[{std::move(domain), std::move(op_type)}] = std::move(fn);
+}
+
+const ShapeFn* OpRegistry::FindShapeFn(const std::string& domain,
+                                       const std::string& op_type) const {
+  auto it = shape_fns_.find({domain, op_type});
+  return it == shape_fns_.end() ? nullptr : &it->second;
+}
+
 const GradientBuilder* OpRegistry::FindGradient(const std::string& domain,
                                                 const std::string& op_type) const {
   auto it = gradients_.find({domain, op_type});

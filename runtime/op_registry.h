@@ -13,6 +13,7 @@
 #include "runtime/gradient.h"
 #include "runtime/graph.h"
 #include "runtime/kernel.h"
+#include "runtime/shape_inference.h"
 
 namespace onyx {
 
@@ -45,6 +46,11 @@ class OpRegistry {
   // Null when the op is not differentiable (no builder registered).
   const GradientBuilder* FindGradient(const std::string& domain,
                                       const std::string& op_type) const;
+  // Shape/type inference per (domain, op_type); the ShapeFn reads ctx.opset()
+  // where semantics changed between versions.
+  void RegisterShapeFn(std::string domain, std::string op_type, ShapeFn fn);
+  // Null when the op has no shape function.
+  const ShapeFn* FindShapeFn(const std::string& domain, const std::string& op_type) const;
   // Every registered "domain:op_type" (domain empty for ONNX), sorted.
   std::vector<std::string> OpNames() const;
 
@@ -56,6 +62,7 @@ class OpRegistry {
   // (domain, op_type, device) -> entries sorted by since_version.
   std::map<std::tuple<std::string, std::string, Device>, std::vector<Entry>> entries_;
   std::map<std::pair<std::string, std::string>, GradientBuilder> gradients_;
+  std::map<std::pair<std::string, std::string>, ShapeFn> shape_fns_;
 };
 
 }  // namespace onyx

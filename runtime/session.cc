@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "runtime/graph_order.h"
+#include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
 
 namespace onyx {
@@ -38,6 +39,8 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   };
 
   ONYX_ASSIGN_OR_RETURN(order_, TopologicalOrder(graph_));
+  // A model whose shapes cannot fit fails here, with the node named.
+  ONYX_RETURN_IF_ERROR(InferShapes(graph_, registry));
   for (const auto& [name, tensor] : graph_.initializers) add_value(name);
   for (const ValueInfo& in : graph_.inputs) add_value(in.name);
   for (const Node& node : graph_.nodes) {
