@@ -110,22 +110,42 @@ int TrainCommand(const TrainArgs& args) {
                                  : "");
   }
 
+  if (args.checkpoint_every > 0 && args.checkpoint.empty()) {
+    ReportError(absl::InvalidArgumentError("--checkpoint-every needs --checkpoint PATH"));
+    return kExitUsage;
+  }
   const bool tty = isatty(fileno(stdout));
   const int64_t rows = x->rank() > 0 ? x->dim(0) : 0;
-  while (trainer.epoch() < args.epochs) {
+  const int64_t max_steps = args.config.max_steps;
+  while (trainer.epoch() < args.epochs &&
+         (max_steps == 0 || trainer.optimizer().step_count() < max_steps)) {
     const auto start = std::chrono::steady_clock::now();
-    StepCallback progress = nullptr;
-    if (tty) {
-      progress = [&](int epoch, int64_t step, int64_t steps, double loss) {
+    absl::Status step_checkpoint;
+    auto on_step = [&](int epoch, int64_t step, int64_t steps, double loss) {
+      if (tty) {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double done = static_cast<double>(rows) * step / std::max<int64_t>(steps, 1);
         PrintProgress(epoch, args.epochs, step, steps, loss, done / std::max(seconds, 1e-9));
-      };
-    }
-    auto stats = trainer.TrainEpoch(*x, *y, progress);
+      }
+      if (args.checkpoint_every > 0 && step_checkpoint.ok() && step < steps &&
+          trainer.optimizer().step_count() % args.checkpoint_every == 0) {
+        step_checkpoint = trainer.SaveCheckpoint(args.checkpoint);
+      }
+    };
+    auto stats = trainer.TrainEpoch(*x, *y, on_step);
     if (tty) std::printf("\r\033[K");
+    if (!step_checkpoint.ok()) return ReportError(step_checkpoint);
     if (!stats.ok()) return ReportError(stats.status());
+    if (!stats->complete) {
+      std::printf("stopped after %lld steps, in epoch %d\n",
+                  static_cast<long long>(trainer.optimizer().step_count()), stats->epoch);
+      if (!args.checkpoint.empty()) {
+        absl::Status saved = trainer.SaveCheckpoint(args.checkpoint);
+        if (!saved.ok()) return ReportError(saved);
+      }
+      break;
+    }
     if (val_x) {
       auto eval = trainer.Evaluate(*val_x, *val_y);
       if (!eval.ok()) return ReportError(eval.status());

@@ -45,6 +45,7 @@ struct TrainArgs {
   int epochs = 10;
   int threads = 0;
   std::string checkpoint, resume, log_csv;
+  int64_t checkpoint_every = 0;         // steps; 0: only at the end of each epoch
   std::string out;
 };
 int TrainCommand(const TrainArgs& args);

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--val-inputs", train.val_inputs, "validation inputs .npy");
   train_cmd->add_option("--val-targets", train.val_targets, "validation targets .npy");
   train_cmd->add_option("--checkpoint", train.checkpoint, "write a checkpoint here after every epoch");
+  train_cmd->add_option("--max-steps", tc.max_steps, "stop after this many optimizer steps in all (a checkpoint keeps the position)")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train_cmd->add_option("--checkpoint-every", train.checkpoint_every, "also write the checkpoint every N optimizer steps")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train_cmd->add_option("--class-weights", tc.class_weights, "cross_entropy weight per class, as W0,W1,...")->delimiter(',');
   train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
   train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));

@@ -1,5 +1,6 @@
 // Checkpoint file format (little-endian):
-//   "ONYXCKPT" u32 version=1 | i64 epoch | i64 optimizer_step | str rng_state |
+//   "ONYXCKPT" u32 version=2 | i64 epoch | i64 optimizer_step | str rng_state |
+//   i64 epoch_micro_batches | f64 epoch_loss_sum | str epoch_rng_state |
 //   u32 count | count x (str name | i32 dtype | u32 rank | rank x i64 dim | u64 bytes | data)
 //   | u64 FNV-1a checksum of everything before it
 // where str = u32 length + bytes.
@@ -21,7 +22,7 @@ namespace onyx {
 namespace {
 
 constexpr char kMagic[] = "ONYXCKPT";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 uint64_t Fnv1a(const char* data, size_t size) {
   uint64_t hash = 1469598103934665603ull;
@@ -121,6 +122,9 @@ absl::Status WriteCheckpoint(const Checkpoint& checkpoint, const std::string& pa
   Put<int64_t>(out, checkpoint.epoch);
   Put<int64_t>(out, checkpoint.optimizer_step);
   PutString(out, checkpoint.rng_state);
+  Put<int64_t>(out, checkpoint.epoch_micro_batches);
+  Put<double>(out, checkpoint.epoch_loss_sum);
+  PutString(out, checkpoint.epoch_rng_state);
   Put<uint32_t>(out, static_cast<uint32_t>(checkpoint.tensors.size()));
   for (const auto& [name, t] : checkpoint.tensors) {
     PutString(out, name);
@@ -160,6 +164,10 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   ONYX_ASSIGN_OR_RETURN(c.epoch, r.Get<int64_t>());
   ONYX_ASSIGN_OR_RETURN(c.optimizer_step, r.Get<int64_t>());
   ONYX_ASSIGN_OR_RETURN(c.rng_state, r.GetString());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_micro_batches, r.Get<int64_t>());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_loss_sum, r.Get<double>());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_rng_state, r.GetString());
+  if (c.epoch < 0 || c.epoch_micro_batches < 0) return r.Truncated();
   ONYX_ASSIGN_OR_RETURN(uint32_t count, r.Get<uint32_t>());
   for (uint32_t i = 0; i < count; ++i) {
     ONYX_ASSIGN_OR_RETURN(std::string name, r.GetString());

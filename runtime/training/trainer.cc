@@ -21,6 +21,23 @@ namespace {
 
 constexpr char kTargetName[] = "onyx_target";
 constexpr char kLossName[] = "onyx_loss";
+constexpr char kClassWeightsName[] = "onyx_class_weights";
+
+std::string RngText(const std::mt19937_64& rng) {
+  std::ostringstream text;
+  text << rng;
+  return text.str();
+}
+
+absl::Status SetRngFromText(std::mt19937_64& rng, const std::string& text,
+                            const std::string& path) {
+  std::istringstream in(text);
+  in >> rng;
+  if (in.fail()) {
+    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s: bad RNG state", path));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& output) {
   Node node;
@@ -32,9 +49,12 @@ absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& outp
     node.op_type = "MseLoss";
   } else if (config.loss == "cross_entropy") {
     node.op_type = "CrossEntropyLoss";
-    Attribute smoothing{.name = "label_smoothing", .type = AttrType::kFloat};
+    Attribute smoothing;
+    smoothing.name = "label_smoothing";
+    smoothing.type = AttrType::kFloat;
     smoothing.f = static_cast<float>(config.label_smoothing);
     node.attributes.push_back(smoothing);
+    if (!config.class_weights.empty()) node.inputs.push_back(kClassWeightsName);
   } else if (config.loss == "bce") {
     node.op_type = "BceLoss";
   } else if (config.loss == "bce_logits") {
@@ -43,11 +63,16 @@ absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& outp
     return absl::InvalidArgumentError(absl::StrFormat(
         "unknown loss \"%s\" (expected mse, cross_entropy, bce or bce_logits)", config.loss));
   }
+  if (!config.class_weights.empty() && config.loss != "cross_entropy") {
+    return absl::InvalidArgumentError("class weights apply to the cross_entropy loss only");
+  }
   if (config.reduction != "mean" && config.reduction != "sum") {
     return absl::InvalidArgumentError(absl::StrFormat(
         "loss reduction must be mean or sum for training, got \"%s\"", config.reduction));
   }
-  Attribute reduction{.name = "reduction", .type = AttrType::kString};
+  Attribute reduction;
+  reduction.name = "reduction";
+  reduction.type = AttrType::kString;
   reduction.s = config.reduction;
   node.attributes.push_back(reduction);
   return node;
@@ -133,6 +158,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       config.loss == "cross_entropy" ? DataType::kInt64 : DataType::kFloat32;
   train.inputs.push_back(InputInfo(kTargetName, nullptr, target_dtype));
   ONYX_ASSIGN_OR_RETURN(Node loss_node, LossNode(config, t.output_name_));
+  if (!config.class_weights.empty()) {
+    // The loss kernel checks the count against the model's number of classes.
+    ONYX_ASSIGN_OR_RETURN(
+        Tensor weights,
+        Tensor::FromVector<float>({static_cast<int64_t>(config.class_weights.size())},
+                                  config.class_weights));
+    train.initializers[kClassWeightsName] = std::move(weights);
+  }
   train.nodes.push_back(loss_node);
   train.opset_imports[kOnyxDomain] = 1;
 
@@ -191,6 +224,12 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
   const int64_t n = x.dim(0);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
+  // A run resumed mid-epoch redraws that epoch's order from its starting state.
+  if (epoch_micro_batches_ > 0) {
+    ONYX_RETURN_IF_ERROR(SetRngFromText(rng_, epoch_rng_state_, "resume"));
+  } else {
+    epoch_rng_state_ = RngText(rng_);
+  }
   if (config_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
   const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size, n) : n;
   const int64_t micro_batches = (n + batch - 1) / batch;
@@ -199,11 +238,16 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
   EpochStats stats;
   stats.epoch = epoch_ + 1;
   stats.lr = LearningRateAt(config_.schedule, config_.optimizer.lr, epoch_);
+  if (epoch_micro_batches_ >= micro_batches) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the checkpoint stopped at micro-batch %d of epoch %d, but this data and batch size "
+        "give %d micro-batches per epoch", epoch_micro_batches_, stats.epoch, micro_batches));
+  }
   std::vector<Tensor> grad_sum(params_.size());
   int in_group = 0;
-  double loss_sum = 0;
-  int64_t step = 0;
-  for (int64_t m = 0; m < micro_batches; ++m) {
+  double loss_sum = epoch_loss_sum_;
+  int64_t step = epoch_micro_batches_ / config_.accumulate_steps;
+  for (int64_t m = epoch_micro_batches_; m < micro_batches; ++m) {
     std::vector<int64_t> rows(order.begin() + m * batch,
                               order.begin() + std::min(n, (m + 1) * batch));
     ONYX_ASSIGN_OR_RETURN(NamedTensors feeds, BatchFeeds(x, y, rows));
@@ -243,9 +287,19 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     ONYX_RETURN_IF_ERROR(optimizer_->Step(params, const_grads, stats.lr));
     in_group = 0;
     ++step;
+    epoch_micro_batches_ = m + 1;
+    epoch_loss_sum_ = loss_sum;
     if (on_step) on_step(stats.epoch, step, steps, loss);
+    if (config_.max_steps > 0 && optimizer_->step_count() >= config_.max_steps &&
+        m + 1 < micro_batches) {
+      stats.complete = false;
+      stats.loss = loss_sum / static_cast<double>(m + 1);
+      return stats;
+    }
   }
   stats.loss = loss_sum / static_cast<double>(micro_batches);
+  epoch_micro_batches_ = 0;
+  epoch_loss_sum_ = 0;
   ++epoch_;
   stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -288,9 +342,10 @@ absl::Status Trainer::SaveCheckpoint(const std::string& path) {
   Checkpoint c;
   c.epoch = epoch_;
   c.optimizer_step = optimizer_->step_count();
-  std::ostringstream rng;
-  rng << rng_;
-  c.rng_state = rng.str();
+  c.rng_state = RngText(rng_);
+  c.epoch_micro_batches = epoch_micro_batches_;
+  c.epoch_loss_sum = epoch_loss_sum_;
+  c.epoch_rng_state = epoch_rng_state_;
   for (size_t i = 0; i < params_.size(); ++i) {
     c.tensors.emplace_back("param/" + param_names_[i], params_[i]);
   }
@@ -321,12 +376,15 @@ absl::Status Trainer::LoadCheckpoint(const std::string& path) {
     }
     std::memcpy(it->second->raw_data(), tensor.raw_data(), tensor.byte_size());
   }
-  std::istringstream rng(c.rng_state);
-  rng >> rng_;
-  if (rng.fail()) {
-    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s: bad RNG state", path));
+  ONYX_RETURN_IF_ERROR(SetRngFromText(rng_, c.rng_state, path));
+  if (c.epoch_micro_batches > 0) {
+    std::mt19937_64 check;
+    ONYX_RETURN_IF_ERROR(SetRngFromText(check, c.epoch_rng_state, path));
   }
   epoch_ = static_cast<int>(c.epoch);
+  epoch_micro_batches_ = c.epoch_micro_batches;
+  epoch_loss_sum_ = c.epoch_loss_sum;
+  epoch_rng_state_ = c.epoch_rng_state;
   optimizer_->set_step_count(c.optimizer_step);
   return absl::OkStatus();
 }

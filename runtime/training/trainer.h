@@ -24,6 +24,7 @@ struct TrainConfig {
   std::string loss = "mse";      // mse | cross_entropy | bce | bce_logits
   std::string reduction = "mean";
   double label_smoothing = 0;    // cross_entropy only
+  std::vector<float> class_weights;  // cross_entropy only: one weight per class, or empty
   OptimizerConfig optimizer;
   LrSchedule schedule;           // evaluated per epoch
   double clip_norm = 0;          // 0: no clipping
@@ -32,6 +33,7 @@ struct TrainConfig {
   bool shuffle = true;
   uint64_t seed = 0;
   std::string freeze_regex;      // initializers whose name matches are not trained
+  int64_t max_steps = 0;         // stop once the optimizer made this many steps; 0: no limit
 };
 
 struct EpochStats {
@@ -41,6 +43,7 @@ struct EpochStats {
   std::optional<double> val_loss;
   std::optional<double> val_accuracy;
   double seconds = 0;
+  bool complete = true;          // false: stopped mid-epoch by max_steps
 };
 
 struct Evaluation {
@@ -63,6 +66,8 @@ class Trainer {
   absl::StatusOr<Evaluation> Evaluate(const Tensor& x, const Tensor& y);
 
   // Parameters, optimizer state, epoch and RNG state (runtime/training/checkpoint.h).
+  // Called between steps (from a StepCallback), it records the position within
+  // the epoch, and a resume continues from that step.
   absl::Status SaveCheckpoint(const std::string& path);
   // Restores all of the above; InvalidArgument when the checkpoint does not
   // belong to this model and optimizer (names or shapes differ).
@@ -94,6 +99,10 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::mt19937_64 rng_;
   int epoch_ = 0;
+  // Position within the epoch in progress (see Checkpoint).
+  int64_t epoch_micro_batches_ = 0;
+  double epoch_loss_sum_ = 0;
+  std::string epoch_rng_state_;
 };
 
 // Rows `rows` of `t` (first dim), copied into a new tensor.
