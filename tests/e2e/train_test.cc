@@ -197,7 +197,7 @@ TEST_F(TrainTest, KilledRunsAlwaysLeaveAResumableCheckpoint) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      execl("/bin/sh", "sh", "-c", (std::string(ONYX_CLI_PATH) + " " + full + " >/dev/null 2>&1").c_str(),
+      execl("/bin/sh", "sh", "-c", ("exec " + std::string(ONYX_CLI_PATH) + " " + full + " >/dev/null 2>&1").c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
