@@ -43,8 +43,8 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
   enum Column { kEpoch, kLoss, kLr, kValLoss, kValAccuracy, kSeconds, kIgnored };
   std::vector<Column> columns;
   bool has_epoch = false, has_loss = false;
-  for (const std::string& raw : absl::StrSplit(line, ',')) {
-    const std::string name = Trim(raw);
+  for (absl::string_view raw : absl::StrSplit(line, ',')) {
+    const std::string name = Trim(std::string(raw));
     Column c = name == "epoch"          ? kEpoch
                : name == "loss"         ? kLoss
                : name == "lr"           ? kLr
