@@ -102,7 +102,8 @@ TEST_F(PlotTest, ChosenOpsRangeAndPoints) {
              out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("wrote"), std::string::npos);
-  const auto panels = ReadSvgFile(out).All("g", "panel");
+  const Element root = ReadSvgFile(out);
+  const auto panels = root.All("g", "panel");
   ASSERT_EQ(panels.size(), 3u);
   ExpectPanelMatches(*panels[0], "Gelu", -4, 2.5, 66);
   ExpectPanelMatches(*panels[1], "Softmax", -4, 2.5, 66);
@@ -165,7 +166,8 @@ TEST_F(PlotTest, LogCsvDrawsLossAndAccuracy) {
   const fs::path out = dir_ / "curve.svg";
   const auto r = RunCli("plot log " + csv.string() + " --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto panels = ReadSvgFile(out).All("g", "panel");
+  const Element root = ReadSvgFile(out);
+  const auto panels = root.All("g", "panel");
   ASSERT_EQ(panels.size(), 2u);
   const auto loss = plot_test::ReadCurves(*panels[0]);
   const auto acc = plot_test::ReadCurves(*panels[1]);
@@ -211,6 +213,14 @@ TEST_F(PlotTest, UnreadableOrMalformedLogExits1) {
 
   r = RunCli("plot log " + dir_.string() + out);  // a folder
   EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("folder"), std::string::npos) << r.err;
+
+  // A log that is fine, written where no folder exists: a failed run, not usage.
+  const fs::path good = dir_ / "good.csv";
+  std::ofstream(good) << "epoch,loss\n1,0.5\n";
+  r = RunCli("plot log " + good.string() + " --out " + (dir_ / "no" / "x.svg").string());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
 
   const fs::path bad = dir_ / "bad.csv";
   std::ofstream(bad) << "epoch,loss\n1,0.5\n2,oops\n";
@@ -249,7 +259,8 @@ TEST_F(PlotTest, TrainPlotFollowsTheLog) {
     rows.push_back(cells);
   }
   ASSERT_EQ(rows.size(), 4u);
-  const auto panels = ReadSvgFile(plot).All("g", "panel");
+  const Element root = ReadSvgFile(plot);
+  const auto panels = root.All("g", "panel");
   ASSERT_EQ(panels.size(), 2u);
   const auto loss = plot_test::ReadCurves(*panels[0]);
   const auto acc = plot_test::ReadCurves(*panels[1]);

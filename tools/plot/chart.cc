@@ -54,17 +54,20 @@ Ticks AxisTicks(const std::optional<std::pair<double, double>>& fixed,
   return NiceTicks(0, 1, target, /*widen=*/true, integer);
 }
 
+// Legend entries (swatch, label) left to right in series order, ending at `right`.
 void DrawLegend(SvgDocument& svg, const Panel& panel, double right, double baseline) {
-  double x = right;
-  for (size_t i = panel.series.size(); i-- > 0;) {
+  constexpr double kSwatch = 18, kGap = 4, kSpacing = 10;
+  double width = 0;
+  for (const Series& s : panel.series) width += kSwatch + kGap + TextWidth(s.label, kLabelFont);
+  if (!panel.series.empty()) width += kSpacing * (panel.series.size() - 1);
+  double x = right - width;
+  for (size_t i = 0; i < panel.series.size(); ++i) {
     const Series& s = panel.series[i];
-    const double text_width = TextWidth(s.label, kLabelFont);
-    x -= text_width;
-    svg.Text({x, baseline}, s.label, {.size = kLabelFont, .css_class = "legend"});
-    x -= 22;
-    svg.Line({x, baseline - 4}, {x + 18, baseline - 4},
+    svg.Line({x, baseline - 4}, {x + kSwatch, baseline - 4},
              {.stroke = SeriesColor(s, i), .stroke_width = 2, .dash = s.dashed ? "5,3" : ""});
-    x -= 10;
+    x += kSwatch + kGap;
+    svg.Text({x, baseline}, s.label, {.size = kLabelFont, .css_class = "legend"});
+    x += TextWidth(s.label, kLabelFont) + kSpacing;
   }
 }
 

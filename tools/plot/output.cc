@@ -122,8 +122,10 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.close();
     if (!out) {
+      const int err = errno;
       std::remove(tmp.c_str());
-      return absl::InvalidArgumentError(absl::StrFormat("cannot write %s", path));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("cannot write %s: %s", path, std::strerror(err)));
     }
   }
   return RenameInto(tmp, path);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,7 +59,8 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
   }
   if (!has_epoch || !has_loss) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s:1: header must name columns epoch and loss, got \"%s\"", source, Trim(line)));
+        "%s:1: header must name columns epoch and loss, got \"%s\"", source,
+        Trim(line).substr(0, 80)));
   }
 
   std::vector<EpochRow> rows;
@@ -103,6 +105,10 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
 }
 
 absl::StatusOr<std::vector<EpochRow>> ReadTrainingLog(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::NotFoundError(absl::StrFormat("cannot read log %s: it is a folder", path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(
