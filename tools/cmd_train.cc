@@ -117,7 +117,9 @@ int TrainCommand(const TrainArgs& args) {
     if (!args.resume.empty() && !args.log_csv.empty()) {
       earlier = plot::ReadTrainingLog(args.log_csv).value_or(std::vector<plot::EpochRow>{});
     }
-    live_plot.emplace(args.plot, "onyx train " + std::filesystem::path(args.model).filename().string(),
+    const std::filesystem::path model(args.model);
+    live_plot.emplace(args.plot,
+                      "onyx train " + (model.parent_path().filename() / model.filename()).string(),
                       std::move(earlier));
   }
   if (val_x) {
