@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ops/register_all.h"
@@ -33,12 +34,15 @@ int PlotActivationsCommand(const PlotActivationsArgs& args) {
   if (std::sscanf(args.range.c_str(), "%lf,%lf%c", &lo, &hi, &extra) != 2) {
     return UsageError(absl::StrFormat("--range expects LO,HI, got \"%s\"", args.range));
   }
-  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi)) {
-    return UsageError(absl::StrFormat("--range needs finite LO < HI, got \"%s\"", args.range));
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi) || std::fabs(lo) > 1e30 ||
+      std::fabs(hi) > 1e30) {
+    return UsageError(
+        absl::StrFormat("--range needs LO < HI within +-1e30, got \"%s\"", args.range));
   }
   const std::vector<std::string>& known = plot::PlottableActivations();
   std::vector<std::string> ops = args.ops.empty() ? known : args.ops;
-  for (const std::string& op : ops) {
+  for (std::string& op : ops) {
+    absl::StripAsciiWhitespace(&op);  // "Relu, Gelu" given as one argument
     if (std::find(known.begin(), known.end(), op) == known.end()) {
       return UsageError(absl::StrFormat("--ops: cannot plot \"%s\"; expected some of %s", op,
                                         absl::StrJoin(known, ",")));

@@ -48,11 +48,14 @@ std::string FormatTick(double value, double step) {
   char buf[64];
   if (std::fabs(value) < step * 1e-6) value = 0;
   const double biggest = std::max(std::fabs(value), step);
-  if (biggest >= 1e6 || step < 1e-4) {
-    std::snprintf(buf, sizeof(buf), "%.3g", value);
+  const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
+  if (biggest >= 1e6 || decimals > 6) {
+    // Enough significant digits to tell neighbouring ticks apart.
+    const int digits = static_cast<int>(std::floor(std::log10(biggest) + 1e-9) -
+                                        std::floor(std::log10(step) + 1e-9)) + 1;
+    std::snprintf(buf, sizeof(buf), "%.*g", std::clamp(digits, 1, 15), value);
     return buf;
   }
-  const int decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
   std::snprintf(buf, sizeof(buf), "%.*f", decimals, value);
   return buf;
 }

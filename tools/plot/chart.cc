@@ -145,7 +145,9 @@ std::string RenderSvg(const Figure& figure) {
   columns = std::min(columns, count);
   const int rows = (count + columns - 1) / columns;
   const double title_height = figure.title.empty() ? 0 : kTitleHeight;
-  const double width = 2 * kOuterMargin + columns * figure.panel_width;
+  // Wide enough for the title too (a figure of one or two panels).
+  const double width = std::max(2 * kOuterMargin + columns * figure.panel_width,
+                                TextWidth(figure.title, 16) + 4 * kOuterMargin);
   const double height = 2 * kOuterMargin + title_height + rows * figure.panel_height;
 
   SvgDocument svg(width, height);

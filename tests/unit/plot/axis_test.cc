@@ -68,6 +68,10 @@ TEST(FormatTickTest, DecimalsFollowTheStep) {
   EXPECT_EQ(FormatTick(0.05, 0.05), "0.05");
   EXPECT_EQ(FormatTick(-1e-17, 0.2), "0.0");  // no "-0.0"
   EXPECT_EQ(FormatTick(2e6, 1e6), "2e+06");
+  EXPECT_EQ(FormatTick(-5e-7, 5e-7), "-5e-07");
+  // Tiny steps on a larger value keep the digits that tell ticks apart.
+  EXPECT_EQ(FormatTick(0.004975, 5e-7), "0.004975");
+  EXPECT_EQ(FormatTick(1234567, 1), "1234567");
 }
 
 TEST(LinearScaleTest, MapsEndsAndMidpoint) {
