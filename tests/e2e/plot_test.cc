@@ -43,8 +43,7 @@ Element ReadSvgFile(const fs::path& path) {
 // Checks a panel's two curves (f, f') against the formulas at the sample grid
 // lo + (hi - lo) i / (n - 1); tolerances are a small share of each axis span,
 // far below what a wrong function or derivative would miss by.
-void ExpectPanelMatches(const Element& panel, const std::string& op, double lo, double hi,
-                        int n) {
+void ExpectPanelMatches(const Element& panel, const std::string& op, double lo, double hi, int n) {
   SCOPED_TRACE(op);
   EXPECT_EQ(panel.Attr("data-title"), op);
   const plot_test::AxisMap mx = plot_test::ReadAxis(panel, "x");
@@ -191,12 +190,18 @@ TEST_F(PlotTest, LogCsvDrawsLossAndAccuracy) {
 TEST_F(PlotTest, BadArgumentsExit2) {
   const std::string out = " --out " + (dir_ / "x.svg").string();
   const std::vector<std::string> cases = {
-       "plot", "plot activations --ops Relu,Conv" + out, "plot activations --range 5,-5" + out,
-        "plot activations --range=abc" + out, "plot activations --range=1,2,3" + out,
-        "plot activations --range=-inf,1" + out, "plot activations --points 1" + out,
-        "plot activations --points 100000" + out, "plot activations --out x.jpg",
-        "plot log", "plot log " + (dir_ / "log.csv").string() + " --out x.txt",
-        "plot nonsense"};
+      "plot",
+      "plot activations --ops Relu,Conv" + out,
+      "plot activations --range 5,-5" + out,
+      "plot activations --range=abc" + out,
+      "plot activations --range=1,2,3" + out,
+      "plot activations --range=-inf,1" + out,
+      "plot activations --points 1" + out,
+      "plot activations --points 100000" + out,
+      "plot activations --out x.jpg",
+      "plot log",
+      "plot log " + (dir_ / "log.csv").string() + " --out x.txt",
+      "plot nonsense"};
   for (const std::string& args : cases) {
     const auto r = RunCli(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
@@ -233,13 +238,13 @@ TEST_F(PlotTest, UnreadableOrMalformedLogExits1) {
 TEST_F(PlotTest, TrainPlotFollowsTheLog) {
   const fs::path data = fs::path(ONYX_SOURCE_DIR) / "models" / "tutorial_mlp";
   const fs::path csv = dir_ / "log.csv", plot = dir_ / "train.svg";
-  const std::string common = (data / "model.onnx").string() + " --inputs " +
-                             (data / "train_x.npy").string() + " --targets " +
-                             (data / "train_y.npy").string() + " --val-inputs " +
-                             (data / "test_x.npy").string() + " --val-targets " +
-                             (data / "test_y.npy").string() +
-                             " --loss cross_entropy --optimizer adam --lr 0.01 --batch-size 64"
-                             " --seed 1 --log-csv " + csv.string() + " --plot " + plot.string();
+  const std::string common =
+      (data / "model.onnx").string() + " --inputs " + (data / "train_x.npy").string() +
+      " --targets " + (data / "train_y.npy").string() + " --val-inputs " +
+      (data / "test_x.npy").string() + " --val-targets " + (data / "test_y.npy").string() +
+      " --loss cross_entropy --optimizer adam --lr 0.01 --batch-size 64"
+      " --seed 1 --log-csv " +
+      csv.string() + " --plot " + plot.string();
   auto r = RunCli("train " + common + " --epochs 2 --checkpoint " + (dir_ / "ck").string() +
                   " --out " + (dir_ / "m.onnx").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -283,11 +288,11 @@ TEST_F(PlotTest, TrainPlotFollowsTheLog) {
 
 TEST_F(PlotTest, TrainPlotWithBadExtensionIsAUsageError) {
   const fs::path data = fs::path(ONYX_SOURCE_DIR) / "models" / "tutorial_mlp";
-  const auto r = RunCli("train " + (data / "model.onnx").string() + " --inputs " +
-                        (data / "train_x.npy").string() + " --targets " +
-                        (data / "train_y.npy").string() +
-                        " --loss cross_entropy --optimizer sgd --epochs 1 --plot " +
-                        (dir_ / "p.gif").string() + " --out " + (dir_ / "m.onnx").string());
+  const auto r =
+      RunCli("train " + (data / "model.onnx").string() + " --inputs " +
+             (data / "train_x.npy").string() + " --targets " + (data / "train_y.npy").string() +
+             " --loss cross_entropy --optimizer sgd --epochs 1 --plot " +
+             (dir_ / "p.gif").string() + " --out " + (dir_ / "m.onnx").string());
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "m.onnx"));
 }

@@ -67,9 +67,9 @@ absl::StatusOr<Graph> ForwardBackwardGraph(const std::string& op, const Shape& s
 }  // namespace
 
 const std::vector<std::string>& PlottableActivations() {
-  static const std::vector<std::string> ops = {"Relu",     "LeakyRelu", "Sigmoid", "Tanh",
-                                               "Softmax",  "Softplus",  "Elu",     "Selu",
-                                               "Gelu",     "Mish",      "Swish",   "HardSwish"};
+  static const std::vector<std::string> ops = {"Relu",    "LeakyRelu", "Sigmoid", "Tanh",
+                                               "Softmax", "Softplus",  "Elu",     "Selu",
+                                               "Gelu",    "Mish",      "Swish",   "HardSwish"};
   return ops;
 }
 
@@ -77,11 +77,11 @@ absl::StatusOr<ActivationCurve> SampleActivation(const std::string& op, double l
                                                  int points, const OpRegistry& registry) {
   const auto& known = PlottableActivations();
   if (std::find(known.begin(), known.end(), op) == known.end()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "cannot plot %s: expected one of %s", op, absl::StrJoin(known, ",")));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cannot plot %s: expected one of %s", op, absl::StrJoin(known, ",")));
   }
-  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi) ||
-      std::fabs(lo) > 1e30 || std::fabs(hi) > 1e30) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi) || std::fabs(lo) > 1e30 ||
+      std::fabs(hi) > 1e30) {
     return absl::InvalidArgumentError(
         absl::StrFormat("range must be finite with LO < HI, got %g,%g", lo, hi));
   }
@@ -140,10 +140,13 @@ Figure ActivationFigure(const std::vector<ActivationCurve>& curves, double lo, d
     panel.title = c.op;
     panel.x_label = softmax ? "x_i (one 1-D input)" : "x";
     panel.x_range = std::make_pair(lo, hi);
-    panel.series.push_back({.label = softmax ? "y_i" : "f(x)", .x = c.x, .y = c.y,
-                            .color = "#1f77b4"});
-    panel.series.push_back({.label = softmax ? "dy_i/dx_i" : "f'(x)", .x = c.x, .y = c.dy,
-                            .color = "#d62728", .dashed = true});
+    panel.series.push_back(
+        {.label = softmax ? "y_i" : "f(x)", .x = c.x, .y = c.y, .color = "#1f77b4"});
+    panel.series.push_back({.label = softmax ? "dy_i/dx_i" : "f'(x)",
+                            .x = c.x,
+                            .y = c.dy,
+                            .color = "#d62728",
+                            .dashed = true});
     figure.panels.push_back(std::move(panel));
   }
   return figure;

@@ -52,7 +52,8 @@ std::string FormatTick(double value, double step) {
   if (biggest >= 1e6 || decimals > 6) {
     // Enough significant digits to tell neighbouring ticks apart.
     const int digits = static_cast<int>(std::floor(std::log10(biggest) + 1e-9) -
-                                        std::floor(std::log10(step) + 1e-9)) + 1;
+                                        std::floor(std::log10(step) + 1e-9)) +
+                       1;
     std::snprintf(buf, sizeof(buf), "%.*g", std::clamp(digits, 1, 15), value);
     return buf;
   }

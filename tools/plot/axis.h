@@ -8,7 +8,7 @@
 namespace onyx::plot {
 
 struct Ticks {
-  double lo = 0, hi = 1;      // the axis domain (widened to whole steps when asked)
+  double lo = 0, hi = 1;  // the axis domain (widened to whole steps when asked)
   double step = 1;
   std::vector<double> values;  // multiples of step within [lo, hi]
 };

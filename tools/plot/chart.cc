@@ -47,8 +47,7 @@ std::optional<std::pair<double, double>> DataRange(const Panel& panel, bool x_ax
 }
 
 Ticks AxisTicks(const std::optional<std::pair<double, double>>& fixed,
-                const std::optional<std::pair<double, double>>& data, int target,
-                bool integer) {
+                const std::optional<std::pair<double, double>>& data, int target, bool integer) {
   if (fixed) return NiceTicks(fixed->first, fixed->second, target, /*widen=*/false, integer);
   if (data) return NiceTicks(data->first, data->second, target, /*widen=*/true, integer);
   return NiceTicks(0, 1, target, /*widen=*/true, integer);
@@ -112,9 +111,9 @@ void DrawPanel(SvgDocument& svg, const Panel& panel, double left, double top, do
              {.size = kLabelFont, .anchor = Anchor::kMiddle, .css_class = "axis-label"});
   }
   if (!panel.y_label.empty()) {
-    svg.Text({left + 14, (y0 + y1) / 2}, panel.y_label,
-             {.size = kLabelFont, .anchor = Anchor::kMiddle, .rotate = -90,
-              .css_class = "axis-label"});
+    svg.Text(
+        {left + 14, (y0 + y1) / 2}, panel.y_label,
+        {.size = kLabelFont, .anchor = Anchor::kMiddle, .rotate = -90, .css_class = "axis-label"});
   }
 
   for (size_t i = 0; i < panel.series.size(); ++i) {
@@ -122,13 +121,14 @@ void DrawPanel(SvgDocument& svg, const Panel& panel, double left, double top, do
     std::vector<Point> points;
     const size_t n = std::min(s.x.size(), s.y.size());
     for (size_t k = 0; k < n; ++k) {
-      if (std::isfinite(s.x[k]) && std::isfinite(s.y[k])) points.push_back({sx(s.x[k]), sy(s.y[k])});
+      if (std::isfinite(s.x[k]) && std::isfinite(s.y[k]))
+        points.push_back({sx(s.x[k]), sy(s.y[k])});
     }
     const std::string color = SeriesColor(s, i);
-    svg.Polyline(points,
-                 {.stroke = color, .stroke_width = 1.8, .dash = s.dashed ? "5,3" : "",
-                  .css_class = "curve"},
-                 {{"data-label", s.label}});
+    svg.Polyline(
+        points,
+        {.stroke = color, .stroke_width = 1.8, .dash = s.dashed ? "5,3" : "", .css_class = "curve"},
+        {{"data-label", s.label}});
     if (s.markers) {
       for (const Point& p : points) svg.Circle(p, 2.5, {.fill = color, .css_class = "marker"});
     }

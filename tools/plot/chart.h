@@ -15,7 +15,7 @@ struct Series {
   std::vector<double> x, y;  // same length; non-finite points are left out
   std::string color;         // empty: the palette colour of the series' index
   bool dashed = false;
-  bool markers = false;      // a dot on every point (few points, e.g. epochs)
+  bool markers = false;  // a dot on every point (few points, e.g. epochs)
 };
 
 struct Panel {

@@ -13,11 +13,21 @@ std::string XmlEscape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters other than tab/newline are not allowed in XML 1.0.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
@@ -65,8 +75,8 @@ void SvgDocument::Rect(double x, double y, double w, double h, const Style& styl
 }
 
 void SvgDocument::Line(Point a, Point b, const Style& style) {
-  absl::StrAppend(&body_, "<line x1=\"", FormatCoord(a.x), "\" y1=\"", FormatCoord(a.y),
-                  "\" x2=\"", FormatCoord(b.x), "\" y2=\"", FormatCoord(b.y), "\"");
+  absl::StrAppend(&body_, "<line x1=\"", FormatCoord(a.x), "\" y1=\"", FormatCoord(a.y), "\" x2=\"",
+                  FormatCoord(b.x), "\" y2=\"", FormatCoord(b.y), "\"");
   AppendStyle(style);
   body_ += "/>\n";
 }

@@ -58,9 +58,9 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
     columns.push_back(c);
   }
   if (!has_epoch || !has_loss) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s:1: header must name columns epoch and loss, got \"%s\"", source,
-        Trim(line).substr(0, 80)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s:1: header must name columns epoch and loss, got \"%s\"", source,
+                        Trim(line).substr(0, 80)));
   }
 
   std::vector<EpochRow> rows;
@@ -69,8 +69,8 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
     if (line.empty()) continue;
     std::vector<std::string> cells = absl::StrSplit(line, ',');
     if (cells.size() != columns.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s:%d: expected %d cells, got %d", source, number, columns.size(), cells.size()));
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: expected %d cells, got %d", source,
+                                                        number, columns.size(), cells.size()));
     }
     EpochRow row;
     bool has_row_epoch = false, has_row_loss = false;
@@ -83,13 +83,28 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
             absl::StrFormat("%s:%d: cell %d is not a number: \"%s\"", source, number, i + 1, cell));
       }
       switch (columns[i]) {
-        case kEpoch: row.epoch = v; has_row_epoch = true; break;
-        case kLoss: row.loss = v; has_row_loss = true; break;
-        case kLr: row.lr = v; break;
-        case kValLoss: row.val_loss = v; break;
-        case kValAccuracy: row.val_accuracy = v; break;
-        case kSeconds: row.seconds = v; break;
-        case kIgnored: break;
+        case kEpoch:
+          row.epoch = v;
+          has_row_epoch = true;
+          break;
+        case kLoss:
+          row.loss = v;
+          has_row_loss = true;
+          break;
+        case kLr:
+          row.lr = v;
+          break;
+        case kValLoss:
+          row.val_loss = v;
+          break;
+        case kValAccuracy:
+          row.val_accuracy = v;
+          break;
+        case kSeconds:
+          row.seconds = v;
+          break;
+        case kIgnored:
+          break;
       }
     }
     if (!has_row_epoch || !has_row_loss) {
@@ -99,7 +114,8 @@ absl::StatusOr<std::vector<EpochRow>> ParseTrainingLog(const std::string& text,
     rows.push_back(row);
   }
   if (rows.empty()) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: no epoch rows after the header", source));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: no epoch rows after the header", source));
   }
   return rows;
 }
@@ -145,7 +161,9 @@ Figure TrainingFigure(const std::vector<EpochRow>& rows, const std::string& titl
   if (!val.x.empty()) loss.series.push_back(std::move(val));
   figure.panels.push_back(std::move(loss));
   if (!accuracy.x.empty()) {
-    Panel acc{.title = "Validation accuracy", .x_label = "epoch", .y_label = "accuracy",
+    Panel acc{.title = "Validation accuracy",
+              .x_label = "epoch",
+              .y_label = "accuracy",
               .integer_x = true};
     acc.series.push_back(std::move(accuracy));
     figure.panels.push_back(std::move(acc));

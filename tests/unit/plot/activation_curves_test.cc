@@ -48,8 +48,7 @@ TEST_P(SampleActivationTest, MatchesDoubleFormulas) {
     const double x = curve->x[i];
     EXPECT_NEAR(curve->y[i], ref_y[i], 2e-6 + 2e-5 * std::fabs(ref_y[i])) << op << " at " << x;
     if (NearKink(op, x)) continue;
-    EXPECT_NEAR(curve->dy[i], ref_dy[i], 2e-6 + 2e-5 * std::fabs(ref_dy[i]))
-        << op << "' at " << x;
+    EXPECT_NEAR(curve->dy[i], ref_dy[i], 2e-6 + 2e-5 * std::fabs(ref_dy[i])) << op << "' at " << x;
   }
 }
 

@@ -69,7 +69,8 @@ Figure TwoPanelFigure() {
   }
   a.series = {sq, lin};
   Panel b{.title = "gappy", .integer_x = true};
-  b.series.push_back({.label = "with NaN", .x = {1, 2, 3, 4}, .y = {10, NAN, 30, 25}, .markers = true});
+  b.series.push_back(
+      {.label = "with NaN", .x = {1, 2, 3, 4}, .y = {10, NAN, 30, 25}, .markers = true});
   figure.panels = {a, b};
   return figure;
 }

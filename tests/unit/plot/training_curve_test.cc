@@ -100,8 +100,8 @@ TEST(LivePlotTest, RewritesThePlotWithEveryEpoch) {
     std::ifstream in(file);
     plot_test::Element root;
     std::string error;
-    ASSERT_TRUE(plot_test::ParseSvg(std::string(std::istreambuf_iterator<char>(in), {}), root,
-                                    error))
+    ASSERT_TRUE(
+        plot_test::ParseSvg(std::string(std::istreambuf_iterator<char>(in), {}), root, error))
         << error;
     const auto curves = plot_test::ReadCurves(*root.All("g", "panel")[0]);
     ASSERT_EQ(curves.size(), 1u);
