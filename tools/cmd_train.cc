@@ -18,6 +18,8 @@
 #include "runtime/training/trainer.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/plot/output.h"
+#include "tools/plot/training_curve.h"
 
 namespace onyx {
 namespace {
@@ -67,6 +69,12 @@ int TrainCommand(const TrainArgs& args) {
     ReportError(schedule.status());
     return kExitUsage;
   }
+  if (!args.plot.empty()) {
+    if (absl::Status ok = plot::CheckOutputPath(args.plot); !ok.ok()) {
+      ReportError(ok);
+      return kExitUsage;
+    }
+  }
   if (args.val_inputs.empty() != args.val_targets.empty()) {
     ReportError(absl::InvalidArgumentError("--val-inputs and --val-targets go together"));
     return kExitUsage;
@@ -101,6 +109,18 @@ int TrainCommand(const TrainArgs& args) {
   if (!args.log_csv.empty()) {
     absl::Status log = PrepareLog(args.log_csv, !args.resume.empty(), trainer.epoch());
     if (!log.ok()) return ReportError(log);
+  }
+  std::optional<plot::LivePlot> live_plot;
+  if (!args.plot.empty()) {
+    // A resumed run's plot starts with the epochs its log kept.
+    std::vector<plot::EpochRow> earlier;
+    if (!args.resume.empty() && !args.log_csv.empty()) {
+      earlier = plot::ReadTrainingLog(args.log_csv).value_or(std::vector<plot::EpochRow>{});
+    }
+    const std::filesystem::path model(args.model);
+    live_plot.emplace(args.plot,
+                      "onyx train " + (model.parent_path().filename() / model.filename()).string(),
+                      std::move(earlier));
   }
   if (val_x) {
     auto before = trainer.Evaluate(*val_x, *val_y);
@@ -169,6 +189,13 @@ int TrainCommand(const TrainArgs& args) {
       log << absl::StrFormat("%d,%.8g,%.8g,%s,%s,%.4f\n", stats->epoch, stats->loss, stats->lr,
                              FormatOptional(stats->val_loss),
                              FormatOptional(stats->val_accuracy), stats->seconds);
+    }
+    if (live_plot) {
+      absl::Status drawn = live_plot->Add({.epoch = double(stats->epoch), .loss = stats->loss,
+                                           .lr = stats->lr, .val_loss = stats->val_loss,
+                                           .val_accuracy = stats->val_accuracy,
+                                           .seconds = stats->seconds});
+      if (!drawn.ok()) return ReportError(drawn);
     }
   }
 

@@ -46,8 +46,24 @@ struct TrainArgs {
   int threads = 0;
   std::string checkpoint, resume, log_csv;
   int64_t checkpoint_every = 0;         // steps; 0: only at the end of each epoch
+  std::string plot;                     // .svg/.png rewritten after every epoch
   std::string out;
 };
 int TrainCommand(const TrainArgs& args);
+
+struct PlotActivationsArgs {
+  std::vector<std::string> ops;  // empty: every plottable activation
+  std::string range = "-5,5";
+  int points = 201;
+  std::string out = "activations.svg";
+};
+int PlotActivationsCommand(const PlotActivationsArgs& args);
+
+struct PlotLogArgs {
+  std::string csv;
+  std::string out;  // empty: the CSV's path with .svg
+  std::string title;
+};
+int PlotLogCommand(const PlotLogArgs& args);
 
 }  // namespace onyx

@@ -1,4 +1,4 @@
-// The `onyx` command line: info, run, test, train.
+// The `onyx` command line: info, run, test, train, plot.
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -72,8 +72,23 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--class-weights", tc.class_weights, "cross_entropy weight per class, as W0,W1,...")->delimiter(',');
   train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
+  train_cmd->add_option("--plot", train.plot, "loss/accuracy curves (.svg or .png), rewritten after every epoch");
   train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));
   train_cmd->add_option("--out", train.out, "write the trained model (inference ONNX) here")->required();
+
+  CLI::App* plot_cmd = app.add_subcommand("plot", "Draw activation curves or a training log");
+  plot_cmd->require_subcommand(1);
+  onyx::PlotActivationsArgs plot_act;
+  CLI::App* plot_act_cmd = plot_cmd->add_subcommand("activations", "Each activation and its derivative, from Onyx's kernels");
+  plot_act_cmd->add_option("--ops", plot_act.ops, "comma-separated ops (default: all)")->delimiter(',');
+  plot_act_cmd->add_option("--range", plot_act.range, "x range LO,HI (default -5,5)");
+  plot_act_cmd->add_option("--points", plot_act.points, "samples per curve")->check(CLI::Range(2, 2001));
+  plot_act_cmd->add_option("--out", plot_act.out, "FILE.svg or FILE.png (default activations.svg)");
+  onyx::PlotLogArgs plot_log;
+  CLI::App* plot_log_cmd = plot_cmd->add_subcommand("log", "Loss and accuracy curves of a saved --log-csv");
+  plot_log_cmd->add_option("csv", plot_log.csv, "log written by onyx train --log-csv")->required();
+  plot_log_cmd->add_option("--out", plot_log.out, "FILE.svg or FILE.png (default: the CSV's name with .svg)");
+  plot_log_cmd->add_option("--title", plot_log.title, "figure title");
 
   try {
     app.parse(argc, argv);
@@ -88,6 +103,8 @@ int main(int argc, char** argv) {
   if (*info_cmd) return onyx::InfoCommand(info);
   if (*run_cmd) return onyx::RunCommand(run);
   if (*test_cmd) return onyx::TestCommand(test);
+  if (*plot_act_cmd) return onyx::PlotActivationsCommand(plot_act);
+  if (*plot_log_cmd) return onyx::PlotLogCommand(plot_log);
   if (*train_cmd) {
     if (weight_decay >= 0) tc.optimizer.weight_decay = weight_decay;
     if (eps >= 0) tc.optimizer.eps = eps;
