@@ -61,7 +61,7 @@ class WindowPoolKernel final : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const DataType dtype = x->dtype();
-    const bool integer = dtype == DataType::kInt8 || dtype == DataType::kUint8;
+    const bool integer = dtype == DataType::kInt8 || dtype == DataType::kUInt8;
     if (dtype != DataType::kFloat32 && dtype != DataType::kFloat64 &&
         !(integer && kind_ == PoolKind::kMax)) {
       return absl::UnimplementedError(absl::StrFormat(

@@ -84,7 +84,7 @@ TEST(BatchNorm, InferenceAllOpsets) {
   const Shape xs = {2, 3, 4, 5};
   const BnInputs in = MakeBnInputs(120, 3);
   const BnRef ref =
-      BatchNormRef(in.x, 2, 3, 20, in.scale, in.bias, in.mean, in.var, 1e-3, false, true);
+      BatchNormRef(in.x, 2, 3, 20, in.scale, in.bias, in.mean, in.var, double(1e-3f), false, true);
   struct Version {
     int64_t opset;
     std::vector<Attribute> attrs;
@@ -110,7 +110,7 @@ TEST(BatchNorm, TrainingModeOpset15RunningStats) {
   const Shape xs = {4, 3, 5};
   const BnInputs in = MakeBnInputs(60, 3);
   const BnRef ref =
-      BatchNormRef(in.x, 4, 3, 5, in.scale, in.bias, in.mean, in.var, 1e-5, true, true);
+      BatchNormRef(in.x, 4, 3, 5, in.scale, in.bias, in.mean, in.var, double(1e-5f), true, true);
   ASSERT_OK_AND_ASSIGN(
       std::vector<Tensor> out,
       RunNode("BatchNormalization", {Int("training_mode", 1), Float("momentum", 0.7f)},
@@ -131,7 +131,7 @@ TEST(BatchNorm, LegacyTrainingOutputsAndSpatialZero) {
   const Shape xs = {5, 2, 3};
   const BnInputs in = MakeBnInputs(30, 6);
   const BnRef ref =
-      BatchNormRef(in.x, 5, 2, 3, in.scale, in.bias, in.mean, in.var, 1e-5, true, false);
+      BatchNormRef(in.x, 5, 2, 3, in.scale, in.bias, in.mean, in.var, double(1e-5f), true, false);
   ASSERT_OK_AND_ASSIGN(
       std::vector<Tensor> out,
       RunNode("BatchNormalization", {Int("spatial", 0)},
@@ -142,7 +142,7 @@ TEST(BatchNorm, LegacyTrainingOutputsAndSpatialZero) {
   EXPECT_EQ(out[1].shape(), Shape({2, 3}));
   // Inference with spatial = 0 uses the per-(c, d) inputs.
   const BnRef inf =
-      BatchNormRef(in.x, 5, 2, 3, in.scale, in.bias, in.mean, in.var, 1e-5, false, false);
+      BatchNormRef(in.x, 5, 2, 3, in.scale, in.bias, in.mean, in.var, double(1e-5f), false, false);
   ASSERT_OK_AND_ASSIGN(out, RunNode("BatchNormalization", {Int("spatial", 0), Int("is_test", 1)},
                                     BnTensors(DataType::kFloat64, xs, {2, 3}, in), 6));
   ExpectNear(out[0], inf.y, 1e-12);
@@ -152,7 +152,7 @@ TEST(BatchNorm, TrainingOpset9TwoDimInput) {
   const Shape xs = {40, 3};
   const BnInputs in = MakeBnInputs(120, 3);
   const BnRef ref =
-      BatchNormRef(in.x, 40, 3, 1, in.scale, in.bias, in.mean, in.var, 1e-5, true, true);
+      BatchNormRef(in.x, 40, 3, 1, in.scale, in.bias, in.mean, in.var, double(1e-5f), true, true);
   ASSERT_OK_AND_ASSIGN(std::vector<Tensor> out,
                        RunNode("BatchNormalization", {}, BnTensors(DataType::kFloat32, xs, {3}, in),
                                9, {"y", "m", "v", "sm", "sv"}));
@@ -210,7 +210,7 @@ TEST(LayerNorm, AxesStatsAndBroadcastScale) {
                               bias = RandomValues(inner, 4);
     std::vector<double> means, inv_stds;
     const std::vector<double> want =
-        LayerNormRef(x, outer, inner, scale, bias, 1e-4, &means, &inv_stds);
+        LayerNormRef(x, outer, inner, scale, bias, double(1e-4f), &means, &inv_stds);
     for (DataType dtype : {DataType::kFloat32, DataType::kFloat64}) {
       SCOPED_TRACE(::testing::Message() << "axis " << axis << " " << DataTypeName(dtype));
       ASSERT_OK_AND_ASSIGN(
@@ -235,7 +235,7 @@ TEST(LayerNorm, AxesStatsAndBroadcastScale) {
       RunNode("LayerNormalization", {Int("axis", 1)},
               {FromDoubles(DataType::kFloat64, xs, x), FromDoubles(DataType::kFloat64, {1, 4}, s4)},
               17));
-  ExpectNear(out[0], LayerNormRef(x, 2, 12, s4, {}, 1e-5), 1e-12);
+  ExpectNear(out[0], LayerNormRef(x, 2, 12, s4, {}, double(1e-5f)), 1e-12);
 }
 
 TEST(LayerNorm, ErrorsAndShape) {
@@ -266,7 +266,7 @@ TEST(InstanceNorm, MatchesReference) {
   for (int plane = 0; plane < 6; ++plane) {
     const std::vector<double> row(x.begin() + plane * 20, x.begin() + plane * 20 + 20);
     const std::vector<double> y =
-        LayerNormRef(row, 1, 20, {scale[plane % 3]}, {bias[plane % 3]}, 1e-3);
+        LayerNormRef(row, 1, 20, {scale[plane % 3]}, {bias[plane % 3]}, double(1e-3f));
     want.insert(want.end(), y.begin(), y.end());
   }
   for (DataType dtype : {DataType::kFloat32, DataType::kFloat64}) {
