@@ -2,12 +2,14 @@
 // attributes, output dX of X's shape. MaxPool routes each dY to the first
 // maximum of its window (re-found from X, as the forward picks it); AveragePool
 // spreads dY / divisor over the window with the forward's divisor rule.
+// float32 runs oneDNN's pooling backward where its geometry fits, else loops.
 #include <cstdint>
 #include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/pool/pool_dnnl.h"
 #include "ops/pool/pool_geometry.h"
 #include "ops/pool/pool_kernels.h"
 #include "ops/pool/pool_loops.h"
@@ -18,7 +20,11 @@ namespace {
 
 class PoolGradKernel final : public Kernel {
  public:
-  PoolGradKernel(bool max, PoolAttrs attrs) : max_(max), attrs_(std::move(attrs)) {}
+  PoolGradKernel(bool max, PoolAttrs attrs)
+      : max_(max),
+        attrs_(std::move(attrs)),
+        dnnl_(max ? PoolKind::kMax : PoolKind::kAverage, attrs_.count_include_pad,
+              DnnlPooling::Pass::kBackward) {}
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
@@ -32,6 +38,11 @@ class PoolGradKernel final : public Kernel {
                           ShapeToString(g.output_shape), x->DebugString()));
     }
     ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    if (dx->num_elements() == 0) return absl::OkStatus();
+    if (x->dtype() == DataType::kFloat32 && dy->num_elements() > 0 &&
+        dnnl_.Prepare(g, x->shape())) {
+      return dnnl_.Backward(*dy, *x, *dx);
+    }
     switch (x->dtype()) {
       case DataType::kFloat32:
         Run(g, *dy, *x, dx->data<float>());
@@ -58,6 +69,7 @@ class PoolGradKernel final : public Kernel {
 
   bool max_;
   PoolAttrs attrs_;
+  DnnlPooling dnnl_;
 };
 
 }  // namespace
