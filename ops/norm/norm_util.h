@@ -60,6 +60,7 @@ void ChannelSums(int64_t n_size, int64_t p_size, int64_t q_size, F f, double* s0
       double a = 0, b = 0;
       for (int64_t n = 0; n < n_size; ++n) {
         const int64_t base = (n * p_size + p) * q_size;
+#pragma omp simd reduction(+ : a, b)
         for (int64_t q = 0; q < q_size; ++q) {
           const std::pair<double, double> v = f(base + q, p);
           a += v.first;
@@ -99,12 +100,38 @@ void ChannelMeanVar(const T* x, int64_t n_size, int64_t p_size, int64_t q_size,
                     std::vector<double>& mean, std::vector<double>& var) {
   mean.assign(p_size, 0.0);
   var.assign(p_size, 0.0);
-  std::vector<double> unused(p_size);
   const double count = static_cast<double>(n_size * q_size);
+  if (count == 0) return;
+  if (q_size >= 16 || n_size == 1) {  // long contiguous rows: plain vectorized sums
+#pragma omp parallel for schedule(static) if (WorthThreads(n_size * p_size * q_size))
+    for (int64_t p = 0; p < p_size; ++p) {
+      double sum = 0;
+      for (int64_t n = 0; n < n_size; ++n) {
+        const T* row = x + (n * p_size + p) * q_size;
+        double row_sum = 0;
+#pragma omp simd reduction(+ : row_sum)
+        for (int64_t q = 0; q < q_size; ++q) row_sum += double(row[q]);
+        sum += row_sum;
+      }
+      const double m = sum / count;
+      double sq = 0;
+      for (int64_t n = 0; n < n_size; ++n) {
+        const T* row = x + (n * p_size + p) * q_size;
+        double row_sq = 0;
+#pragma omp simd reduction(+ : row_sq)
+        for (int64_t q = 0; q < q_size; ++q) row_sq += (double(row[q]) - m) * (double(row[q]) - m);
+        sq += row_sq;
+      }
+      mean[p] = m;
+      var[p] = sq / count;
+    }
+    return;
+  }
+  std::vector<double> unused(p_size);
   ChannelSums(
       n_size, p_size, q_size, [&](int64_t i, int64_t) { return std::pair(double(x[i]), 0.0); },
       mean.data(), unused.data());
-  for (double& m : mean) m = count > 0 ? m / count : 0.0;
+  for (double& m : mean) m /= count;
   ChannelSums(
       n_size, p_size, q_size,
       [&](int64_t i, int64_t p) {
@@ -112,7 +139,7 @@ void ChannelMeanVar(const T* x, int64_t n_size, int64_t p_size, int64_t q_size,
         return std::pair(d * d, 0.0);
       },
       var.data(), unused.data());
-  for (double& v : var) v = count > 0 ? v / count : 0.0;
+  for (double& v : var) v /= count;
 }
 
 // Values of a float32/float64 tensor as doubles (small parameter tensors).

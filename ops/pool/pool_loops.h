@@ -64,11 +64,12 @@ inline int64_t ArgMaxInWindow(const PoolGeometry& g, const Windows3& w, const T*
                               int64_t o1, int64_t o2) {
   int64_t best_at = -1;
   T best{};
+  // Select without branches: which tap wins is data-dependent and mispredicts.
   ForWindow(g, w, o0, o1, o2, [&](int64_t at) {
-    if (best_at < 0 || xp[at] > best) {
-      best = xp[at];
-      best_at = at;
-    }
+    const T v = xp[at];
+    const bool take = (best_at < 0) | (v > best);
+    best = take ? v : best;
+    best_at = take ? at : best_at;
   });
   return best_at;
 }
