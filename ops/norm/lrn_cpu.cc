@@ -1,16 +1,20 @@
 // LRN (opsets 1, 13), across channels, X [N, C, D1..Dk], float32/float64:
 //   y = x / (bias + alpha / size * sum of x^2 over channels
 //            [c - floor((size-1)/2), c + ceil((size-1)/2)]) ^ beta.
-// Even sizes make the window lean forward, which oneDNN's symmetric LRN cannot
-// express, so one vectorized loop (over the spatial run of each (n, c)) does all.
+// float32 4-D with an odd size runs oneDNN's lrn_across_channels (same formula,
+// jit for plain NCHW); even sizes make the window lean forward, which oneDNN's
+// symmetric LRN cannot express, so they, float64 and other ranks run the loop.
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "oneapi/dnnl/dnnl.hpp"
 #include "ops/norm/norm_util.h"
+#include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::norm {
@@ -35,8 +39,15 @@ void LrnLoop(const T* x, T* y, int64_t n_size, int64_t c_size, int64_t s_size, i
     }
     const T* xp = x + plane * s_size;
     T* yp = y + plane * s_size;
-    for (int64_t s = 0; s < s_size; ++s) {
-      yp[s] = static_cast<T>(double(xp[s]) * std::pow(bias + a * sum[s], -beta));
+    if (beta == 0.75) {  // the common case: b^-0.75 = 1 / (sqrt(b) * sqrt(sqrt(b)))
+      for (int64_t s = 0; s < s_size; ++s) {
+        const double b = std::sqrt(bias + a * sum[s]);
+        yp[s] = static_cast<T>(double(xp[s]) / (b * std::sqrt(b)));
+      }
+    } else {
+      for (int64_t s = 0; s < s_size; ++s) {
+        yp[s] = static_cast<T>(double(xp[s]) * std::pow(bias + a * sum[s], -beta));
+      }
     }
   }
 }
@@ -58,6 +69,18 @@ class LrnKernel final : public Kernel {
     int64_t s_size = 1;
     for (int i = 2; i < x->rank(); ++i) s_size *= x->dim(i);
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    if (y->num_elements() == 0) return absl::OkStatus();
+    if (x->dtype() == DataType::kFloat32 && x->rank() == 4 && size_ % 2 == 1 &&
+        PrepareDnnl(x->shape())) {
+      try {
+        primitive_.execute(CpuStream(), {{DNNL_ARG_SRC, AsDnnlMemory(desc_, *x)},
+                                         {DNNL_ARG_DST, AsDnnlMemory(desc_, *y)}});
+        CpuStream().wait();
+      } catch (const dnnl::error& e) {
+        return DnnlError("LRN forward", e);
+      }
+      return absl::OkStatus();
+    }
     if (x->dtype() == DataType::kFloat32) {
       LrnLoop(x->data<float>(), y->data<float>(), x->dim(0), x->dim(1), s_size, size_, alpha_,
               beta_, bias_);
@@ -69,8 +92,35 @@ class LrnKernel final : public Kernel {
   }
 
  private:
+  // oneDNN's LRN for this shape, when it has a jit kernel for it (its reference
+  // kernel is slower than the loop); cached per shape.
+  bool PrepareDnnl(const Shape& shape) {
+    if (shape == cached_shape_) return use_dnnl_;
+    cached_shape_ = shape;
+    use_dnnl_ = false;
+    try {
+      desc_ = PlainDesc(shape);
+      dnnl::lrn_forward::primitive_desc pd(
+          dnnl::lrn_forward::desc(dnnl::prop_kind::forward_inference,
+                                  dnnl::algorithm::lrn_across_channels, desc_, size_,
+                                  static_cast<float>(alpha_), static_cast<float>(beta_),
+                                  static_cast<float>(bias_)),
+          CpuEngine());
+      if (std::string(pd.impl_info_str()).find("ref") != std::string::npos) return false;
+      primitive_ = dnnl::lrn_forward(pd);
+      use_dnnl_ = true;
+    } catch (const dnnl::error&) {
+      use_dnnl_ = false;
+    }
+    return use_dnnl_;
+  }
+
   int64_t size_;
   double alpha_, beta_, bias_;
+  Shape cached_shape_;
+  bool use_dnnl_ = false;
+  dnnl::memory::desc desc_;
+  dnnl::primitive primitive_;
 };
 
 }  // namespace

@@ -287,30 +287,36 @@ TEST(InstanceNorm, MatchesReference) {
 }
 
 TEST(Lrn, OddAndEvenSizes) {
-  const Shape xs = {2, 6, 3, 2};
-  const std::vector<double> x = RandomValues(72, 4, -2, 2);
-  for (int64_t size : {1, 3, 4, 5}) {
-    std::vector<double> want(72);
-    const double alpha = 2e-2, beta = 0.6, bias = 1.5;
-    for (int n = 0; n < 2; ++n)
-      for (int c = 0; c < 6; ++c)
-        for (int s = 0; s < 6; ++s) {
-          double sq = 0;
-          for (int64_t k = c - (size - 1) / 2; k <= c + size / 2; ++k) {
-            if (k >= 0 && k < 6) sq += std::pow(x[(n * 6 + k) * 6 + s], 2);
+  // C = 16 takes oneDNN's jit LRN for odd sizes; C = 6 and even sizes the loop.
+  for (const Shape& xs : {Shape{2, 6, 3, 2}, Shape{2, 16, 5, 6}}) {
+    const int64_t c_size = xs[1], s_size = xs[2] * xs[3];
+    const std::vector<double> x = RandomValues(NumElements(xs), 4, -2, 2);
+    for (int64_t size : {1, 3, 4, 5}) {
+      std::vector<double> want(x.size());
+      const double alpha = 2e-2, beta = size == 3 ? 0.6 : 0.75, bias = 1.5;
+      for (int64_t n = 0; n < 2; ++n)
+        for (int64_t c = 0; c < c_size; ++c)
+          for (int64_t s = 0; s < s_size; ++s) {
+            double sq = 0;
+            for (int64_t k = c - (size - 1) / 2; k <= c + size / 2; ++k) {
+              if (k >= 0 && k < c_size) sq += std::pow(x[(n * c_size + k) * s_size + s], 2);
+            }
+            const int64_t i = (n * c_size + c) * s_size + s;
+            want[i] = x[i] / std::pow(bias + double(float(alpha)) / size * sq, beta);
           }
-          const int64_t i = (n * 6 + c) * 6 + s;
-          want[i] = x[i] / std::pow(bias + alpha / size * sq, beta);
-        }
-    for (DataType dtype : {DataType::kFloat32, DataType::kFloat64}) {
-      ASSERT_OK_AND_ASSIGN(std::vector<Tensor> out,
-                           RunNode("LRN",
-                                   {Int("size", size), Float("alpha", float(alpha)),
-                                    Float("beta", float(beta)), Float("bias", float(bias))},
-                                   {FromDoubles(dtype, xs, x)}, 13));
-      ExpectNear(out[0], want, 1e-5);
+      for (DataType dtype : {DataType::kFloat32, DataType::kFloat64}) {
+        SCOPED_TRACE(::testing::Message() << ShapeToString(xs) << " size " << size);
+        ASSERT_OK_AND_ASSIGN(std::vector<Tensor> out,
+                             RunNode("LRN",
+                                     {Int("size", size), Float("alpha", float(alpha)),
+                                      Float("beta", float(beta)), Float("bias", float(bias))},
+                                     {FromDoubles(dtype, xs, x)}, 13));
+        ExpectNear(out[0], want, dtype == DataType::kFloat32 ? 1e-5 : 1e-7);
+      }
     }
   }
+  const Shape xs = {2, 6, 3, 2};
+  const std::vector<double> x = RandomValues(72, 4, -2, 2);
   auto bad = RunNode("LRN", {}, {FromDoubles(DataType::kFloat32, xs, x)}, 13);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(std::string(bad.status().message()).find("LRN node \"n0\""), std::string::npos);
