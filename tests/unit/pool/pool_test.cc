@@ -22,7 +22,7 @@ using mathgrad_test::ToDoubles;
 struct PoolCase {
   std::string op;
   Shape x;
-  std::vector<int64_t> kernel, strides, pads, dilations;
+  std::vector<int64_t> kernel = {}, strides = {}, pads = {}, dilations = {};
   std::string auto_pad = "NOTSET";
   int ceil_mode = 0;
   int count_include_pad = 0;
