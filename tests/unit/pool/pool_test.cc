@@ -252,6 +252,31 @@ TEST(GlobalPool, AverageMaxLp) {
   }
 }
 
+TEST(LpPool, Opset1FloatPAndGlobalLpPool) {
+  // LpPool-1 stores p as a float attribute; p = 3 over 2x2 windows, stride 2.
+  const Shape shape = {1, 2, 4, 4};
+  const std::vector<double> x = RandomValues(32, 12, -2, 2);
+  Attribute p;
+  p.name = "p";
+  p.type = AttrType::kFloat;
+  p.f = 3;
+  ASSERT_OK_AND_ASSIGN(std::vector<Tensor> out,
+                       RunNode("LpPool", {Ints("kernel_shape", {2, 2}), Ints("strides", {2, 2}), p},
+                               {FromDoubles(DataType::kFloat64, shape, x)}, 1));
+  const RefResult ref = Reference({"LpPool", shape, {2, 2}, {2, 2}, {}, {}, "NOTSET", 0, 0, 3}, x);
+  ASSERT_EQ(out[0].shape(), ref.shape);
+  const std::vector<double> got = ToDoubles(out[0]);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], ref.y[i], 1e-12);
+  // GlobalLpPool with p = 1: sum of |x| per plane.
+  ASSERT_OK_AND_ASSIGN(
+      out, RunNode("GlobalLpPool", {Int("p", 1)}, {FromDoubles(DataType::kFloat64, shape, x)}, 2));
+  for (int plane = 0; plane < 2; ++plane) {
+    double want = 0;
+    for (int i = 0; i < 16; ++i) want += std::fabs(x[plane * 16 + i]);
+    EXPECT_NEAR(out[0].data<double>()[plane], want, 1e-12);
+  }
+}
+
 TEST(PoolErrors, NameTheNode) {
   const Tensor x = FromDoubles(DataType::kFloat32, {1, 1, 4, 4}, std::vector<double>(16, 1));
   // kernel_shape missing, rank mismatch, window larger than the padded input,
