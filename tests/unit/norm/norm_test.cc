@@ -322,5 +322,39 @@ TEST(Lrn, OddAndEvenSizes) {
   EXPECT_NE(std::string(bad.status().message()).find("LRN node \"n0\""), std::string::npos);
 }
 
+// Shapes large enough for the OpenMP paths (>= 32768 units of work) and the
+// long-row statistics path of BatchNormalization.
+TEST(NormLarge, ThreadedPathsMatchReferences) {
+  const Shape xs = {8, 16, 32, 32};
+  const int64_t total = NumElements(xs);
+  const BnInputs in = MakeBnInputs(total, 16);
+  const BnRef ref = BatchNormRef(in.x, 8, 16, 1024, in.scale, in.bias, in.mean, in.var,
+                                 double(1e-5f), true, true);
+  ASSERT_OK_AND_ASSIGN(std::vector<Tensor> out,
+                       RunNode("BatchNormalization", {Int("training_mode", 1)},
+                               BnTensors(DataType::kFloat32, xs, {16}, in), 15));
+  ExpectNear(out[0], ref.y, 1e-4);
+  const std::vector<double> scale = RandomValues(1024, 3, 0.5, 1.5), bias = RandomValues(1024, 4);
+  ASSERT_OK_AND_ASSIGN(out, RunNode("LayerNormalization", {Int("axis", 2)},
+                                    {FromDoubles(DataType::kFloat32, xs, in.x),
+                                     FromDoubles(DataType::kFloat32, {32, 32}, scale),
+                                     FromDoubles(DataType::kFloat32, {32, 32}, bias)},
+                                    17));
+  ExpectNear(out[0], LayerNormRef(in.x, 128, 1024, scale, bias, double(1e-5f)), 1e-4);
+  std::vector<double> want;
+  for (int64_t plane = 0; plane < 128; ++plane) {
+    const std::vector<double> row(in.x.begin() + plane * 1024, in.x.begin() + plane * 1024 + 1024);
+    const std::vector<double> y =
+        LayerNormRef(row, 1, 1024, {in.scale[plane % 16]}, {in.bias[plane % 16]}, double(1e-5f));
+    want.insert(want.end(), y.begin(), y.end());
+  }
+  ASSERT_OK_AND_ASSIGN(out, RunNode("InstanceNormalization", {},
+                                    {FromDoubles(DataType::kFloat64, xs, in.x),
+                                     FromDoubles(DataType::kFloat64, {16}, in.scale),
+                                     FromDoubles(DataType::kFloat64, {16}, in.bias)},
+                                    22));
+  ExpectNear(out[0], want, 1e-10);
+}
+
 }  // namespace
 }  // namespace onyx::pooltest

@@ -90,6 +90,30 @@ TEST(PoolGrad, GlobalAveragePool) {
   CheckGradient({"GlobalAveragePool", {3, 2, 7}, {}});
 }
 
+// Large shapes: the float32 oneDNN backward and the float64 threaded loops are
+// independent implementations; they must agree.
+TEST(PoolGrad, OneDnnAndLoopsAgreeOnLargeShapes) {
+  const Shape xs = {4, 8, 64, 64}, ys = {4, 8, 32, 32};
+  const std::vector<double> x = DistinctValues(NumElements(xs), 3);
+  const std::vector<double> dy = RandomValues(NumElements(ys), 4);
+  for (const char* op : {"MaxPoolGrad", "AveragePoolGrad"}) {
+    const std::vector<Attribute> attrs = {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}),
+                                          Ints("pads", {1, 1, 1, 1})};
+    std::vector<double> results[2];
+    int k = 0;
+    for (DataType dtype : {DataType::kFloat32, DataType::kFloat64}) {
+      ASSERT_OK_AND_ASSIGN(
+          std::vector<Tensor> out,
+          RunNode(op, attrs, {FromDoubles(dtype, ys, dy), FromDoubles(dtype, xs, x)}, 22, {"dx"},
+                  kOnyxDomain));
+      results[k++] = ToDoubles(out[0]);
+    }
+    for (size_t i = 0; i < results[0].size(); ++i) {
+      ASSERT_NEAR(results[0][i], results[1][i], 1e-5) << op << " at " << i;
+    }
+  }
+}
+
 TEST(PoolGrad, GradOpRejectsMismatchedDy) {
   const Tensor x = FromDoubles(DataType::kFloat32, {1, 1, 4, 4}, RandomValues(16, 1));
   const Tensor dy = FromDoubles(DataType::kFloat32, {1, 1, 3, 3}, RandomValues(9, 2));

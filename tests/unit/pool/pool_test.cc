@@ -180,6 +180,9 @@ INSTANTIATE_TEST_SUITE_P(
                  1},
         PoolCase{"LpPool", {1, 2, 7, 8}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, "NOTSET", 0, 0, 2},
         PoolCase{"LpPool", {1, 2, 9}, {3}, {2}, {}, {}, "NOTSET", 0, 0, 1},
+        // Large enough for the OpenMP paths (>= 32768 units of work).
+        PoolCase{"MaxPool", {4, 8, 64, 64}, {3, 3}, {2, 2}, {1, 1, 1, 1}},
+        PoolCase{"AveragePool", {4, 8, 64, 64}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, "NOTSET", 1, 1},
         PoolCase{"LpPool", {1, 2, 6, 6}, {2, 2}, {2, 2}, {}, {1, 2}, "NOTSET", 1, 0, 3}));
 
 TEST(MaxPool, IndicesRowAndColumnMajor) {
