@@ -60,6 +60,12 @@ TEST(NormGrad, BatchNormTrainingMode) {
                  {RandomValues(60, 1, -2, 2), RandomValues(3, 2, 0.5, 1.5), RandomValues(3, 3),
                   RandomValues(3, 4), RandomValues(3, 5, 0.5, 1.5)},
                  {0, 1, 2});
+  // Rows of >= 16 values take the long-row reduction path.
+  CheckGradients("BatchNormalization", {Int("training_mode", 1)}, 15,
+                 {{3, 2, 4, 5}, {2}, {2}, {2}, {2}},
+                 {RandomValues(120, 11, -2, 2), RandomValues(2, 12, 0.5, 1.5), RandomValues(2, 13),
+                  RandomValues(2, 14), RandomValues(2, 15, 0.5, 1.5)},
+                 {0, 1, 2});
   // [N, C] input (BatchNorm1d-style).
   CheckGradients("BatchNormalization", {Int("training_mode", 1)}, 15, {{6, 4}, {4}, {4}, {4}, {4}},
                  {RandomValues(24, 6, -2, 2), RandomValues(4, 7, 0.5, 1.5), RandomValues(4, 8),
