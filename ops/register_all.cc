@@ -9,6 +9,8 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+  RegisterPoolOps(registry);
+  RegisterNormOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -11,6 +11,8 @@ void RegisterMathOps(OpRegistry& registry);        // ops/math
 void RegisterLossOps(OpRegistry& registry);        // ops/loss
 void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
+void RegisterPoolOps(OpRegistry& registry);        // ops/pool
+void RegisterNormOps(OpRegistry& registry);        // ops/norm
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
