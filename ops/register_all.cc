@@ -9,6 +9,8 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+  RegisterElementwiseOps(registry);
+  RegisterReduceOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -11,6 +11,8 @@ void RegisterMathOps(OpRegistry& registry);        // ops/math
 void RegisterLossOps(OpRegistry& registry);        // ops/loss
 void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
+void RegisterElementwiseOps(OpRegistry& registry); // ops/elementwise
+void RegisterReduceOps(OpRegistry& registry);      // ops/reduce
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
