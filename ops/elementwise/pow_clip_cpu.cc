@@ -72,12 +72,10 @@ class PowKernel final : public Kernel {
         using TA = decltype(ta);
         using TB = decltype(tb);
         if constexpr (std::is_same_v<TA, TB> && std::is_floating_point_v<TA>) {
-          // Squares and square roots are common exponents: exact and fast.
-          if (b->num_elements() == 1 && (*b->data<TB>() == TB(2) || *b->data<TB>() == TB(0.5))) {
-            const bool square = *b->data<TB>() == TB(2);
-            BroadcastBinary<TA, TB, TA>(*a, *b, *y, [square](TA x, TB) {
-              return square ? x * x : std::sqrt(x);
-            });
+          // Squaring is common and x * x is exactly pow(x, 2), also for ±inf and
+          // NaN (a sqrt shortcut for 0.5 would not be: pow(-inf, 0.5) = +inf).
+          if (b->num_elements() == 1 && *b->data<TB>() == TB(2)) {
+            BroadcastBinary<TA, TB, TA>(*a, *b, *y, [](TA x, TB) { return x * x; });
             return absl::OkStatus();
           }
         }
@@ -186,7 +184,12 @@ class ClipKernel final : public Kernel {
                           ctx.AllocateOutputMaybeInPlace(0, 0, x->dtype(), x->shape()));
     return DispatchNumeric(node, x->dtype(), [&](auto tag) {
       using T = decltype(tag);
+      // Absent bounds do not clip at all (±inf keep their value).
       T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+      if constexpr (std::is_floating_point_v<T>) {
+        lo = -std::numeric_limits<T>::infinity();
+        hi = std::numeric_limits<T>::infinity();
+      }
       if (opset_ < 11) {
         lo = static_cast<T>(attr_min_);
         hi = static_cast<T>(attr_max_);
