@@ -9,13 +9,13 @@
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/elementwise/run_op.h"
 
 namespace onyx {
 namespace {
 
-using testing_util::IntAttr;
-using testing_util::RunOneNode;
+using op_test::IntAttr;
+using op_test::RunOneNode;
 
 template <typename T>
 Tensor Make(const Shape& s, std::vector<T> v) {

@@ -10,12 +10,12 @@
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/elementwise/run_op.h"
 
 namespace onyx {
 namespace {
 
-using testing_util::RunOneNode;
+using op_test::RunOneNode;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

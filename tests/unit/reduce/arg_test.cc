@@ -7,13 +7,13 @@
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/elementwise/run_op.h"
 
 namespace onyx {
 namespace {
 
-using testing_util::IntAttr;
-using testing_util::RunOneNode;
+using op_test::IntAttr;
+using op_test::RunOneNode;
 
 // Index along `axis` of the max (or min) for each position of the other axes.
 std::vector<int64_t> RefArg(const std::vector<double>& x, const Shape& s, int axis, bool max,

@@ -10,23 +10,17 @@
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/elementwise/run_op.h"
 
 namespace onyx {
 namespace {
 
-using testing_util::IntAttr;
+using op_test::IntAttr;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+using op_test::IntsAttr;
 
 double RefReduce(const std::string& op, const std::vector<double>& v) {
   const double n = v.size();
@@ -122,7 +116,7 @@ void CheckOp(const std::string& op, DataType dtype, const Shape& shape,
   const std::string what = op + " " + ShapeToString(shape) + " axes " +
                            ShapeToString(axes) + (keepdims ? " keep" : "") +
                            (axes_as_input ? " input" : " attr") + " " + DataTypeName(dtype);
-  auto y = testing_util::RunOneNode(op, attrs, inputs, opset);
+  auto y = op_test::RunOneNode(op, attrs, inputs, opset);
   ASSERT_TRUE(y.ok()) << what << ": " << y.status();
   ASSERT_EQ(y->shape(), out) << what;
   ASSERT_EQ(y->dtype(), dtype) << what;
@@ -190,14 +184,14 @@ TEST(ReduceTest, EmptySetsAndNoop) {
       {"ReduceLogSumExp", -kInf}, {"ReduceMean", kNaN}};
   const Tensor axes = Tensor::FromVector<int64_t>({1}, std::vector<int64_t>{1}).value();
   for (const auto& [op, id] : ids) {
-    auto y = testing_util::RunOneNode(op, {}, {empty, axes}, 18);
+    auto y = op_test::RunOneNode(op, {}, {empty, axes}, 18);
     ASSERT_TRUE(y.ok()) << op << y.status();
     ASSERT_EQ(y->shape(), (Shape{2, 1, 3}));
     for (int i = 0; i < 6; ++i) ExpectSame(y->data<float>()[i], id, 0, op);
   }
   // noop_with_empty_axes with no axes: ReduceSum is the identity.
   const Tensor x = Tensor::FromVector<float>({2, 2}, std::vector<float>{1, -2, 3, 4}).value();
-  ASSERT_OK_AND_ASSIGN(Tensor y, testing_util::RunOneNode(
+  ASSERT_OK_AND_ASSIGN(Tensor y, op_test::RunOneNode(
                                      "ReduceSum", {IntAttr("noop_with_empty_axes", 1)}, {x}, 13));
   EXPECT_EQ(y.shape(), (Shape{2, 2}));
   EXPECT_EQ(std::vector<float>(y.data<float>(), y.data<float>() + 4),
@@ -208,7 +202,7 @@ TEST(ReduceTest, IntegerAndBoolInputs) {
   const Tensor x = Tensor::FromVector<int64_t>({2, 3}, std::vector<int64_t>{1, -5, 7, 4, 2, 9}).value();
   const Tensor axes = Tensor::FromVector<int64_t>({1}, std::vector<int64_t>{1}).value();
   auto run = [&](const std::string& op, int64_t opset) {
-    auto y = testing_util::RunOneNode(op, {IntAttr("keepdims", 0)}, {x, axes}, opset);
+    auto y = op_test::RunOneNode(op, {IntAttr("keepdims", 0)}, {x, axes}, opset);
     EXPECT_TRUE(y.ok()) << y.status();
     return std::vector<int64_t>(y->data<int64_t>(), y->data<int64_t>() + 2);
   };
@@ -221,7 +215,7 @@ TEST(ReduceTest, IntegerAndBoolInputs) {
   Tensor b = Tensor::Uninitialized(DataType::kBool, {2, 2}).value();
   const bool bv[4] = {true, false, false, false};
   std::copy(bv, bv + 4, b.data<bool>());
-  ASSERT_OK_AND_ASSIGN(Tensor mx, testing_util::RunOneNode("ReduceMax", {IntAttr("keepdims", 0)},
+  ASSERT_OK_AND_ASSIGN(Tensor mx, op_test::RunOneNode("ReduceMax", {IntAttr("keepdims", 0)},
                                                            {b, axes}, 20));
   ASSERT_EQ(mx.dtype(), DataType::kBool);
   EXPECT_TRUE(mx.data<bool>()[0]);
@@ -231,13 +225,13 @@ TEST(ReduceTest, IntegerAndBoolInputs) {
 TEST(ReduceTest, BadAxesAreErrorsNamingTheNode) {
   const Tensor x = Tensor::Zeros(DataType::kFloat32, {2, 3}).value();
   for (const std::vector<int64_t>& axes : {std::vector<int64_t>{2}, {-3}, {1, -1}}) {
-    auto y = testing_util::RunOneNode("ReduceMean", {IntsAttr("axes", axes)}, {x}, 13);
+    auto y = op_test::RunOneNode("ReduceMean", {IntsAttr("axes", axes)}, {x}, 13);
     ASSERT_FALSE(y.ok());
     EXPECT_EQ(y.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(std::string(y.status().message()).find("n0"), std::string::npos) << y.status();
   }
   // The attribute form is gone at opset 18.
-  auto y = testing_util::RunOneNode("ReduceMean", {IntsAttr("axes", {0})}, {x}, 18);
+  auto y = op_test::RunOneNode("ReduceMean", {IntsAttr("axes", {0})}, {x}, 18);
   EXPECT_EQ(y.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
