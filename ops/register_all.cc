@@ -11,6 +11,8 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterTensorOps(registry);
   RegisterPoolOps(registry);
   RegisterNormOps(registry);
+  RegisterElementwiseOps(registry);
+  RegisterReduceOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

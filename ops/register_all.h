@@ -13,6 +13,8 @@ void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
 void RegisterPoolOps(OpRegistry& registry);        // ops/pool
 void RegisterNormOps(OpRegistry& registry);        // ops/norm
+void RegisterElementwiseOps(OpRegistry& registry); // ops/elementwise
+void RegisterReduceOps(OpRegistry& registry);      // ops/reduce
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
