@@ -9,6 +9,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+  RegisterConvOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -11,6 +11,7 @@ void RegisterMathOps(OpRegistry& registry);        // ops/math
 void RegisterLossOps(OpRegistry& registry);        // ops/loss
 void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
+void RegisterConvOps(OpRegistry& registry);        // ops/conv
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
