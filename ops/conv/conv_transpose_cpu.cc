@@ -1,6 +1,9 @@
 // ConvTranspose (opset 1, 11) on oneDNN deconvolution_forward, float32.
 // output_padding and an output_shape beyond the natural size become a negative
-// right padding, which oneDNN accepts (those rows receive only the bias).
+// right padding (those rows receive only the bias). oneDNN accepts that in
+// most cases; where it refuses, the kernel runs it with the padding clamped to
+// 0 into a scratch tensor and copies that into Y, the extra rows set to B.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -45,15 +48,69 @@ class ConvTransposeKernel final : public Kernel {
     if (y->num_elements() == 0) return absl::OkStatus();
     ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan,
                           GetPlan(node, g, x->shape(), w->shape(), b != nullptr));
-    return plan->Run(weights_, *x, *w, b, nullptr, false, *y);
+    if (plan->dst_plain.dims() == memory::dims(y->shape().begin(), y->shape().end())) {
+      return plan->Run(weights_, *x, *w, b, nullptr, false, *y);
+    }
+    const memory::dims natural = plan->dst_plain.dims();
+    ONYX_ASSIGN_OR_RETURN(Tensor scratch, Tensor::Uninitialized(DataType::kFloat32,
+                                                                 Shape(natural.begin(), natural.end())));
+    ONYX_RETURN_IF_ERROR(plan->Run(weights_, *x, *w, b, nullptr, false, scratch));
+    CopyPadded(scratch, b, *y);
+    return absl::OkStatus();
   }
 
  private:
+  // y = `from` in its leading corner, B (or 0) elsewhere; both [N, M, ...].
+  static void CopyPadded(const Tensor& from, const Tensor* b, Tensor& y) {
+    auto spatial3 = [](const Shape& s) {
+      std::vector<int64_t> d(s.begin() + 2, s.end());
+      d.resize(3, 1);
+      return d;
+    };
+    const std::vector<int64_t> fs = spatial3(from.shape()), ys = spatial3(y.shape());
+    const int64_t planes = y.dim(0) * y.dim(1), channels = y.dim(1);
+    const int64_t from_plane = fs[0] * fs[1] * fs[2], y_plane = ys[0] * ys[1] * ys[2];
+    const float* src = from.data<float>();
+    float* dst = y.data<float>();
+#pragma omp parallel for schedule(static) if (planes * y_plane >= (1 << 15))
+    for (int64_t p = 0; p < planes; ++p) {
+      const float fill = b != nullptr ? b->data<float>()[p % channels] : 0.f;
+      float* out = dst + p * y_plane;
+      std::fill(out, out + y_plane, fill);
+      const float* in = src + p * from_plane;
+      for (int64_t i0 = 0; i0 < fs[0]; ++i0) {
+        for (int64_t i1 = 0; i1 < fs[1]; ++i1) {
+          std::copy(in + (i0 * fs[1] + i1) * fs[2], in + (i0 * fs[1] + i1 + 1) * fs[2],
+                    out + (i0 * ys[1] + i1) * ys[2]);
+        }
+      }
+    }
+  }
+
   absl::StatusOr<const ForwardPlan*> GetPlan(const Node& node, const ConvGeometry& g,
                                              const Shape& x, const Shape& w, bool has_bias) {
     auto key = std::make_tuple(x, w, has_bias);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second.get();
+    absl::StatusOr<std::unique_ptr<ForwardPlan>> plan = MakePlan(node, g, x, has_bias);
+    if (!plan.ok()) {
+      bool negative = false;
+      ConvGeometry clamped = g;
+      for (int i = 0; i < g.spatial; ++i) {
+        if (g.pads_end[i] >= 0) continue;
+        negative = true;
+        clamped.out[i] += g.pads_end[i];
+        clamped.pads_end[i] = 0;
+      }
+      if (!negative) return plan.status();
+      plan = MakePlan(node, clamped, x, has_bias);
+      if (!plan.ok()) return plan.status();
+    }
+    return plans_.emplace(std::move(key), *std::move(plan)).first->second.get();
+  }
+
+  absl::StatusOr<std::unique_ptr<ForwardPlan>> MakePlan(const Node& node, const ConvGeometry& g,
+                                                        const Shape& x, bool has_bias) {
     auto plan = std::make_unique<ForwardPlan>();
     try {
       plan->src_plain = ActivationDesc(x, false);
@@ -73,7 +130,7 @@ class ConvTransposeKernel final : public Kernel {
     } catch (const dnnl::error& e) {
       return DnnlError(node.Describe() + " deconvolution primitive creation", e);
     }
-    return plans_.emplace(std::move(key), std::move(plan)).first->second.get();
+    return plan;
   }
 
   ConvAttrs attrs_;

@@ -192,7 +192,7 @@ inline Graph OneNode(const std::string& op, const std::string& domain,
   return g;
 }
 
-inline absl::StatusOr<Tensor> Run(const std::string& op, const std::string& domain,
+inline absl::StatusOr<Tensor> RunNode(const std::string& op, const std::string& domain,
                                   std::vector<Attribute> attrs, const std::vector<Tensor>& inputs) {
   auto session = Session::Create(OneNode(op, domain, std::move(attrs), inputs), DefaultRegistry());
   if (!session.ok()) return session.status();

@@ -62,7 +62,7 @@ void CheckFused(const ActCase& a, bool with_z, const Shape& xs, const Shape& ws,
   if (group != 1) attrs.push_back(Int("group", group));
   std::vector<Tensor> inputs = {ToTensor(xs, x), ToTensor(ws, w), ToTensor({ws[0]}, b)};
   if (with_z) inputs.push_back(ToTensor(y_shape, z));
-  ASSERT_OK_AND_ASSIGN(Tensor y, Run("FusedConv", "com.onyx", attrs, inputs));
+  ASSERT_OK_AND_ASSIGN(Tensor y, RunNode("FusedConv", "com.onyx", attrs, inputs));
   ASSERT_EQ(y.shape(), y_shape);
   int reported = 0;
   for (size_t i = 0; i < want.size(); ++i) {
@@ -95,7 +95,7 @@ TEST(FusedConv, NoActivationIsPlainConvPlusResidual) {
 
 TEST(FusedConv, UnknownActivationNamesNode) {
   const absl::StatusOr<Tensor> y =
-      Run("FusedConv", "com.onyx", {String("activation", "Softsign")},
+      RunNode("FusedConv", "com.onyx", {String("activation", "Softsign")},
           {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0})});
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().message().find("conv0"), std::string::npos) << y.status();
@@ -104,7 +104,7 @@ TEST(FusedConv, UnknownActivationNamesNode) {
 
 TEST(FusedConv, ResidualShapeMismatchNamesNode) {
   const absl::StatusOr<Tensor> y =
-      Run("FusedConv", "com.onyx", {},
+      RunNode("FusedConv", "com.onyx", {},
           {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0}), Tensor(),
            ToTensor({1, 1, 3, 2}, Random(6, 2))});
   ASSERT_FALSE(y.ok());
