@@ -11,6 +11,12 @@
 namespace onyx::conv {
 namespace {
 
+// Bounds that keep every size computation far from int64 overflow: attribute
+// values (strides, dilations, pads...) and tensor dims beyond them are
+// rejected as invalid rather than wrapped around.
+constexpr int64_t kMaxAttrValue = int64_t{1} << 24;
+constexpr int64_t kMaxDim = int64_t{1} << 40;
+
 std::string List(const std::vector<int64_t>& v) { return absl::StrCat("[", absl::StrJoin(v, ","), "]"); }
 
 absl::Status Invalid(const Node& node, const std::string& what) {
@@ -29,9 +35,9 @@ absl::StatusOr<std::vector<int64_t>> PerAxis(const Node& node, const char* name,
                                          name, values.size(), List(values), n));
   }
   for (int64_t v : values) {
-    if (v < min) {
-      return Invalid(node, absl::StrFormat("attribute %s is %s; every value must be >= %d", name,
-                                           List(values), min));
+    if (v < min || v > kMaxAttrValue) {
+      return Invalid(node, absl::StrFormat("attribute %s is %s; every value must be in [%d, %d]",
+                                           name, List(values), min, kMaxAttrValue));
     }
   }
   return values;
@@ -48,6 +54,13 @@ absl::StatusOr<int> CheckRanks(const Node& node, const Shape& x, const Shape& w)
     return Invalid(node, absl::StrFormat("input W has shape %s (rank %d) but X has shape %s "
                                          "(rank %d); W must have X's rank",
                                          ShapeToString(w), w.size(), ShapeToString(x), x.size()));
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] > kMaxDim || w[i] > kMaxDim) {
+      return Invalid(node, absl::StrFormat("inputs X %s and W %s: dims beyond %d are not "
+                                           "supported",
+                                           ShapeToString(x), ShapeToString(w), kMaxDim));
+    }
   }
   for (size_t i = 1; i < x.size(); ++i) {
     if (x[i] == 0) {  // N may be 0 (an empty batch), channels and sizes not

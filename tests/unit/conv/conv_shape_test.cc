@@ -120,6 +120,9 @@ TEST(ConvShape, RejectsModelsThatCannotFit) {
                             {{F(1), F(3), F(5), F(5)}, {F(4), F(3), F(3), F(3)}, {F(4)},
                              {F(1), F(4), F(5), F(5)}}),
                  "input Z");
+  ExpectRejected(ShapeGraph("Conv", "", {Ints("pads", {1, 1, 1, 1})},
+                            {{F(1), F(3), F(int64_t{1} << 62), F(5)}, {F(4), F(3), F(3), F(3)}}),
+                 "dims beyond");
   ExpectRejected(ShapeGraph("ConvTranspose", "", {},
                             {{F(1), F(3), F(5), F(5)}, {F(2), F(3), F(3), F(3)}}),
                  "dim 0 must equal");

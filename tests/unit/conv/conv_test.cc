@@ -177,6 +177,10 @@ TEST(ConvErrors, NameTheNodeAndTheProblem) {
   ExpectError({Ints("kernel_shape", {2, 2})}, {1, 3, 5, 5}, {4, 3, 3, 3}, "kernel_shape");
   ExpectError({}, {1, 3, 5, 5}, {4, 3, 3, 3}, "input B has shape [3]", {3});
   ExpectError({}, {1, 3}, {4, 3}, "rank 3, 4 or 5");
+  ExpectError({Ints("dilations", {int64_t{1} << 62, 1})}, {1, 3, 5, 5}, {4, 3, 3, 3},
+              "attribute dilations");
+  ExpectError({Ints("strides", {1, int64_t{1} << 40})}, {1, 3, 5, 5}, {4, 3, 3, 3},
+              "attribute strides");
 }
 
 TEST(ConvErrors, Float64IsUnimplemented) {
