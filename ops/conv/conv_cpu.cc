@@ -102,9 +102,12 @@ class ConvKernel final : public Kernel {
           absl::StrFormat("%s: input Z has shape %s, expected the output shape %s",
                           node.Describe(), ShapeToString(z->shape()), ShapeToString(y_shape)));
     }
-    // With a residual, Y may take over Z's buffer (the sum post-op reads it).
+    // With a residual, Y may take over Z's buffer (the sum post-op reads it),
+    // unless Z is also read as X, W or B.
     Tensor* y;
-    if (z != nullptr) {
+    const void* zp = z != nullptr ? z->raw_data() : nullptr;
+    if (z != nullptr && zp != x->raw_data() && zp != w->raw_data() &&
+        (b == nullptr || zp != b->raw_data())) {
       ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutputMaybeInPlace(0, 3, DataType::kFloat32, y_shape));
     } else {
       ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutput(0, DataType::kFloat32, y_shape));

@@ -74,38 +74,45 @@ void Reorder(const memory& from, const memory& to) {
                                   const_cast<memory&>(to));
 }
 
-std::vector<float> WeightCache::Sample(const Tensor& w) const {
-  const int64_t n = w.num_elements();
-  const int64_t stride = std::max<int64_t>(1, (n + kMaxWeightSamples - 1) / kMaxWeightSamples);
-  std::vector<float> s;
-  s.reserve(n / stride + 2);
+int64_t WeightCache::SampleStride(int64_t n) {
+  return std::max<int64_t>(1, (n + kMaxWeightSamples - 1) / kMaxWeightSamples);
+}
+
+bool WeightCache::Matches(const Tensor& w) const {
+  if (ptr_ != w.raw_data() || shape_ != w.shape()) return false;
+  const int64_t n = w.num_elements(), stride = SampleStride(n);
   const float* p = w.data<float>();
-  for (int64_t i = 0; i < n; i += stride) s.push_back(p[i]);
-  if (n > 0) s.push_back(p[n - 1]);
-  return s;
+  size_t j = 0;
+  for (int64_t i = 0; i < n; i += stride, ++j) {
+    // Bitwise, so that NaN weights compare equal to themselves.
+    if (std::memcmp(&p[i], &samples_[j], sizeof(float)) != 0) return false;
+  }
+  return true;
+}
+
+void WeightCache::Remember(const Tensor& w) {
+  ptr_ = w.raw_data();
+  shape_ = w.shape();
+  const int64_t n = w.num_elements(), stride = SampleStride(n);
+  samples_.clear();
+  for (int64_t i = 0; i < n; i += stride) samples_.push_back(w.data<float>()[i]);
 }
 
 absl::StatusOr<memory> WeightCache::Get(const Tensor& w, const memory::desc& plain,
                                         const memory::desc& target) {
   if (target == plain) return AsDnnlMemory(plain, w);
-  std::vector<float> samples = Sample(w);
-  const bool hit = ptr_ == w.raw_data() && shape_ == w.shape() && target_ == target &&
-                   samples.size() == samples_.size() &&
-                   std::memcmp(samples.data(), samples_.data(), samples.size() * sizeof(float)) == 0;
-  if (hit) return reordered_;
+  if (reordered_ && target_ == target && Matches(w)) return reordered_;
   try {
     memory out(target, CpuEngine());
     Reorder(AsDnnlMemory(plain, w), out);
     CpuStream().wait();
     reordered_ = out;
   } catch (const dnnl::error& e) {
-    ptr_ = nullptr;
+    reordered_ = memory();
     return DnnlError("conv weight reorder", e);
   }
-  ptr_ = w.raw_data();
-  shape_ = w.shape();
   target_ = target;
-  samples_ = std::move(samples);
+  Remember(w);
   return reordered_;
 }
 

@@ -41,7 +41,10 @@ class WeightCache {
                                    const dnnl::memory::desc& target);
 
  private:
-  std::vector<float> Sample(const Tensor& w) const;
+  static int64_t SampleStride(int64_t n);
+  // Same buffer, shape and sampled values as the cached copy was made from.
+  bool Matches(const Tensor& w) const;
+  void Remember(const Tensor& w);
 
   const void* ptr_ = nullptr;
   Shape shape_;

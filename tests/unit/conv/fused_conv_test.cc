@@ -93,6 +93,45 @@ TEST(FusedConv, NoActivationIsPlainConvPlusResidual) {
   CheckFused({"", {}, [](double v) { return v; }}, true, {1, 16, 9, 9}, {16, 1, 3, 3}, 16);
 }
 
+// Z produced by an earlier node dies at FusedConv, so Y may reuse its buffer;
+// and Z may be the very value read as X. Both must give act(conv + Z).
+TEST(FusedConv, ResidualBufferReuseAndResidualEqualToX) {
+  const Shape xs = {1, 16, 6, 6}, ws = {16, 16, 3, 3};
+  const std::vector<double> x = Random(NumElements(xs), 1), w = Random(NumElements(ws), 2),
+                            b = Random(16, 3), z = Random(NumElements(xs), 4);
+  RefParams p;
+  p.strides = p.dilations = {1, 1};
+  p.pads_begin = p.pads_end = {1, 1};
+  Shape y_shape;
+  const std::vector<double> conv = RefConv(xs, x, ws, w, &b, p, &y_shape);
+  for (bool z_is_x : {false, true}) {
+    Graph g = OneNode("FusedConv", "com.onyx",
+                      {String("activation", "Relu"), Ints("pads", {1, 1, 1, 1})},
+                      {ToTensor(xs, x), ToTensor(ws, w), ToTensor({16}, b), ToTensor(xs, z)});
+    Node relu;  // z = Relu(x3): a fresh tensor that dies at the FusedConv
+    relu.name = "relu0";
+    relu.op_type = "Relu";
+    relu.inputs = {"x3"};
+    relu.outputs = {"z"};
+    g.nodes[0].inputs[3] = z_is_x ? "x0" : "z";
+    g.nodes.insert(g.nodes.begin(), relu);
+    auto session = Session::Create(std::move(g), DefaultRegistry());
+    ASSERT_OK(session);
+    auto y = (*session)->Run({{"x0", ToTensor(xs, x)},
+                              {"x1", ToTensor(ws, w)},
+                              {"x2", ToTensor({16}, b)},
+                              {"x3", ToTensor(xs, z)}});
+    ASSERT_OK(y);
+    const Tensor& out = (*y)[0];
+    ASSERT_EQ(out.shape(), y_shape);
+    for (size_t i = 0; i < conv.size(); ++i) {
+      const double residual = z_is_x ? x[i] : std::fmax(z[i], 0.0);
+      const double want = std::fmax(conv[i] + residual, 0.0);
+      ASSERT_NEAR(out.data<float>()[i], want, 1e-4 + 1e-4 * std::fabs(want)) << z_is_x << " " << i;
+    }
+  }
+}
+
 TEST(FusedConv, UnknownActivationNamesNode) {
   const absl::StatusOr<Tensor> y =
       RunNode("FusedConv", "com.onyx", {String("activation", "Softsign")},
