@@ -71,9 +71,9 @@ absl::StatusOr<Activation> ParseActivation(const Node& node) {
 
 absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
   if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(), what,
-      DataTypeName(t->dtype())));
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
+                      what, DataTypeName(t->dtype())));
 }
 
 class ConvKernel final : public Kernel {
@@ -99,8 +99,8 @@ class ConvKernel final : public Kernel {
     }
     if (z != nullptr && z->shape() != y_shape) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input Z has shape %s, expected the output shape %s",
-                          node.Describe(), ShapeToString(z->shape()), ShapeToString(y_shape)));
+          absl::StrFormat("%s: input Z has shape %s, expected the output shape %s", node.Describe(),
+                          ShapeToString(z->shape()), ShapeToString(y_shape)));
     }
     // With a residual, Y may take over Z's buffer (the sum post-op reads it),
     // unless Z is also read as X, W or B.
@@ -113,8 +113,8 @@ class ConvKernel final : public Kernel {
       ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutput(0, DataType::kFloat32, y_shape));
     }
     if (y->num_elements() == 0) return absl::OkStatus();
-    ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan, GetPlan(node, g, x->shape(), w->shape(),
-                                                            b != nullptr, z != nullptr));
+    ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan,
+                          GetPlan(node, g, x->shape(), w->shape(), b != nullptr, z != nullptr));
     return plan->Run(weights_, *x, *w, b, z, z != nullptr && y->raw_data() == z->raw_data(), *y);
   }
 

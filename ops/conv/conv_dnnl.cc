@@ -70,8 +70,7 @@ memory::desc ActivationDesc(const Shape& shape, bool any) {
 }
 
 void Reorder(const memory& from, const memory& to) {
-  dnnl::reorder(from, to).execute(CpuStream(), const_cast<memory&>(from),
-                                  const_cast<memory&>(to));
+  dnnl::reorder(from, to).execute(CpuStream(), const_cast<memory&>(from), const_cast<memory&>(to));
 }
 
 int64_t WeightCache::SampleStride(int64_t n) {
@@ -116,8 +115,8 @@ absl::StatusOr<memory> WeightCache::Get(const Tensor& w, const memory::desc& pla
   return reordered_;
 }
 
-absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor& w,
-                              const Tensor* b, const Tensor* z, bool z_in_y, Tensor& y) const {
+absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor& w, const Tensor* b,
+                              const Tensor* z, bool z_in_y, Tensor& y) const {
   absl::StatusOr<memory> wmem = cache.Get(w, weights_plain, weights);
   if (!wmem.ok()) return wmem.status();
   try {

@@ -59,8 +59,8 @@ struct ForwardPlan {
   dnnl::primitive prim;
   dnnl::memory::desc src_plain, src, weights_plain, weights, bias, dst_plain, dst;
   bool has_bias = false;
-  bool has_sum = false;      // dst holds Z before the primitive runs (sum post-op)
-  dnnl::memory src_buf, dst_buf;  // only when src/dst differ from plain
+  bool has_sum = false;                 // dst holds Z before the primitive runs (sum post-op)
+  dnnl::memory src_buf, dst_buf;        // only when src/dst differ from plain
   dnnl::reorder src_in, dst_out, z_in;  // plain <-> blocked, when needed
 
   // Sets the layouts from `pd` and allocates the scratch buffers.
@@ -80,16 +80,16 @@ void ForwardPlan::Adopt(const PrimitiveDesc& pd) {
   dst = pd.dst_desc();
   if (src != src_plain) {
     src_buf = dnnl::memory(src, pd.get_engine());
-    src_in = dnnl::reorder(dnnl::reorder::primitive_desc(pd.get_engine(), src_plain,
-                                                         pd.get_engine(), src));
+    src_in = dnnl::reorder(
+        dnnl::reorder::primitive_desc(pd.get_engine(), src_plain, pd.get_engine(), src));
   }
   if (dst != dst_plain) {
     dst_buf = dnnl::memory(dst, pd.get_engine());
-    dst_out = dnnl::reorder(dnnl::reorder::primitive_desc(pd.get_engine(), dst,
-                                                          pd.get_engine(), dst_plain));
+    dst_out = dnnl::reorder(
+        dnnl::reorder::primitive_desc(pd.get_engine(), dst, pd.get_engine(), dst_plain));
     if (has_sum) {
-      z_in = dnnl::reorder(dnnl::reorder::primitive_desc(pd.get_engine(), dst_plain,
-                                                         pd.get_engine(), dst));
+      z_in = dnnl::reorder(
+          dnnl::reorder::primitive_desc(pd.get_engine(), dst_plain, pd.get_engine(), dst));
     }
   }
 }

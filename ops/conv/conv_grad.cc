@@ -19,15 +19,14 @@ absl::StatusOr<GradientNodes> ConvGradient(const GradientContext& ctx) {
         absl::StrFormat("%s: no gradient flows into output 0", fwd.Describe()));
   }
   if (fwd.inputs.size() < 2) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: expected inputs X and W, got %d inputs", fwd.Describe(),
-                        fwd.inputs.size()));
+    return absl::InvalidArgumentError(absl::StrFormat("%s: expected inputs X and W, got %d inputs",
+                                                      fwd.Describe(), fwd.inputs.size()));
   }
   GradientNodes out;
   out.input_grads.assign(fwd.inputs.size(), "");
   auto wants = [&](size_t i) {
-    return i < fwd.inputs.size() && !fwd.inputs[i].empty() &&
-           i < ctx.wants_input_grad.size() && ctx.wants_input_grad[i];
+    return i < fwd.inputs.size() && !fwd.inputs[i].empty() && i < ctx.wants_input_grad.size() &&
+           ctx.wants_input_grad[i];
   };
   Node grad;
   grad.op_type = "ConvGrad";

@@ -5,8 +5,8 @@
 // training runs each shape's primitives without per-call reorders.
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -42,15 +42,17 @@ class ConvGradKernel final : public Kernel {
       if (t->dtype() != DataType::kFloat32) {
         return absl::UnimplementedError(absl::StrFormat(
             "%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
-            t == dy ? "dY" : t == x ? "X" : "W", DataTypeName(t->dtype())));
+            t == dy  ? "dY"
+            : t == x ? "X"
+                     : "W",
+            DataTypeName(t->dtype())));
       }
     }
     ONYX_ASSIGN_OR_RETURN(const ConvGeometry g, ResolveConv(node, attrs_, x->shape(), w->shape()));
     if (dy->shape() != g.OutputShape()) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("%s: input dY has shape %s, expected the forward output shape %s",
-                          node.Describe(), ShapeToString(dy->shape()),
-                          ShapeToString(g.OutputShape())));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: input dY has shape %s, expected the forward output shape %s", node.Describe(),
+          ShapeToString(dy->shape()), ShapeToString(g.OutputShape())));
     }
     const bool want_dx = ctx.wants_output(0), want_dw = ctx.wants_output(1),
                want_db = ctx.wants_output(2);
@@ -89,9 +91,10 @@ class ConvGradKernel final : public Kernel {
           ONYX_ASSIGN_OR_RETURN(scratch, Tensor::Uninitialized(DataType::kFloat32, w->shape()));
           dw = &scratch;
         }
-        std::unordered_map<int, memory> args = {{DNNL_ARG_DIFF_DST, dy_mem},
-                                                {DNNL_ARG_SRC, AsDnnlMemory(plan->x, *x)},
-                                                {DNNL_ARG_DIFF_WEIGHTS, AsDnnlMemory(plan->w, *dw)}};
+        std::unordered_map<int, memory> args = {
+            {DNNL_ARG_DIFF_DST, dy_mem},
+            {DNNL_ARG_SRC, AsDnnlMemory(plan->x, *x)},
+            {DNNL_ARG_DIFF_WEIGHTS, AsDnnlMemory(plan->w, *dw)}};
         if (db != nullptr) args.emplace(DNNL_ARG_DIFF_BIAS, AsDnnlMemory(plan->b, *db));
         plan->weights->execute(stream, args);
       }
@@ -103,9 +106,8 @@ class ConvGradKernel final : public Kernel {
   }
 
  private:
-  absl::StatusOr<const GradPlan*> GetPlan(const Node& node, const ConvGeometry& g,
-                                          const Shape& x, const Shape& w, bool data,
-                                          bool weights, bool bias) {
+  absl::StatusOr<const GradPlan*> GetPlan(const Node& node, const ConvGeometry& g, const Shape& x,
+                                          const Shape& w, bool data, bool weights, bool bias) {
     auto key = std::make_tuple(x, w, data, weights, bias);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second.get();
@@ -123,15 +125,14 @@ class ConvGradKernel final : public Kernel {
           plan->b, plan->dy, strides, dilations, pl, pr);
       const dnnl::convolution_forward::primitive_desc fwd(fwd_desc, CpuEngine());
       if (data) {
-        const dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, plan->x,
-                                                         plan->w, plan->dy, strides, dilations,
-                                                         pl, pr);
+        const dnnl::convolution_backward_data::desc desc(
+            algorithm::convolution_direct, plan->x, plan->w, plan->dy, strides, dilations, pl, pr);
         plan->data.emplace(dnnl::convolution_backward_data::primitive_desc(desc, CpuEngine(), fwd));
       }
       if (weights) {
-        const dnnl::convolution_backward_weights::desc desc(algorithm::convolution_direct,
-                                                            plan->x, plan->w, plan->b, plan->dy,
-                                                            strides, dilations, pl, pr);
+        const dnnl::convolution_backward_weights::desc desc(algorithm::convolution_direct, plan->x,
+                                                            plan->w, plan->b, plan->dy, strides,
+                                                            dilations, pl, pr);
         plan->weights.emplace(
             dnnl::convolution_backward_weights::primitive_desc(desc, CpuEngine(), fwd));
       }
@@ -147,8 +148,7 @@ class ConvGradKernel final : public Kernel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Kernel>> CreateConvGradKernel(const Node& node,
-                                                             int64_t /*opset*/) {
+absl::StatusOr<std::unique_ptr<Kernel>> CreateConvGradKernel(const Node& node, int64_t /*opset*/) {
   ONYX_ASSIGN_OR_RETURN(ConvAttrs attrs, ParseConvAttrs(node, /*transpose=*/false));
   return std::make_unique<ConvGradKernel>(std::move(attrs));
 }

@@ -13,12 +13,11 @@ namespace onyx::conv {
 // Conv and com.onyx FusedConv (conv_cpu.cc).
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConvKernel(const Node& node, int64_t opset);
 // ConvTranspose (conv_transpose_cpu.cc).
-absl::StatusOr<std::unique_ptr<Kernel>> CreateConvTransposeKernel(const Node& node,
-                                                                  int64_t opset);
+absl::StatusOr<std::unique_ptr<Kernel>> CreateConvTransposeKernel(const Node& node, int64_t opset);
 // com.onyx ConvGrad (conv_grad_cpu.cc).
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConvGradKernel(const Node& node, int64_t opset);
 
-void RegisterConvShapeFns(OpRegistry& registry);    // conv_shape.cc
-void RegisterConvGradients(OpRegistry& registry);   // conv_grad.cc
+void RegisterConvShapeFns(OpRegistry& registry);   // conv_shape.cc
+void RegisterConvGradients(OpRegistry& registry);  // conv_grad.cc
 
 }  // namespace onyx::conv

@@ -17,7 +17,9 @@ namespace {
 constexpr int64_t kMaxAttrValue = int64_t{1} << 24;
 constexpr int64_t kMaxDim = int64_t{1} << 40;
 
-std::string List(const std::vector<int64_t>& v) { return absl::StrCat("[", absl::StrJoin(v, ","), "]"); }
+std::string List(const std::vector<int64_t>& v) {
+  return absl::StrCat("[", absl::StrJoin(v, ","), "]");
+}
 
 absl::Status Invalid(const Node& node, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrFormat("%s: %s", node.Describe(), what));
@@ -71,24 +73,25 @@ absl::StatusOr<int> CheckRanks(const Node& node, const Shape& x, const Shape& w)
   }
   for (size_t i = 1; i < w.size(); ++i) {
     if (w[i] < 1) {
-      return Invalid(node, absl::StrFormat("input W has shape %s; dims after the first must be >= 1",
-                                           ShapeToString(w)));
+      return Invalid(node,
+                     absl::StrFormat("input W has shape %s; dims after the first must be >= 1",
+                                     ShapeToString(w)));
     }
   }
   return static_cast<int>(x.size()) - 2;
 }
 
 // Fills kernel, strides, dilations and the explicit pads of `g`.
-absl::Status ResolveAxes(const Node& node, const ConvAttrs& attrs, const Shape& x,
-                         const Shape& w, ConvGeometry& g) {
+absl::Status ResolveAxes(const Node& node, const ConvAttrs& attrs, const Shape& x, const Shape& w,
+                         ConvGeometry& g) {
   const size_t k = g.spatial;
   g.in.assign(x.begin() + 2, x.end());
   g.kernel.assign(w.begin() + 2, w.end());
   if (!attrs.kernel_shape.empty() && attrs.kernel_shape != g.kernel) {
-    return Invalid(node, absl::StrFormat("attribute kernel_shape %s does not match W's spatial "
-                                         "dims %s (W has shape %s)",
-                                         List(attrs.kernel_shape), List(g.kernel),
-                                         ShapeToString(w)));
+    return Invalid(node,
+                   absl::StrFormat("attribute kernel_shape %s does not match W's spatial "
+                                   "dims %s (W has shape %s)",
+                                   List(attrs.kernel_shape), List(g.kernel), ShapeToString(w)));
   }
   ONYX_ASSIGN_OR_RETURN(g.strides, PerAxis(node, "strides", attrs.strides, k, 1, 1));
   ONYX_ASSIGN_OR_RETURN(g.dilations, PerAxis(node, "dilations", attrs.dilations, k, 1, 1));
@@ -133,7 +136,8 @@ absl::StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transpose) {
                                          auto_pad));
   }
   ONYX_ASSIGN_OR_RETURN(a.group, node.GetInt("group", 1));
-  if (a.group < 1) return Invalid(node, absl::StrFormat("attribute group is %d, must be >= 1", a.group));
+  if (a.group < 1)
+    return Invalid(node, absl::StrFormat("attribute group is %d, must be >= 1", a.group));
   ONYX_ASSIGN_OR_RETURN(a.kernel_shape, node.GetInts("kernel_shape", {}));
   ONYX_ASSIGN_OR_RETURN(a.strides, node.GetInts("strides", {}));
   ONYX_ASSIGN_OR_RETURN(a.dilations, node.GetInts("dilations", {}));
@@ -145,8 +149,8 @@ absl::StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transpose) {
   return a;
 }
 
-absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attrs,
-                                         const Shape& x, const Shape& w) {
+absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attrs, const Shape& x,
+                                         const Shape& w) {
   ConvGeometry g;
   ONYX_ASSIGN_OR_RETURN(g.spatial, CheckRanks(node, x, w));
   g.batch = x[0];
@@ -159,10 +163,10 @@ absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attr
                                          g.in_channels, ShapeToString(x), g.group));
   }
   if (g.in_channels >= 0 && w[1] * g.group != g.in_channels) {
-    return Invalid(node, absl::StrFormat("input W has shape %s: dim 1 must be C / group = %d / "
-                                         "%d = %d",
-                                         ShapeToString(w), g.in_channels, g.group,
-                                         g.in_channels / g.group));
+    return Invalid(
+        node, absl::StrFormat("input W has shape %s: dim 1 must be C / group = %d / "
+                              "%d = %d",
+                              ShapeToString(w), g.in_channels, g.group, g.in_channels / g.group));
   }
   if (g.out_channels % g.group != 0 || g.out_channels == 0) {
     return Invalid(node, absl::StrFormat("input W has shape %s: its %d output channels must be "
@@ -189,12 +193,12 @@ absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attr
     if (in < 0) continue;
     const int64_t padded = in + g.pads_begin[i] + g.pads_end[i];
     if (padded < extent) {
-      return Invalid(node, absl::StrFormat("spatial axis %d: the kernel (size %d, dilation %d: "
-                                           "extent %d) is larger than the padded input (%d + "
-                                           "pads %d + %d = %d); X %s, W %s",
-                                           i, g.kernel[i], g.dilations[i], extent, in,
-                                           g.pads_begin[i], g.pads_end[i], padded,
-                                           ShapeToString(x), ShapeToString(w)));
+      return Invalid(node,
+                     absl::StrFormat("spatial axis %d: the kernel (size %d, dilation %d: "
+                                     "extent %d) is larger than the padded input (%d + "
+                                     "pads %d + %d = %d); X %s, W %s",
+                                     i, g.kernel[i], g.dilations[i], extent, in, g.pads_begin[i],
+                                     g.pads_end[i], padded, ShapeToString(x), ShapeToString(w)));
     }
     g.out[i] = (padded - extent) / g.strides[i] + 1;
   }
@@ -225,7 +229,8 @@ absl::StatusOr<ConvGeometry> ResolveConvTranspose(const Node& node, const ConvAt
   ONYX_ASSIGN_OR_RETURN(output_padding,
                         PerAxis(node, "output_padding", attrs.output_padding, k, 0, 0));
   std::vector<int64_t> output_shape = attrs.output_shape;
-  if (output_shape.size() == k + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
+  if (output_shape.size() == k + 2)
+    output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
   if (!output_shape.empty()) {
     ONYX_ASSIGN_OR_RETURN(output_shape, PerAxis(node, "output_shape", output_shape, k, 0, 1));
   }
@@ -241,8 +246,8 @@ absl::StatusOr<ConvGeometry> ResolveConvTranspose(const Node& node, const ConvAt
     if (in < 0) continue;
     // Output size with no padding at all.
     const int64_t full = g.strides[i] * (in - 1) + output_padding[i] + extent;
-    const bool same = attrs.auto_pad == AutoPad::kSameUpper ||
-                      attrs.auto_pad == AutoPad::kSameLower;
+    const bool same =
+        attrs.auto_pad == AutoPad::kSameUpper || attrs.auto_pad == AutoPad::kSameLower;
     if (!output_shape.empty() || same) {
       // Pads follow from the wanted size: output_shape, or in * stride for SAME.
       const int64_t wanted = !output_shape.empty() ? output_shape[i] : in * g.strides[i];
@@ -263,8 +268,8 @@ absl::StatusOr<ConvGeometry> ResolveConvTranspose(const Node& node, const ConvAt
     if (g.out[i] < 1) {
       return Invalid(node, absl::StrFormat("spatial axis %d: output size %d (input %d, stride "
                                            "%d, kernel extent %d, pads %d + %d) must be >= 1",
-                                           i, g.out[i], in, g.strides[i], extent,
-                                           g.pads_begin[i], g.pads_end[i]));
+                                           i, g.out[i], in, g.strides[i], extent, g.pads_begin[i],
+                                           g.pads_end[i]));
     }
     g.pads_end[i] -= output_padding[i];  // oneDNN has no output_padding
   }

@@ -31,10 +31,10 @@ absl::StatusOr<ConvAttrs> ParseConvAttrs(const Node& node, bool transpose);
 // The convolution of one (X, W) pair. Dims of X other than C may be -1
 // (unknown, shape inference only); output sizes that depend on them are -1.
 struct ConvGeometry {
-  int spatial = 0;                    // number of spatial dims (1, 2 or 3)
-  int64_t batch = 0;                  // N
-  int64_t in_channels = 0;            // C
-  int64_t out_channels = 0;           // M
+  int spatial = 0;           // number of spatial dims (1, 2 or 3)
+  int64_t batch = 0;         // N
+  int64_t in_channels = 0;   // C
+  int64_t out_channels = 0;  // M
   int64_t group = 1;
   std::vector<int64_t> in, kernel, strides, dilations, pads_begin, pads_end, out;
 
@@ -47,8 +47,8 @@ struct ConvGeometry {
 // Resolves Conv geometry: X [N, C, D1..Dk], W [M, C/group, K1..Kk]; checks
 // ranks, channel and group divisibility, attribute lengths and values, and
 // that the (dilated) kernel fits the padded input. Errors name the node.
-absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attrs,
-                                         const Shape& x, const Shape& w);
+absl::StatusOr<ConvGeometry> ResolveConv(const Node& node, const ConvAttrs& attrs, const Shape& x,
+                                         const Shape& w);
 
 // ConvTranspose: X [N, C, D1..Dk], W [C, M/group, K1..Kk], Y [N, M, ...].
 // pads_end is already reduced by output_padding (it may be negative: the

@@ -78,8 +78,8 @@ absl::Status ConvShape(ShapeInferenceContext& ctx, bool transpose) {
       y.has_shape = true;
       y.dims = out;
       return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input Z has shape %s, expected the output shape %s",
-                          node.Describe(), DimsToString(*z), DimsToString(y)));
+          absl::StrFormat("%s: input Z has shape %s, expected the output shape %s", node.Describe(),
+                          DimsToString(*z), DimsToString(y)));
     }
   }
   ctx.SetOutput(0, x->dtype, std::move(out));

@@ -34,7 +34,10 @@ class ConvTransposeKernel final : public Kernel {
       if (t != nullptr && t->dtype() != DataType::kFloat32) {
         return absl::UnimplementedError(absl::StrFormat(
             "%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
-            t == x ? "X" : t == w ? "W" : "B", DataTypeName(t->dtype())));
+            t == x   ? "X"
+            : t == w ? "W"
+                     : "B",
+            DataTypeName(t->dtype())));
       }
     }
     ONYX_ASSIGN_OR_RETURN(const ConvGeometry g,
@@ -52,8 +55,9 @@ class ConvTransposeKernel final : public Kernel {
       return plan->Run(weights_, *x, *w, b, nullptr, false, *y);
     }
     const memory::dims natural = plan->dst_plain.dims();
-    ONYX_ASSIGN_OR_RETURN(Tensor scratch, Tensor::Uninitialized(DataType::kFloat32,
-                                                                 Shape(natural.begin(), natural.end())));
+    ONYX_ASSIGN_OR_RETURN(
+        Tensor scratch,
+        Tensor::Uninitialized(DataType::kFloat32, Shape(natural.begin(), natural.end())));
     ONYX_RETURN_IF_ERROR(plan->Run(weights_, *x, *w, b, nullptr, false, scratch));
     CopyPadded(scratch, b, *y);
     return absl::OkStatus();

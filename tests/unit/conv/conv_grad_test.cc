@@ -103,15 +103,20 @@ TEST_P(ConvGradTest, MatchesFiniteDifferencesOfDoubleReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConvGradTest,
-    ::testing::Values(GradCase{"conv1d", {2, 2, 7}, {3, 2, 3}, 1, {2}, {}, {1, 0}, true},
-                      GradCase{"conv2d", {2, 3, 5, 6}, {4, 3, 3, 2}, 1, {}, {}, {1, 1, 1, 0}, true},
-                      GradCase{"conv2d_strided_dilated", {1, 2, 7, 7}, {2, 2, 3, 3}, 1, {2, 1},
-                               {1, 2}, {1, 2, 0, 1}, true},
-                      GradCase{"group2_no_bias", {1, 4, 5, 5}, {6, 2, 2, 3}, 2, {}, {}, {}, false},
-                      GradCase{"depthwise", {2, 3, 5, 5}, {3, 1, 3, 3}, 3, {2, 2}, {},
-                               {1, 1, 1, 1}, true},
-                      GradCase{"conv3d", {1, 2, 4, 3, 4}, {2, 2, 2, 2, 3}, 1, {}, {},
-                               {0, 1, 1, 1, 0, 0}, true}),
+    ::testing::Values(
+        GradCase{"conv1d", {2, 2, 7}, {3, 2, 3}, 1, {2}, {}, {1, 0}, true},
+        GradCase{"conv2d", {2, 3, 5, 6}, {4, 3, 3, 2}, 1, {}, {}, {1, 1, 1, 0}, true},
+        GradCase{"conv2d_strided_dilated",
+                 {1, 2, 7, 7},
+                 {2, 2, 3, 3},
+                 1,
+                 {2, 1},
+                 {1, 2},
+                 {1, 2, 0, 1},
+                 true},
+        GradCase{"group2_no_bias", {1, 4, 5, 5}, {6, 2, 2, 3}, 2, {}, {}, {}, false},
+        GradCase{"depthwise", {2, 3, 5, 5}, {3, 1, 3, 3}, 3, {2, 2}, {}, {1, 1, 1, 1}, true},
+        GradCase{"conv3d", {1, 2, 4, 3, 4}, {2, 2, 2, 2, 3}, 1, {}, {}, {0, 1, 1, 1, 0, 0}, true}),
     [](const ::testing::TestParamInfo<GradCase>& info) { return info.param.name; });
 
 // Only dX wanted: the ConvGrad node omits dW and dB.

@@ -107,8 +107,7 @@ inline std::vector<double> RefConvTranspose(const Shape& xs, const std::vector<d
                     const int64_t o0 = i0 * s[0] - pb[0] + k0 * d[0];
                     const int64_t o1 = i1 * s[1] - pb[1] + k1 * d[1];
                     const int64_t o2 = i2 * s[2] - pb[2] + k2 * d[2];
-                    if (o0 < 0 || o0 >= out[0] || o1 < 0 || o1 >= out[1] || o2 < 0 ||
-                        o2 >= out[2])
+                    if (o0 < 0 || o0 >= out[0] || o1 < 0 || o1 >= out[1] || o2 < 0 || o2 >= out[2])
                       continue;
                     y[(((n * m_out + m) * out[0] + o0) * out[1] + o1) * out[2] + o2] +=
                         xv * w[(((c * mg + mm) * k[0] + k0) * k[1] + k1) * k[2] + k2];
@@ -161,8 +160,8 @@ inline Attribute String(std::string name, std::string v) {
 
 // One node `op` (domain ONNX opset 13, or com.onyx) named "conv0" over inputs
 // x0, x1, ... (an empty Tensor is an omitted input) with output "y".
-inline Graph OneNode(const std::string& op, const std::string& domain,
-                     std::vector<Attribute> attrs, const std::vector<Tensor>& inputs) {
+inline Graph OneNode(const std::string& op, const std::string& domain, std::vector<Attribute> attrs,
+                     const std::vector<Tensor>& inputs) {
   Graph g;
   g.opset_imports[""] = 13;
   g.opset_imports["com.onyx"] = 1;
@@ -193,7 +192,8 @@ inline Graph OneNode(const std::string& op, const std::string& domain,
 }
 
 inline absl::StatusOr<Tensor> RunNode(const std::string& op, const std::string& domain,
-                                  std::vector<Attribute> attrs, const std::vector<Tensor>& inputs) {
+                                      std::vector<Attribute> attrs,
+                                      const std::vector<Tensor>& inputs) {
   auto session = Session::Create(OneNode(op, domain, std::move(attrs), inputs), DefaultRegistry());
   if (!session.ok()) return session.status();
   NamedTensors feeds;

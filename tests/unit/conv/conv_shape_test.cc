@@ -72,25 +72,24 @@ TEST(ConvShape, UnknownSpatialStaysUnknown) {
 
 TEST(ConvShape, FusedConvAndConvTranspose) {
   Graph f = ShapeGraph("FusedConv", "com.onyx", {String("activation", "Relu")},
-                       {{F(2), F(4), F(6), F(6)}, {F(4), F(2), F(3), F(3)}},
-                       1);
+                       {{F(2), F(4), F(6), F(6)}, {F(4), F(2), F(3), F(3)}}, 1);
   f.nodes[0].attributes.push_back(Int("group", 2));
   ASSERT_OK(InferShapes(f, DefaultRegistry()));
   ASSERT_NE(Find(f, "y0"), nullptr);
   EXPECT_EQ(DimsToString(*Find(f, "y0")), "[2,4,4,4]");
 
-  Graph t = ShapeGraph("ConvTranspose", "",
-                       {Ints("strides", {3, 2}), Ints("output_padding", {1, 1})},
-                       {{F(1), F(1), F(3), F(3)}, {F(1), F(2), F(3), F(3)}});
+  Graph t =
+      ShapeGraph("ConvTranspose", "", {Ints("strides", {3, 2}), Ints("output_padding", {1, 1})},
+                 {{F(1), F(1), F(3), F(3)}, {F(1), F(2), F(3), F(3)}});
   ASSERT_OK(InferShapes(t, DefaultRegistry()));
   ASSERT_NE(Find(t, "y0"), nullptr);
   EXPECT_EQ(DimsToString(*Find(t, "y0")), "[1,2,10,8]");
 }
 
 TEST(ConvShape, ConvGradOutputsFollowInputs) {
-  Graph g = ShapeGraph("ConvGrad", "com.onyx", {},
-                       {{F(1), F(4), F(3), F(3)}, {F(1), F(2), F(5), F(5)}, {F(4), F(2), F(3), F(3)}},
-                       3);
+  Graph g =
+      ShapeGraph("ConvGrad", "com.onyx", {},
+                 {{F(1), F(4), F(3), F(3)}, {F(1), F(2), F(5), F(5)}, {F(4), F(2), F(3), F(3)}}, 3);
   ASSERT_OK(InferShapes(g, DefaultRegistry()));
   ASSERT_NE(Find(g, "y0"), nullptr);
   EXPECT_EQ(DimsToString(*Find(g, "y0")), "[1,2,5,5]");
@@ -113,19 +112,20 @@ TEST(ConvShape, RejectsModelsThatCannotFit) {
                  "W must have X's rank");
   ExpectRejected(ShapeGraph("Conv", "", {}, {{F(1), F(3), F(2), F(5)}, {F(4), F(3), F(3), F(3)}}),
                  "larger than the padded input");
-  ExpectRejected(ShapeGraph("Conv", "", {},
-                            {{F(1), F(3), F(5), F(5)}, {F(4), F(3), F(3), F(3)}, {F(5)}}),
-                 "input B");
-  ExpectRejected(ShapeGraph("FusedConv", "com.onyx", {},
-                            {{F(1), F(3), F(5), F(5)}, {F(4), F(3), F(3), F(3)}, {F(4)},
-                             {F(1), F(4), F(5), F(5)}}),
-                 "input Z");
+  ExpectRejected(
+      ShapeGraph("Conv", "", {}, {{F(1), F(3), F(5), F(5)}, {F(4), F(3), F(3), F(3)}, {F(5)}}),
+      "input B");
+  ExpectRejected(
+      ShapeGraph(
+          "FusedConv", "com.onyx", {},
+          {{F(1), F(3), F(5), F(5)}, {F(4), F(3), F(3), F(3)}, {F(4)}, {F(1), F(4), F(5), F(5)}}),
+      "input Z");
   ExpectRejected(ShapeGraph("Conv", "", {Ints("pads", {1, 1, 1, 1})},
                             {{F(1), F(3), F(int64_t{1} << 62), F(5)}, {F(4), F(3), F(3), F(3)}}),
                  "dims beyond");
-  ExpectRejected(ShapeGraph("ConvTranspose", "", {},
-                            {{F(1), F(3), F(5), F(5)}, {F(2), F(3), F(3), F(3)}}),
-                 "dim 0 must equal");
+  ExpectRejected(
+      ShapeGraph("ConvTranspose", "", {}, {{F(1), F(3), F(5), F(5)}, {F(2), F(3), F(3), F(3)}}),
+      "dim 0 must equal");
 }
 
 }  // namespace

@@ -92,27 +92,49 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"conv1d", {2, 3, 9}, {4, 3, 3}, 1, {}, {}, {1, 1}, "", true},
         ConvCase{"conv1d_stride_dilation", {1, 2, 11}, {2, 2, 3}, 1, {2}, {2}, {0, 1}, "", false},
         ConvCase{"conv2d", {2, 3, 7, 8}, {5, 3, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, "", true},
-        ConvCase{"conv2d_asym_pads", {1, 4, 9, 7}, {6, 4, 3, 2}, 1, {2, 3}, {}, {1, 0, 2, 1}, "", false},
-        ConvCase{"conv2d_dilated", {1, 3, 10, 10}, {4, 3, 3, 3}, 1, {}, {2, 3}, {2, 3, 2, 3}, "", false},
+        ConvCase{
+            "conv2d_asym_pads", {1, 4, 9, 7}, {6, 4, 3, 2}, 1, {2, 3}, {}, {1, 0, 2, 1}, "", false},
+        ConvCase{
+            "conv2d_dilated", {1, 3, 10, 10}, {4, 3, 3, 3}, 1, {}, {2, 3}, {2, 3, 2, 3}, "", false},
         ConvCase{"conv2d_group2", {2, 4, 6, 6}, {6, 2, 3, 3}, 2, {}, {}, {}, "", true},
-        ConvCase{"depthwise_stride2", {1, 8, 9, 9}, {8, 1, 3, 3}, 8, {2, 2}, {}, {1, 1, 1, 1},
-                 "", true},
+        ConvCase{
+            "depthwise_stride2", {1, 8, 9, 9}, {8, 1, 3, 3}, 8, {2, 2}, {}, {1, 1, 1, 1}, "", true},
         ConvCase{"depthwise_multiplier2", {1, 4, 6, 6}, {8, 1, 3, 3}, 4, {}, {}, {}, "", false},
         ConvCase{"same_upper", {1, 2, 7, 8}, {3, 2, 4, 3}, 1, {2, 2}, {}, {}, "SAME_UPPER", false},
         ConvCase{"same_lower", {1, 2, 7, 8}, {3, 2, 4, 3}, 1, {2, 2}, {}, {}, "SAME_LOWER", false},
-        ConvCase{"same_upper_dilated", {1, 2, 9, 9}, {2, 2, 3, 2}, 1, {}, {2, 3}, {},
-                 "SAME_UPPER", true},
+        ConvCase{"same_upper_dilated",
+                 {1, 2, 9, 9},
+                 {2, 2, 3, 2},
+                 1,
+                 {},
+                 {2, 3},
+                 {},
+                 "SAME_UPPER",
+                 true},
         ConvCase{"valid", {1, 2, 7, 7}, {3, 2, 3, 3}, 1, {2, 2}, {}, {}, "VALID", false},
-        ConvCase{"conv3d", {1, 2, 5, 6, 7}, {3, 2, 3, 2, 3}, 1, {1, 2, 1}, {},
-                 {1, 0, 1, 1, 1, 0}, "", true},
-        ConvCase{"conv3d_group_dilated", {2, 4, 6, 6, 6}, {4, 2, 2, 2, 2}, 2, {}, {2, 1, 2}, {}, "", false},
+        ConvCase{"conv3d",
+                 {1, 2, 5, 6, 7},
+                 {3, 2, 3, 2, 3},
+                 1,
+                 {1, 2, 1},
+                 {},
+                 {1, 0, 1, 1, 1, 0},
+                 "",
+                 true},
+        ConvCase{"conv3d_group_dilated",
+                 {2, 4, 6, 6, 6},
+                 {4, 2, 2, 2, 2},
+                 2,
+                 {},
+                 {2, 1, 2},
+                 {},
+                 "",
+                 false},
         ConvCase{"pointwise_blocked", {1, 32, 14, 14}, {64, 32, 1, 1}, 1, {}, {}, {}, "", true},
-        ConvCase{"resnet_3x3", {1, 64, 14, 14}, {64, 64, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, "",
-                 true},
-        ConvCase{"stem_7x7", {1, 3, 32, 32}, {16, 3, 7, 7}, 1, {2, 2}, {}, {3, 3, 3, 3}, "",
-                 true},
-        ConvCase{"depthwise_32", {2, 32, 28, 28}, {32, 1, 3, 3}, 32, {}, {}, {1, 1, 1, 1}, "",
-                 true}),
+        ConvCase{"resnet_3x3", {1, 64, 14, 14}, {64, 64, 3, 3}, 1, {}, {}, {1, 1, 1, 1}, "", true},
+        ConvCase{"stem_7x7", {1, 3, 32, 32}, {16, 3, 7, 7}, 1, {2, 2}, {}, {3, 3, 3, 3}, "", true},
+        ConvCase{
+            "depthwise_32", {2, 32, 28, 28}, {32, 1, 3, 3}, 32, {}, {}, {1, 1, 1, 1}, "", true}),
     [](const ::testing::TestParamInfo<ConvCase>& info) { return info.param.name; });
 
 // One session, two input shapes, then weights changed in place (as a trainer
@@ -147,8 +169,9 @@ TEST(ConvKernelCache, NewShapesAndWeightsUpdatedInPlace) {
 }
 
 TEST(ConvKernel, EmptyBatchGivesEmptyOutput) {
-  ASSERT_OK_AND_ASSIGN(Tensor y, RunNode("Conv", "", {}, {ToTensor({0, 2, 5, 5}, {}),
-                                                      ToTensor({3, 2, 3, 3}, Random(54, 1))}));
+  ASSERT_OK_AND_ASSIGN(
+      Tensor y,
+      RunNode("Conv", "", {}, {ToTensor({0, 2, 5, 5}, {}), ToTensor({3, 2, 3, 3}, Random(54, 1))}));
   EXPECT_EQ(y.shape(), (Shape{0, 3, 3, 3}));
 }
 

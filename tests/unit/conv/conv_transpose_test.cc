@@ -79,8 +79,7 @@ TEST_P(ConvTransposeTest, MatchesDoubleReference) {
   for (size_t i = 0; i < want.size(); ++i) {
     const double tol = 1e-4 + 1e-4 * std::fabs(want[i]);
     if (std::fabs(y.data<float>()[i] - want[i]) > tol && reported++ < 5) {
-      ADD_FAILURE() << "element " << i << ": got " << y.data<float>()[i] << ", want "
-                    << want[i];
+      ADD_FAILURE() << "element " << i << ": got " << y.data<float>()[i] << ", want " << want[i];
     }
   }
 }
@@ -89,36 +88,102 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, ConvTransposeTest,
     ::testing::Values(
         TransposeCase{"basic2d", {1, 2, 4, 5}, {2, 3, 3, 3}, 1, {}, {}, {}, {}, {}, "", true},
-        TransposeCase{"strided_pads", {2, 3, 4, 4}, {3, 2, 3, 3}, 1, {2, 2}, {}, {1, 0, 1, 1}, {}, {}, "", false},
-        TransposeCase{"output_padding", {1, 2, 3, 3}, {2, 2, 3, 3}, 1, {3, 2}, {}, {1, 1, 1, 1},
-                      {2, 1}, {}, "", true},
-        TransposeCase{"output_shape", {1, 1, 3, 3}, {1, 2, 3, 3}, 1, {3, 2}, {}, {}, {}, {10, 8}, "", false},
-        TransposeCase{"output_shape_beyond", {1, 1, 3, 3}, {1, 2, 3, 3}, 1, {2, 2}, {}, {}, {},
-                      {8, 9}, "", true},
+        TransposeCase{"strided_pads",
+                      {2, 3, 4, 4},
+                      {3, 2, 3, 3},
+                      1,
+                      {2, 2},
+                      {},
+                      {1, 0, 1, 1},
+                      {},
+                      {},
+                      "",
+                      false},
+        TransposeCase{"output_padding",
+                      {1, 2, 3, 3},
+                      {2, 2, 3, 3},
+                      1,
+                      {3, 2},
+                      {},
+                      {1, 1, 1, 1},
+                      {2, 1},
+                      {},
+                      "",
+                      true},
+        TransposeCase{
+            "output_shape", {1, 1, 3, 3}, {1, 2, 3, 3}, 1, {3, 2}, {}, {}, {}, {10, 8}, "", false},
+        TransposeCase{"output_shape_beyond",
+                      {1, 1, 3, 3},
+                      {1, 2, 3, 3},
+                      1,
+                      {2, 2},
+                      {},
+                      {},
+                      {},
+                      {8, 9},
+                      "",
+                      true},
         TransposeCase{"dilated", {1, 2, 4, 4}, {2, 2, 2, 3}, 1, {}, {2, 2}, {}, {}, {}, "", false},
-        TransposeCase{"group2", {1, 4, 3, 3}, {4, 3, 3, 3}, 2, {2, 1}, {}, {0, 1, 1, 0}, {}, {},
-                      "", true},
-        TransposeCase{"same_upper", {1, 2, 3, 4}, {2, 2, 3, 3}, 1, {2, 2}, {}, {}, {}, {},
-                      "SAME_UPPER", false},
-        TransposeCase{"same_lower", {1, 2, 3, 4}, {2, 2, 3, 3}, 1, {2, 2}, {}, {}, {}, {},
-                      "SAME_LOWER", false},
+        TransposeCase{
+            "group2", {1, 4, 3, 3}, {4, 3, 3, 3}, 2, {2, 1}, {}, {0, 1, 1, 0}, {}, {}, "", true},
+        TransposeCase{"same_upper",
+                      {1, 2, 3, 4},
+                      {2, 2, 3, 3},
+                      1,
+                      {2, 2},
+                      {},
+                      {},
+                      {},
+                      {},
+                      "SAME_UPPER",
+                      false},
+        TransposeCase{"same_lower",
+                      {1, 2, 3, 4},
+                      {2, 2, 3, 3},
+                      1,
+                      {2, 2},
+                      {},
+                      {},
+                      {},
+                      {},
+                      "SAME_LOWER",
+                      false},
         TransposeCase{"conv1d", {2, 3, 5}, {3, 2, 4}, 1, {3}, {}, {1, 2}, {}, {}, "", true},
-        TransposeCase{"conv3d", {1, 2, 3, 4, 3}, {2, 2, 3, 2, 3}, 1, {2, 1, 2}, {}, {}, {1, 0, 1}, {}, "", false},
-        TransposeCase{"blocked_channels", {1, 32, 6, 6}, {32, 16, 4, 4}, 1, {2, 2}, {},
-                      {1, 1, 1, 1}, {}, {}, "", true}),
+        TransposeCase{"conv3d",
+                      {1, 2, 3, 4, 3},
+                      {2, 2, 3, 2, 3},
+                      1,
+                      {2, 1, 2},
+                      {},
+                      {},
+                      {1, 0, 1},
+                      {},
+                      "",
+                      false},
+        TransposeCase{"blocked_channels",
+                      {1, 32, 6, 6},
+                      {32, 16, 4, 4},
+                      1,
+                      {2, 2},
+                      {},
+                      {1, 1, 1, 1},
+                      {},
+                      {},
+                      "",
+                      true}),
     [](const ::testing::TestParamInfo<TransposeCase>& info) { return info.param.name; });
 
 TEST(ConvTransposeErrors, NameTheNode) {
   const absl::StatusOr<Tensor> y =
       RunNode("ConvTranspose", "", {},
-          {ToTensor({1, 3, 4, 4}, Random(48, 1)), ToTensor({2, 2, 3, 3}, Random(36, 2))});
+              {ToTensor({1, 3, 4, 4}, Random(48, 1)), ToTensor({2, 2, 3, 3}, Random(36, 2))});
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().message().find("conv0"), std::string::npos) << y.status();
   EXPECT_NE(y.status().message().find("dim 0 must equal X's 3 channels"), std::string::npos)
       << y.status();
-  const absl::StatusOr<Tensor> op = RunNode(
-      "ConvTranspose", "", {Ints("output_padding", {1, 1})},
-      {ToTensor({1, 2, 4, 4}, Random(32, 1)), ToTensor({2, 2, 3, 3}, Random(36, 2))});
+  const absl::StatusOr<Tensor> op =
+      RunNode("ConvTranspose", "", {Ints("output_padding", {1, 1})},
+              {ToTensor({1, 2, 4, 4}, Random(32, 1)), ToTensor({2, 2, 3, 3}, Random(36, 2))});
   ASSERT_FALSE(op.ok());
   EXPECT_NE(op.status().message().find("output_padding"), std::string::npos) << op.status();
 }

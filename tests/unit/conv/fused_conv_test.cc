@@ -13,9 +13,9 @@ namespace onyx::conv_test {
 namespace {
 
 struct ActCase {
-  std::string name;                      // FusedConv's activation attribute
-  std::vector<Attribute> attrs;          // activation_alpha / activation_beta
-  std::function<double(double)> act;     // the reference
+  std::string name;                   // FusedConv's activation attribute
+  std::vector<Attribute> attrs;       // activation_alpha / activation_beta
+  std::function<double(double)> act;  // the reference
 };
 
 double Sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
@@ -25,19 +25,25 @@ std::vector<ActCase> Cases() {
   return {
       {"Relu", {}, [](double v) { return v > 0 ? v : 0.0; }},
       {"LeakyRelu", {}, [](double v) { return v > 0 ? v : 0.01 * v; }},
-      {"LeakyRelu", {Float("activation_alpha", 0.2f)},
+      {"LeakyRelu",
+       {Float("activation_alpha", 0.2f)},
        [](double v) { return v > 0 ? v : double(0.2f) * v; }},
       {"Sigmoid", {}, Sigmoid},
       {"Tanh", {}, [](double v) { return std::tanh(v); }},
-      {"Elu", {Float("activation_alpha", 0.5f)},
+      {"Elu",
+       {Float("activation_alpha", 0.5f)},
        [](double v) { return v > 0 ? v : 0.5 * (std::exp(v) - 1); }},
       {"Gelu", {}, [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }},
-      {"GeluTanh", {},
-       [=](double v) { return 0.5 * v * (1 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v))); }},
+      {"GeluTanh",
+       {},
+       [=](double v) {
+         return 0.5 * v * (1 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v)));
+       }},
       {"Mish", {}, [](double v) { return v * std::tanh(std::log1p(std::exp(v))); }},
       {"Swish", {}, [](double v) { return v * Sigmoid(v); }},
       {"HardSwish", {}, [](double v) { return v * std::fmax(0.0, std::fmin(1.0, (v + 3) / 6)); }},
-      {"Clip", {Float("activation_alpha", -0.5f), Float("activation_beta", 0.75f)},
+      {"Clip",
+       {Float("activation_alpha", -0.5f), Float("activation_beta", 0.75f)},
        [](double v) { return std::fmin(0.75, std::fmax(-0.5, v)); }},
   };
 }
@@ -105,9 +111,9 @@ TEST(FusedConv, ResidualBufferReuseAndResidualEqualToX) {
   Shape y_shape;
   const std::vector<double> conv = RefConv(xs, x, ws, w, &b, p, &y_shape);
   for (bool z_is_x : {false, true}) {
-    Graph g = OneNode("FusedConv", "com.onyx",
-                      {String("activation", "Relu"), Ints("pads", {1, 1, 1, 1})},
-                      {ToTensor(xs, x), ToTensor(ws, w), ToTensor({16}, b), ToTensor(xs, z)});
+    Graph g =
+        OneNode("FusedConv", "com.onyx", {String("activation", "Relu"), Ints("pads", {1, 1, 1, 1})},
+                {ToTensor(xs, x), ToTensor(ws, w), ToTensor({16}, b), ToTensor(xs, z)});
     Node relu;  // z = Relu(x3): a fresh tensor that dies at the FusedConv
     relu.name = "relu0";
     relu.op_type = "Relu";
@@ -135,7 +141,7 @@ TEST(FusedConv, ResidualBufferReuseAndResidualEqualToX) {
 TEST(FusedConv, UnknownActivationNamesNode) {
   const absl::StatusOr<Tensor> y =
       RunNode("FusedConv", "com.onyx", {String("activation", "Softsign")},
-          {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0})});
+              {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0})});
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().message().find("conv0"), std::string::npos) << y.status();
   EXPECT_NE(y.status().message().find("Softsign"), std::string::npos) << y.status();
@@ -144,8 +150,8 @@ TEST(FusedConv, UnknownActivationNamesNode) {
 TEST(FusedConv, ResidualShapeMismatchNamesNode) {
   const absl::StatusOr<Tensor> y =
       RunNode("FusedConv", "com.onyx", {},
-          {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0}), Tensor(),
-           ToTensor({1, 1, 3, 2}, Random(6, 2))});
+              {ToTensor({1, 1, 3, 3}, Random(9, 1)), ToTensor({1, 1, 1, 1}, {1.0}), Tensor(),
+               ToTensor({1, 1, 3, 2}, Random(6, 2))});
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().message().find("conv0"), std::string::npos) << y.status();
   EXPECT_NE(y.status().message().find("input Z"), std::string::npos) << y.status();
