@@ -141,3 +141,34 @@ TEST(ConvGrad, OnlyInputGradient) {
 
 }  // namespace
 }  // namespace onyx::conv_test
+
+namespace onyx::conv_test {
+namespace {
+
+// ConvGrad re-resolves auto_pad from the forward attributes it carries:
+// SAME_LOWER with stride 2 on an odd size pads 1 before, 0 after per axis.
+TEST(ConvGrad, AutoPadSameLowerMatchesExplicitPads) {
+  const GradCase c{"same_lower", {1, 2, 5, 6}, {3, 2, 2, 3}, 1, {2, 2}, {}, {1, 1, 0, 0}, true};
+  const std::vector<double> x = Random(60, 1), w = Random(36, 2), b = Random(3, 3);
+  Shape ys;
+  RefConv(c.x, x, c.w, w, nullptr, Params(c), &ys);
+  ASSERT_EQ(ys, (Shape{1, 3, 3, 3}));
+  const std::vector<double> r = Random(NumElements(ys), 4);
+  mathgrad_test::ForwardSpec spec;
+  spec.op = "Conv";
+  spec.inputs = {ToTensor(c.x, x), ToTensor(c.w, w), ToTensor({3}, b)};
+  spec.attrs = {Ints("strides", c.strides), String("auto_pad", "SAME_LOWER")};
+  ASSERT_OK_AND_ASSIGN(std::vector<Tensor> grads,
+                       mathgrad_test::AutogradGrads(spec, ToTensor(ys, r), {0, 1, 2}));
+  ASSERT_EQ(grads.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<double> want = Fd(c, {x, w, b}, i, r);
+    for (size_t j = 0; j < want.size(); ++j) {
+      EXPECT_NEAR(grads[i].data<float>()[j], want[j], 1e-4 + 1e-4 * std::fabs(want[j]))
+          << "input " << i << " element " << j;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onyx::conv_test
