@@ -125,6 +125,7 @@ class ConvKernel final : public Kernel {
     auto key = std::make_tuple(x, w, has_bias, has_sum);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second.get();
+    if (plans_.size() >= kMaxCachedShapes) plans_.clear();  // many shapes: start over
     auto plan = std::make_unique<ForwardPlan>();
     try {
       plan->src_plain = ActivationDesc(x, false);

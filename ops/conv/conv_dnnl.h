@@ -16,6 +16,11 @@
 
 namespace onyx::conv {
 
+// Per kernel, primitives (and their scratch buffers) are kept for at most this
+// many input shapes; a model fed ever-changing shapes rebuilds them instead of
+// growing without bound.
+inline constexpr size_t kMaxCachedShapes = 16;
+
 dnnl::memory::dims ToDnnlDims(const std::vector<int64_t>& v);
 
 // ONNX Conv W [M, C/G, k...] as oneDNN weights: [M, C, k...] for one group,

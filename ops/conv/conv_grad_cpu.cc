@@ -111,6 +111,7 @@ class ConvGradKernel final : public Kernel {
     auto key = std::make_tuple(x, w, data, weights, bias);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second.get();
+    if (plans_.size() >= kMaxCachedShapes) plans_.clear();  // many shapes: start over
     auto plan = std::make_unique<GradPlan>();
     try {
       plan->x = ActivationDesc(x, false);

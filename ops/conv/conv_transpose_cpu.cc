@@ -96,6 +96,7 @@ class ConvTransposeKernel final : public Kernel {
     auto key = std::make_tuple(x, w, has_bias);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second.get();
+    if (plans_.size() >= kMaxCachedShapes) plans_.clear();  // many shapes: start over
     absl::StatusOr<std::unique_ptr<ForwardPlan>> plan = MakePlan(node, g, x, has_bias);
     if (!plan.ok()) {
       bool negative = false;
