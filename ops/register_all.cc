@@ -13,6 +13,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterNormOps(registry);
   RegisterElementwiseOps(registry);
   RegisterReduceOps(registry);
+  RegisterConvOps(registry);
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -15,6 +15,7 @@ void RegisterPoolOps(OpRegistry& registry);        // ops/pool
 void RegisterNormOps(OpRegistry& registry);        // ops/norm
 void RegisterElementwiseOps(OpRegistry& registry); // ops/elementwise
 void RegisterReduceOps(OpRegistry& registry);      // ops/reduce
+void RegisterConvOps(OpRegistry& registry);        // ops/conv
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
