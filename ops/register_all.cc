@@ -9,6 +9,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+  RegisterFusedOps(registry);  // last: aliases ONNX kernels registered above
 }
 
 const OpRegistry& DefaultRegistry() {

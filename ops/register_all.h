@@ -11,6 +11,8 @@ void RegisterMathOps(OpRegistry& registry);        // ops/math
 void RegisterLossOps(OpRegistry& registry);        // ops/loss
 void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
+// com.onyx ops of graph passes (ops/math/fused_*.cc); must run after the others.
+void RegisterFusedOps(OpRegistry& registry);
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);
