@@ -15,8 +15,8 @@ namespace onyx::passes {
 namespace {
 
 // ReduceMean's axes as a count k of trailing axes (they must be the last k,
-// keepdims on), or nullopt. Positive axes need the input's rank.
-std::optional<int> TrailingAxes(const GraphEditor& e, const Node& r) {
+// keepdims on), or nullopt. Positive axes need the input's `rank` (-1: unknown).
+std::optional<int> TrailingAxes(const GraphEditor& e, const Node& r, int64_t rank) {
   auto keep = r.GetInt("keepdims", 1);
   if (!keep.ok() || *keep != 1) return std::nullopt;
   std::vector<int64_t> axes;
@@ -30,8 +30,6 @@ std::optional<int> TrailingAxes(const GraphEditor& e, const Node& r) {
     axes = *attr;
   }
   if (axes.empty()) return std::nullopt;
-  const ValueInfo* type = e.TypeOf(r.inputs[0]);
-  const int64_t rank = type != nullptr && type->has_shape ? type->dims.size() : -1;
   for (int64_t& a : axes) {
     if (a >= 0) {
       if (rank < 0) return std::nullopt;
@@ -69,7 +67,11 @@ bool TryFuse(GraphEditor& e, const OpRegistry& registry, Device device, int r1) 
   const Node& mean_node = e.node(r1);
   if (mean_node.inputs.empty()) return false;
   const std::string x = mean_node.inputs[0];
-  std::optional<int> k = TrailingAxes(e, mean_node);
+  const ValueInfo* x_type = e.TypeOf(x);
+  const int64_t x_rank_or_unknown =
+      x_type != nullptr && x_type->has_shape ? static_cast<int64_t>(x_type->dims.size()) : -1;
+  // Both ReduceMeans read tensors of X's rank (keepdims), so X's rank settles their axes.
+  std::optional<int> k = TrailingAxes(e, mean_node, x_rank_or_unknown);
   std::optional<Shape> x_shape = e.StaticShape(x);
   if (!k.has_value() || e.DTypeOf(x) != DataType::kFloat32) return false;
   const int sub = SingleConsumerOp(e, mean_node.outputs[0], "Sub");
@@ -85,7 +87,7 @@ bool TryFuse(GraphEditor& e, const OpRegistry& registry, Device device, int r1) 
     return false;
   }
   const int r2 = SingleConsumerOp(e, e.node(pow).outputs[0], "ReduceMean");
-  if (r2 < 0 || TrailingAxes(e, e.node(r2)) != k) return false;
+  if (r2 < 0 || TrailingAxes(e, e.node(r2), x_rank_or_unknown) != k) return false;
   const int add_eps = SingleConsumerOp(e, e.node(r2).outputs[0], "Add");
   if (add_eps < 0) return false;
   const std::string eps_name = OtherInput(e.node(add_eps), e.node(r2).outputs[0]);
