@@ -124,22 +124,37 @@ const ValueInfo* GraphEditor::TypeOf(const std::string& value) const {
 }
 
 DataType GraphEditor::DTypeOf(const std::string& value) const {
+  std::vector<std::string> walked;
   std::string current = value;
-  for (int steps = 0; steps < 100000 && !current.empty(); ++steps) {
+  DataType found = DataType::kUndefined;
+  while (!current.empty()) {
+    auto memo = dtype_memo_.find(current);
+    if (memo != dtype_memo_.end()) {
+      found = memo->second;
+      break;
+    }
+    walked.push_back(current);
     const ValueInfo* info = TypeOf(current);
-    if (info != nullptr && info->dtype != DataType::kUndefined) return info->dtype;
-    if (const Tensor* t = Constant(current)) return t->dtype();
+    if (info != nullptr && info->dtype != DataType::kUndefined) {
+      found = info->dtype;
+      break;
+    }
+    if (const Tensor* t = Constant(current)) {
+      found = t->dtype();
+      break;
+    }
     const int p = Producer(current);
     if (p < 0) break;
     const Node& n = graph_.nodes[p];
     const bool onyx_fused = n.domain == "com.onyx" && n.op_type.rfind("Fused", 0) == 0;
     if ((!n.domain.empty() && !onyx_fused) || !DTypePreservingOps().contains(n.op_type) ||
-        n.inputs.empty()) {
+        n.inputs.empty() || walked.size() > graph_.nodes.size()) {
       break;
     }
     current = n.inputs[0];
   }
-  return DataType::kUndefined;
+  for (const std::string& v : walked) dtype_memo_[v] = found;
+  return found;
 }
 
 std::optional<Shape> GraphEditor::StaticShape(const std::string& value) const {

@@ -82,6 +82,7 @@ class GraphEditor {
   std::map<std::string, std::vector<int>> consumers_;
   std::set<std::string> outputs_;
   std::map<std::string, ValueInfo> types_;  // declared, inferred, initializers
+  mutable std::map<std::string, DataType> dtype_memo_;  // DTypeOf walks, so chains stay linear
   std::set<std::string> names_;
   int next_id_ = 0;
 };
