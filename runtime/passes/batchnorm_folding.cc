@@ -133,6 +133,7 @@ bool FoldIntoGemm(GraphEditor& editor, int gemm, int bn, const BnAffine& a) {
 }  // namespace
 
 bool FoldBatchNormalization(Graph& graph) {
+  if (!GraphEditor::HasOp(graph, "BatchNormalization")) return false;
   GraphEditor editor(graph);
   bool changed = false;
   for (int i = 0; i < editor.num_nodes(); ++i) {

@@ -3,6 +3,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "runtime/passes/graph_editor.h"
 #include "runtime/passes/passes.h"
 
@@ -34,6 +35,9 @@ bool IsPassThrough(const GraphEditor& editor, const Node& node) {
 }  // namespace
 
 bool RemoveIdentityNodes(Graph& graph) {
+  if (!GraphEditor::HasOp(graph, "Identity") && !GraphEditor::HasOp(graph, "Dropout")) {
+    return false;
+  }
   GraphEditor editor(graph);
   std::set<std::string> graph_inputs;
   for (const ValueInfo& v : graph.inputs) graph_inputs.insert(v.name);
@@ -66,7 +70,7 @@ bool EliminateDeadNodes(Graph& graph) {
   GraphEditor editor(graph);
   std::vector<bool> live(editor.num_nodes(), false);
   std::vector<std::string> work;
-  std::set<std::string> needed;
+  absl::flat_hash_set<std::string> needed;
   for (const ValueInfo& v : graph.outputs) work.push_back(v.name);
   while (!work.empty()) {
     const std::string value = std::move(work.back());
@@ -96,7 +100,7 @@ bool EliminateDeadNodes(Graph& graph) {
     std::erase_if(graph.inputs, [&](const ValueInfo& v) { return v.name == name; });
     changed = true;
   }
-  std::set<std::string> produced;
+  absl::flat_hash_set<std::string> produced;
   for (const Node& n : graph.nodes) produced.insert(n.outputs.begin(), n.outputs.end());
   std::erase_if(graph.value_info,
                 [&](const ValueInfo& v) { return !produced.contains(v.name); });

@@ -114,6 +114,7 @@ std::string FusedOpFor(const GraphEditor& e, const OpRegistry& registry, Device 
 }  // namespace
 
 bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device) {
+  if (!GraphEditor::HasOp(graph, "MatMul")) return false;
   GraphEditor e(graph);
   if (!e.CanEmit(registry, device, kOnyx, "FusedMatMul")) return false;
   bool changed = false;

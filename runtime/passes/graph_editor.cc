@@ -2,6 +2,7 @@
 #include "runtime/passes/graph_editor.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -235,6 +236,14 @@ bool GraphEditor::CanEmit(const OpRegistry& registry, Device device, const std::
 
 void GraphEditor::ImportOnyxDomain() {
   if (!graph_.opset_imports.contains("com.onyx")) graph_.opset_imports["com.onyx"] = 1;
+}
+
+bool GraphEditor::HasOp(const Graph& graph, const std::string& op_type,
+                        const std::string& domain) {
+  for (const Node& n : graph.nodes) {
+    if (n.op_type == op_type && n.domain == domain) return true;
+  }
+  return false;
 }
 
 void GraphEditor::Commit() {

@@ -3,11 +3,12 @@
 // keep that index true. Node indices stay stable until Commit().
 #pragma once
 
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 #include "runtime/graph.h"
 #include "runtime/op_registry.h"
@@ -72,18 +73,24 @@ class GraphEditor {
   // Erases removed nodes from the graph; indices change afterwards.
   void Commit();
 
+  // True when some node of `graph` is `op_type` in `domain`: passes check this
+  // before building an editor.
+  static bool HasOp(const Graph& graph, const std::string& op_type,
+                    const std::string& domain = kOnnxDomain);
+
  private:
   void Index(int index);
   void Unindex(int index);
 
   Graph& graph_;
   std::vector<bool> removed_;
-  std::map<std::string, int> producer_;
-  std::map<std::string, std::vector<int>> consumers_;
-  std::set<std::string> outputs_;
-  std::map<std::string, ValueInfo> types_;  // declared, inferred, initializers
-  mutable std::map<std::string, DataType> dtype_memo_;  // DTypeOf walks, so chains stay linear
-  std::set<std::string> names_;
+  // Hash maps: a pass builds one per run, and sessions build graphs of 100k nodes.
+  absl::flat_hash_map<std::string, int> producer_;
+  absl::flat_hash_map<std::string, std::vector<int>> consumers_;
+  absl::flat_hash_set<std::string> outputs_;
+  absl::flat_hash_map<std::string, ValueInfo> types_;  // declared, inferred, initializers
+  mutable absl::flat_hash_map<std::string, DataType> dtype_memo_;  // keeps DTypeOf linear
+  absl::flat_hash_set<std::string> names_;
   int next_id_ = 0;
 };
 

@@ -156,6 +156,7 @@ bool TryFuse(GraphEditor& e, const OpRegistry& registry, Device device, int r1) 
 }  // namespace
 
 bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device) {
+  if (!GraphEditor::HasOp(graph, "ReduceMean")) return false;
   GraphEditor e(graph);
   bool changed = false;
   for (int i = 0; i < e.num_nodes(); ++i) {

@@ -91,6 +91,7 @@ bool EmitUnary(GraphEditor& e, const OpRegistry& registry, Device device,
 }  // namespace
 
 bool FuseGelu(Graph& graph, const OpRegistry& registry, Device device) {
+  if (!GraphEditor::HasOp(graph, "Erf")) return false;
   GraphEditor e(graph);
   bool changed = false;
   for (int i = 0; i < e.num_nodes(); ++i) {
@@ -105,6 +106,7 @@ bool FuseGelu(Graph& graph, const OpRegistry& registry, Device device) {
 }
 
 bool FuseSwish(Graph& graph, const OpRegistry& registry, Device device) {
+  if (!GraphEditor::HasOp(graph, "Sigmoid")) return false;
   GraphEditor e(graph);
   bool changed = false;
   for (int i = 0; i < e.num_nodes(); ++i) {
@@ -120,6 +122,7 @@ bool FuseSwish(Graph& graph, const OpRegistry& registry, Device device) {
 }
 
 bool FuseMish(Graph& graph, const OpRegistry& registry, Device device) {
+  if (!GraphEditor::HasOp(graph, "Softplus")) return false;
   GraphEditor e(graph);
   bool changed = false;
   for (int i = 0; i < e.num_nodes(); ++i) {
