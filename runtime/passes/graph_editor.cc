@@ -247,6 +247,7 @@ bool GraphEditor::HasOp(const Graph& graph, const std::string& op_type,
 }
 
 void GraphEditor::Commit() {
+  if (std::none_of(removed_.begin(), removed_.end(), [](bool r) { return r; })) return;
   std::vector<Node> kept;
   kept.reserve(graph_.nodes.size());
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {

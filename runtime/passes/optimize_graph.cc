@@ -2,7 +2,6 @@
 #include "runtime/passes/optimize_graph.h"
 
 #include "absl/strings/str_format.h"
-#include "runtime/graph_order.h"
 #include "runtime/passes/passes.h"
 #include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
@@ -16,9 +15,8 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
         absl::StrFormat("optimization level must be 0, 1 or 2, got %d", opt_level));
   }
   if (opt_level == 0) return absl::OkStatus();
-  // Passes assume a DAG of defined values; report a broken graph as the session would.
-  ONYX_RETURN_IF_ERROR(TopologicalOrder(graph).status());
-
+  // FoldConstants first orders the graph (InferShapes), so a graph that is not a
+  // DAG of defined values fails here as the session would report it.
   ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, device).status());
   passes::RemoveIdentityNodes(graph);
   passes::EliminateDeadNodes(graph);
