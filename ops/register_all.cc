@@ -14,6 +14,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterElementwiseOps(registry);
   RegisterReduceOps(registry);
   RegisterConvOps(registry);
+  RegisterFusedOps(registry);  // last: aliases ONNX kernels registered above
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "runtime/graph_order.h"
+#include "runtime/passes/optimize_graph.h"
 #include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
 
@@ -27,6 +28,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->options_ = options;
+  ONYX_RETURN_IF_ERROR(
+      OptimizeGraph(session->graph_, registry, options.opt_level, options.device));
   ONYX_RETURN_IF_ERROR(session->Plan(registry));
   return session;
 }

@@ -18,14 +18,18 @@ namespace onyx {
 struct SessionOptions {
   Device device = Device::kCpu;
   int64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // Graph optimization level (runtime/passes/optimize_graph.h): 0 none,
+  // 1 folding and cleanup, 2 also fusions. Training sessions use 0.
+  int opt_level = 2;
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 class Session {
  public:
-  // Validates the graph (defined inputs, single producers, no cycles), orders it
-  // and creates every kernel. Errors name the node and op.
+  // Validates the graph (defined inputs, single producers, no cycles), optimizes
+  // it at options.opt_level, orders it and creates every kernel. Errors name the
+  // node and op.
   static absl::StatusOr<std::unique_ptr<Session>> Create(Graph graph,
                                                          const OpRegistry& registry,
                                                          SessionOptions options = {});
@@ -35,6 +39,7 @@ class Session {
   // Returns the graph outputs in declaration order.
   absl::StatusOr<std::vector<Tensor>> Run(const NamedTensors& feeds);
 
+  // The graph as run (after optimization).
   const Graph& graph() const { return graph_; }
   // Nodes in execution order.
   const std::vector<int>& order() const { return order_; }

@@ -15,8 +15,9 @@ struct BackendTestResult {
 };
 
 // As in ONNX's backend runner, input_K.pb feeds the K-th graph input that is not
-// also an initializer, and output_K.pb is compared with graph output K.
+// also an initializer, and output_K.pb is compared with graph output K. The
+// session optimizes the graph at `opt_level`.
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol);
+                                 double rtol, double atol, int opt_level = 2);
 
 }  // namespace onyx

@@ -26,6 +26,8 @@ struct RunArgs {
   std::string output_dir;
   int threads = 0;  // 0: OpenMP's default
   uint64_t seed = 0;
+  int opt_level = 2;            // runtime/passes/optimize_graph.h
+  std::string save_optimized;   // write the optimized graph here (ONNX)
 };
 int RunCommand(const RunArgs& args);
 
@@ -33,6 +35,7 @@ struct TestArgs {
   std::vector<std::string> dirs;
   double rtol = 1e-3;  // the ONNX backend runner's defaults
   double atol = 1e-7;
+  int opt_level = 2;
 };
 int TestCommand(const TestArgs& args);
 
