@@ -1,4 +1,4 @@
-// The `onyx` command line: info, run, test, train.
+// The `onyx` command line: info, run, bench, test, train.
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -21,6 +21,21 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "compute threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
+
+  onyx::BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
+  bench_cmd->add_option("model", bench.model, "model.onnx")->required();
+  bench_cmd->add_option("--dim", bench.dims, "NAME=VALUE for a symbolic dim (repeatable; default 1)");
+  bench_cmd->add_option("--batch", bench.batch, "leading dim of every input")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--threads", bench.threads, "compute threads (default: all cores)")->check(CLI::Range(1, 1024));
+  bench_cmd->add_option("--warmup", bench.warmup, "unmeasured runs after the first (default 5)")->check(CLI::Range(0, 1 << 30));
+  CLI::Option* iters_opt = bench_cmd->add_option("--iters", bench.iters, "measured runs")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--duration", bench.duration, "seconds to measure (default 3)")->check(CLI::Range(1e-3, 1e6))->excludes(iters_opt);
+  bench_cmd->add_option("--input", bench.inputs, "NAME=FILE.npy|FILE.pb (repeatable); missing inputs get seeded random data");
+  bench_cmd->add_option("--opt-level", bench.opt_level, "0: plain executor; >= 1: buffer reuse and in-place (default 99)")->check(CLI::Range(0, 99));
+  bench_cmd->add_flag("--json", bench.json, "print one JSON object");
+  bench_cmd->add_option("--profile", bench.profile, "write a Chrome trace of one extra run here");
+  bench_cmd->add_option("--seed", bench.seed, "seed for random inputs");
 
   onyx::TestArgs test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
@@ -84,6 +99,7 @@ int main(int argc, char** argv) {
   }
   if (*info_cmd) return onyx::InfoCommand(info);
   if (*run_cmd) return onyx::RunCommand(run);
+  if (*bench_cmd) return onyx::BenchCommand(bench);
   if (*test_cmd) return onyx::TestCommand(test);
   if (*train_cmd) {
     if (weight_decay >= 0) tc.optimizer.weight_decay = weight_decay;
