@@ -44,10 +44,18 @@ def cases():
 
 
 # ----------------------------------------------------------------------------- ORT worker
+def peak_rss_bytes():
+    """VmHWM of this process (getrusage's ru_maxrss would include a pre-exec parent)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def ort_worker():
     """Line protocol on stdin/stdout: {"model", "threads", "inputs": {name: npy}} opens a
     session; {"iters", "warmup"} times a round; {"outputs": dir} writes outputs as .npy."""
-    import resource
     import onnxruntime as ort
     sess = binding = None
     for line in sys.stdin:
@@ -82,7 +90,7 @@ def ort_worker():
                     start = time.perf_counter()
                     sess.run_with_iobinding(binding)
                     times.append((time.perf_counter() - start) * 1e3)
-                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                rss = peak_rss_bytes()
                 reply = {"ok": True, "p50_ms": statistics.median(times), "peak_rss_bytes": rss}
             elif "outputs" in req:
                 for i, o in enumerate(binding.copy_outputs_to_cpu()):
