@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_format.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_pool.h"
 
 namespace onyx {
 
@@ -36,6 +37,10 @@ bool KernelContext::wants_output(int i) const {
 
 absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
   ONYX_DCHECK(i >= 0 && i < num_outputs());
+  if (pool_ != nullptr) {
+    ONYX_ASSIGN_OR_RETURN(outputs_[i], pool_->Take(dtype, std::move(shape), max_tensor_bytes_));
+    return &outputs_[i];
+  }
   ONYX_ASSIGN_OR_RETURN(outputs_[i],
                         Tensor::Uninitialized(dtype, std::move(shape), max_tensor_bytes_));
   return &outputs_[i];

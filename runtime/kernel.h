@@ -13,6 +13,8 @@
 
 namespace onyx {
 
+class TensorPool;
+
 class KernelContext {
  public:
   // `inputs[i]` is null for an omitted optional input; `input_dies[i]` says the
@@ -40,6 +42,8 @@ class KernelContext {
   // Sets output `i` to an existing tensor (views such as Reshape, Identity).
   void SetOutput(int i, Tensor tensor);
   int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
+  // Outputs then come from `pool` (recycled buffers) instead of fresh memory.
+  void set_pool(TensorPool* pool) { pool_ = pool; }
 
  private:
   const Node& node_;
@@ -47,6 +51,7 @@ class KernelContext {
   absl::Span<const bool> input_dies_;
   absl::Span<Tensor> outputs_;
   int64_t max_tensor_bytes_;
+  TensorPool* pool_ = nullptr;
 };
 
 class Kernel {

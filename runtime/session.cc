@@ -73,6 +73,14 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   }
   absl::flat_hash_set<int> kept(output_ids_.begin(), output_ids_.end());
 
+  is_constant_.assign(value_names_.size(), false);
+  for (const auto& [name, tensor] : graph_.initializers) {
+    is_constant_[value_ids_[name]] = true;
+    memory_stats_.initializer_bytes += static_cast<int64_t>(tensor.byte_size());
+  }
+  values_.resize(value_names_.size());
+  const bool reuse = options_.reuse_buffers;
+
   steps_.reserve(order_.size());
   for (size_t s = 0; s < order_.size(); ++s) {
     const Node& node = graph_.nodes[order_[s]];
@@ -83,16 +91,18 @@ absl::Status Session::Plan(const OpRegistry& registry) {
           node.domain.empty() ? "ai.onnx" : node.domain));
     }
     Step step;
-    step.node_index = order_[s];
+    step.node = &node;  // graph_.nodes is not resized after this point
     auto kernel = registry.CreateKernel(node, opset, options_.device);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
-    for (const std::string& in : node.inputs) {
+    step.input_dies.reset(new bool[node.inputs.size() + 1]);
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string& in = node.inputs[i];
       const int id = in.empty() ? -1 : value_ids_[in];
       step.inputs.push_back(id);
       const bool dies = id >= 0 && last_use[id] == static_cast<int>(s) && !kept.contains(id) &&
-                        constants_[id].empty();
-      step.input_dies.push_back(dies);
+                        !is_constant_[id];
+      step.input_dies[i] = dies && reuse;
       if (dies && std::find(step.release.begin(), step.release.end(), id) == step.release.end()) {
         step.release.push_back(id);
       }
@@ -100,12 +110,14 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     for (const std::string& out : node.outputs) {
       step.outputs.push_back(out.empty() ? -1 : value_ids_[out]);
     }
+    step.input_ptrs.resize(step.inputs.size());
+    step.output_tensors.resize(step.outputs.size());
     steps_.push_back(std::move(step));
   }
   return absl::OkStatus();
 }
 
-absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>& values) const {
+absl::Status Session::CheckFeeds(const NamedTensors& feeds) {
   absl::flat_hash_map<std::string, int64_t> symbols;  // symbolic dim -> bound size
   const std::vector<const ValueInfo*> declared = graph_.FeedInputs();
   for (const auto& [name, tensor] : feeds) {
@@ -147,10 +159,10 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
         }
       }
     }
-    values[it->second] = tensor;
+    values_[it->second] = tensor;
   }
   for (int id : feed_ids_) {
-    if (values[id].empty()) {
+    if (values_[id].empty()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("input \"%s\" was not given", value_names_[id]));
     }
@@ -158,47 +170,96 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
-  std::vector<Tensor> values = constants_;
-  ONYX_RETURN_IF_ERROR(CheckFeeds(feeds, values));
+absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
+                                                 RunObserver* observer) {
+  // Outputs of the previous run whose caller has let go become free buffers.
+  for (Tensor& t : last_outputs_) pool_.Give(t);
+  last_outputs_.clear();
 
-  std::vector<const Tensor*> inputs;
-  std::vector<Tensor> outputs;
-  std::vector<bool> dies_storage;
-  for (Step& step : steps_) {
-    const Node& node = graph_.nodes[step.node_index];
-    inputs.clear();
-    for (int id : step.inputs) {
-      inputs.push_back(id < 0 || values[id].empty() ? nullptr : &values[id]);
+  absl::Status status = CheckFeeds(feeds);
+  if (status.ok()) status = RunSteps(observer);
+  std::vector<Tensor> results;
+  if (status.ok()) {
+    results.reserve(output_ids_.size());
+    for (int id : output_ids_) {
+      results.push_back(is_constant_[id] ? constants_[id] : values_[id]);
     }
-    outputs.assign(step.outputs.size(), Tensor());
-    // std::vector<bool> has no contiguous storage: copy into a plain array.
-    std::unique_ptr<bool[]> dies(new bool[step.input_dies.size() + 1]);
-    for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
-    KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
-                      absl::MakeSpan(outputs), options_.max_tensor_bytes);
+    if (options_.reuse_buffers) last_outputs_ = results;
+  }
+  EndRun();
+  if (!status.ok()) return status;
+  return results;
+}
+
+absl::Status Session::RunSteps(RunObserver* observer) {
+  const bool reuse = options_.reuse_buffers;
+  for (Step& step : steps_) {
+    const Node& node = *step.node;
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int id = step.inputs[i];
+      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
+      step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
+    }
+    KernelContext ctx(node, step.input_ptrs,
+                      absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
+                      absl::MakeSpan(step.output_tensors), options_.max_tensor_bytes);
+    if (reuse) ctx.set_pool(&pool_);
+    std::chrono::steady_clock::time_point start;
+    if (observer != nullptr) start = std::chrono::steady_clock::now();
     absl::Status status = step.kernel->Compute(ctx);
     if (!status.ok()) {
+      for (Tensor& t : step.output_tensors) t = Tensor();
       // Kernels that already name their node are left as they are.
       if (absl::StrContains(status.message(), node.Describe())) return status;
       return AtNode(node, status);
     }
-    for (int id : step.release) values[id] = Tensor();
+    if (observer != nullptr) {
+      observer->OnNode(node, step.input_ptrs, step.output_tensors, start,
+                       std::chrono::steady_clock::now());
+    }
+    for (int id : step.release) {
+      if (reuse) {
+        pool_.Give(values_[id]);
+      } else {
+        values_[id] = Tensor();
+      }
+    }
     for (size_t o = 0; o < step.outputs.size(); ++o) {
-      if (step.outputs[o] < 0) continue;
-      if (outputs[o].empty()) {
+      Tensor& out = step.output_tensors[o];
+      if (step.outputs[o] < 0) {
+        out = Tensor();  // an output the graph does not name
+        continue;
+      }
+      if (out.empty()) {
         return AtNode(node, absl::InternalError(absl::StrFormat(
                                 "kernel did not produce output %d (\"%s\")", o,
                                 node.outputs[o])));
       }
-      values[step.outputs[o]] = std::move(outputs[o]);
+      values_[step.outputs[o]] = std::move(out);
+      out = Tensor();
     }
   }
+  return absl::OkStatus();
+}
 
-  std::vector<Tensor> results;
-  results.reserve(output_ids_.size());
-  for (int id : output_ids_) results.push_back(values[id]);
-  return results;
+void Session::EndRun() {
+  // Values still held (graph outputs, feeds, results of a failed run) are dropped;
+  // sole-owned ones go back to the pool.
+  const bool reuse = options_.reuse_buffers;
+  for (Tensor& t : values_) {
+    if (t.empty()) continue;
+    if (reuse) {
+      pool_.Give(t);
+    } else {
+      t = Tensor();
+    }
+  }
+  memory_stats_.fresh_allocations = pool_.fresh_allocations();
+  memory_stats_.fresh_bytes = pool_.fresh_bytes();
+  pool_.EndRun();
+  int64_t held = pool_.free_bytes();
+  for (const Tensor& t : last_outputs_) held += static_cast<int64_t>(t.byte_size());
+  memory_stats_.arena_bytes = held;
 }
 
 }  // namespace onyx

@@ -31,6 +31,22 @@ struct RunArgs {
 };
 int RunCommand(const RunArgs& args);
 
+struct BenchArgs {
+  std::string model;
+  std::vector<std::string> dims;    // NAME=VALUE for symbolic dims
+  std::vector<std::string> inputs;  // NAME=FILE.npy|FILE.pb; others get seeded random data
+  int64_t batch = 0;                // > 0: leading dim of every input
+  int threads = 0;                  // 0: OpenMP's default
+  int warmup = 5;
+  int64_t iters = 0;                // > 0: this many measured runs
+  double duration = 0;              // > 0: measure this many seconds (default 3)
+  int opt_level = 2;                // graph passes; 0 also turns off buffer reuse
+  bool json = false;
+  std::string profile;              // Chrome trace of one extra run
+  uint64_t seed = 0;
+};
+int BenchCommand(const BenchArgs& args);
+
 struct TestArgs {
   std::vector<std::string> dirs;
   double rtol = 1e-3;  // the ONNX backend runner's defaults

@@ -1,4 +1,4 @@
-// The `onyx` command line: info, run, test, train, plot.
+// The `onyx` command line: info, run, bench, test, train, plot.
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -23,6 +23,21 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
   run_cmd->add_option("--opt-level", run.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
   run_cmd->add_option("--save-optimized", run.save_optimized, "write the optimized graph as ONNX here");
+
+  onyx::BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
+  bench_cmd->add_option("model", bench.model, "model.onnx")->required();
+  bench_cmd->add_option("--dim", bench.dims, "NAME=VALUE for a symbolic dim (repeatable; default 1)");
+  bench_cmd->add_option("--batch", bench.batch, "leading dim of every input")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--threads", bench.threads, "compute threads (default: all cores)")->check(CLI::Range(1, 1024));
+  bench_cmd->add_option("--warmup", bench.warmup, "unmeasured runs after the first (default 5)")->check(CLI::Range(0, 1 << 30));
+  CLI::Option* iters_opt = bench_cmd->add_option("--iters", bench.iters, "measured runs")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--duration", bench.duration, "seconds to measure (default 3)")->check(CLI::Range(1e-3, 1e6))->excludes(iters_opt);
+  bench_cmd->add_option("--input", bench.inputs, "NAME=FILE.npy|FILE.pb (repeatable); missing inputs get seeded random data");
+  bench_cmd->add_option("--opt-level", bench.opt_level, "graph optimization level 0|1|2 (default 2); 0 also turns off buffer reuse")->check(CLI::Range(0, 2));
+  bench_cmd->add_flag("--json", bench.json, "print one JSON object");
+  bench_cmd->add_option("--profile", bench.profile, "write a Chrome trace of one extra run here");
+  bench_cmd->add_option("--seed", bench.seed, "seed for random inputs");
 
   onyx::TestArgs test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
@@ -105,6 +120,7 @@ int main(int argc, char** argv) {
   }
   if (*info_cmd) return onyx::InfoCommand(info);
   if (*run_cmd) return onyx::RunCommand(run);
+  if (*bench_cmd) return onyx::BenchCommand(bench);
   if (*test_cmd) return onyx::TestCommand(test);
   if (*plot_act_cmd) return onyx::PlotActivationsCommand(plot_act);
   if (*plot_log_cmd) return onyx::PlotLogCommand(plot_log);
