@@ -95,9 +95,9 @@ absl::Status ReshapeDims(ShapeInferenceContext& ctx, const SymbolicInts& request
       out[minus_one] = FixedDim(in_fixed / out_fixed);
     }
   } else if (cancelled && in_fixed != out_fixed) {
-    return Fail(node, absl::StrFormat("cannot reshape input of shape %s (%d elements) to %s "
-                                      "(%d elements)",
-                                      DimsToString(*in), in_fixed, DimsToString(out), out_fixed));
+    return Fail(node, absl::StrFormat("cannot reshape input of shape %s to %s: their fixed dims "
+                                      "hold %d and %d elements",
+                                      DimsToString(*in), DimsToString(out), in_fixed, out_fixed));
   }
   ctx.SetOutput(0, dtype, out);
   // Reshaping a known shape value between rank 0 and 1 keeps its elements.
