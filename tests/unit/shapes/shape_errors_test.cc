@@ -121,7 +121,8 @@ TEST(ShapeErrorsTest, SymbolicDimsThatMightFitAreAccepted) {
       OneOp(13, "Gather", {{"x", {"n", 2}}}, 1, {}, {{"i", Ints({7})}}),
   };
   for (size_t i = 0; i < fine.size(); ++i) {
-    EXPECT_OK(Session::Create(fine[i].graph(), DefaultRegistry()).status()) << "case " << i;
+    SCOPED_TRACE(i);
+    EXPECT_OK(Session::Create(fine[i].graph(), DefaultRegistry()).status());
   }
   // The Reshape's -1 stays unknown: 12 * n / 6 is not a fixed size.
   EXPECT_EQ(InferredDims(fine[3].graph(), "out0"), "[?,6]");

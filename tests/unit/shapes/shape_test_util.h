@@ -194,7 +194,9 @@ inline int ExpectInferenceMatchesRun(Graph graph, const NamedTensors& feeds) {
     const ValueInfo& info = *it->second;
     SCOPED_TRACE(absl::StrCat("value ", names[i], " inferred ", DimsToString(info), " actual ",
                               actual.DebugString()));
-    if (info.dtype != DataType::kUndefined) EXPECT_EQ(info.dtype, actual.dtype());
+    if (info.dtype != DataType::kUndefined) {
+      EXPECT_EQ(info.dtype, actual.dtype());
+    }
     if (!info.has_shape) continue;
     EXPECT_EQ(info.dims.size(), static_cast<size_t>(actual.rank()));
     if (info.dims.size() != static_cast<size_t>(actual.rank())) continue;
