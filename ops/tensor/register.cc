@@ -16,6 +16,7 @@ void RegisterTensorOps(OpRegistry& registry) {
   tensor::RegisterPadOps(registry);
   tensor::RegisterConstantOps(registry);
   tensor::RegisterCastOps(registry);
+  tensor::RegisterResizeOps(registry);
   tensor::RegisterLayoutShapeFns(registry);
   tensor::RegisterJoinShapeFns(registry);
   tensor::RegisterBroadcastShapeFns(registry);
