@@ -63,9 +63,19 @@ int InfoCommand(const InfoArgs& args) {
                 static_cast<long long>(version));
   }
   std::printf("\n");
+  // Inference on a copy keeps what it learned up to a failing node, so the
+  // values are shown even for a model that does not load.
+  Graph inferred = *graph;
+  (void)InferShapes(inferred, DefaultRegistry());
+  std::map<std::string, const ValueInfo*> inferred_by_name;
+  for (const ValueInfo& v : inferred.value_info) inferred_by_name[v.name] = &v;
+
   PrintValues("inputs", graph->FeedInputs());
-  std::vector<const ValueInfo*> outputs;
-  for (const ValueInfo& v : graph->outputs) outputs.push_back(&v);
+  std::vector<const ValueInfo*> outputs;  // inferred types (merged with the declared ones)
+  for (const ValueInfo& v : graph->outputs) {
+    auto it = inferred_by_name.find(v.name);
+    outputs.push_back(it == inferred_by_name.end() ? &v : it->second);
+  }
   PrintValues("outputs", outputs);
 
   std::map<std::string, int> histogram;
@@ -84,10 +94,6 @@ int InfoCommand(const InfoArgs& args) {
   std::printf("parameters: %lld in %zu initializers (%s)\n", static_cast<long long>(params),
               graph->initializers.size(), HumanBytes(bytes).c_str());
 
-  // Inference on a copy keeps what it learned up to a failing node, so the
-  // values are shown even for a model that does not load.
-  Graph inferred = *graph;
-  (void)InferShapes(inferred, DefaultRegistry());
   PrintInferredValues(inferred);
 
   auto session = Session::Create(*std::move(graph), DefaultRegistry());

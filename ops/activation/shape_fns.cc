@@ -26,10 +26,10 @@ absl::Status IdentityFn(ShapeInferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// Softmax / LogSoftmax (and their grads, whose attribute `opset` is the
-// forward's): the axis must exist; default 1 before opset 13, -1 after.
-absl::Status SoftmaxFn(ShapeInferenceContext& ctx, int64_t opset) {
+// Softmax / LogSoftmax: the axis must exist; default 1 before opset 13, -1 after.
+absl::Status SoftmaxFn(ShapeInferenceContext& ctx) {
   const Node& node = ctx.node();
+  const int64_t opset = ctx.opset();
   ONYX_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", opset < 13 ? 1 : -1));
   const TypeInfo* x = ctx.input(0);
   if (x != nullptr && x->has_shape) {
@@ -60,8 +60,8 @@ absl::Status CheckSlope(const Node& node, const TypeInfo* x, const TypeInfo* slo
     const Dim& d = x->dims[lead + i];
     ok = !s.is_fixed() || s.value == 1 || !d.is_fixed() || s.value == d.value;
   }
-  if (!ok) {
-    return absl::InvalidArgumentError(
+  if (!ok) {  // FailedPrecondition, as the kernel reports it
+    return absl::FailedPreconditionError(
         absl::StrFormat("%s: slope %s does not broadcast to X %s", node.Describe(),
                         DimsToString(*slope), DimsToString(*x)));
   }
@@ -92,14 +92,9 @@ void RegisterActivationShapeFns(OpRegistry& registry) {
   }
   registry.RegisterShapeFn(kOnnxDomain, "Identity", IdentityFn);
   for (const char* op : {"Softmax", "LogSoftmax"}) {
-    registry.RegisterShapeFn(kOnnxDomain, op, [](ShapeInferenceContext& ctx) {
-      return SoftmaxFn(ctx, ctx.opset());
-    });
-    registry.RegisterShapeFn(kOnyxDomain, std::string(op) + "Grad", [](ShapeInferenceContext& ctx) {
-      auto opset = ctx.node().GetInt("opset", 13);
-      if (!opset.ok()) return opset.status();
-      return SoftmaxFn(ctx, *opset);
-    });
+    registry.RegisterShapeFn(kOnnxDomain, op, SoftmaxFn);
+    // The backward ops are emitted by autograd: their axis was checked on the forward.
+    registry.RegisterShapeFn(kOnyxDomain, std::string(op) + "Grad", SameAsInput0);
   }
   registry.RegisterShapeFn(kOnnxDomain, "PRelu", PReluFn);
   registry.RegisterShapeFn(kOnyxDomain, "PReluGrad", PReluGradFn);

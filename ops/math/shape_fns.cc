@@ -39,8 +39,8 @@ absl::StatusOr<DataType> CommonType(const ShapeInferenceContext& ctx,
     if (t != DataType::kUndefined && common != DataType::kUndefined && t != common) {
       return Fail(ctx.node(), absl::StrFormat("input %s is %s but input %s is %s; all inputs "
                                               "must have the same dtype",
-                                              name, DataTypeName(t), *(names.begin() + first),
-                                              DataTypeName(common)));
+                                              *(names.begin() + first), DataTypeName(common), name,
+                                              DataTypeName(t)));
     }
     if (common == DataType::kUndefined && t != DataType::kUndefined) {
       common = t;
@@ -96,8 +96,8 @@ absl::Status BinaryFn(ShapeInferenceContext& ctx, Arith op) {
   }
   auto out = BroadcastDims(a->dims, b->dims);
   if (!out.ok()) {
-    return Fail(node, absl::StrFormat("A has shape %s and B has shape %s: %s", DimsToString(*a),
-                                      DimsToString(*b), out.status().message()));
+    return Fail(node, absl::StrFormat("shapes %s and %s cannot be broadcast together (%s)",
+                                      DimsToString(*a), DimsToString(*b), out.status().message()));
   }
   const size_t rank = out->size();
   ctx.SetOutput(0, dtype, *std::move(out));
@@ -137,11 +137,13 @@ absl::StatusOr<std::vector<Dim>> MatMulDims(const Node& node, const TypeInfo& a,
                                       "differ",
                                       DimsToString(a), DimsToString(b), ka.value, kb.value));
   }
-  auto batch = BroadcastDims(std::vector<Dim>(a2.begin(), a2.end() - 2),
-                             std::vector<Dim>(b2.begin(), b2.end() - 2));
+  const std::vector<Dim> a_batch(a2.begin(), a2.end() - 2), b_batch(b2.begin(), b2.end() - 2);
+  auto batch = BroadcastDims(a_batch, b_batch);
   if (!batch.ok()) {
-    return Fail(node, absl::StrFormat("A has shape %s and B has shape %s: batch dims %s",
-                                      DimsToString(a), DimsToString(b), batch.status().message()));
+    return Fail(node, absl::StrFormat("A has shape %s and B has shape %s: batch dims %s and %s "
+                                      "cannot be broadcast (%s)",
+                                      DimsToString(a), DimsToString(b), DimsToString(a_batch),
+                                      DimsToString(b_batch), batch.status().message()));
   }
   std::vector<Dim> out = *std::move(batch);
   if (a.dims.size() != 1) out.push_back(a2[ra - 2]);

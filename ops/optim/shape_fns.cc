@@ -35,7 +35,7 @@ absl::Status OptimizerFn(ShapeInferenceContext& ctx, int groups, int out_groups)
              x->dims[d].value == t->dims[d].value;
       }
       if (!ok) {
-        return absl::InvalidArgumentError(absl::StrFormat(
+        return absl::FailedPreconditionError(absl::StrFormat(  // as the kernel reports it
             "%s: input %d has shape %s but X%d has shape %s", node.Describe(), 2 + g * n + j,
             DimsToString(*t), j, DimsToString(*x)));
       }

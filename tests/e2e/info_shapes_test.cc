@@ -17,10 +17,13 @@ using testing::RunCli;
 using InfoShapesTest = testing::TempDirTest;
 using namespace shape_testing;  // NOLINT
 
-// The line of `out` that starts with "  <name> ", or "" when there is none.
+// The line of the `values:` section of `out` that starts with "  <name> ", or
+// "" when there is none.
 std::string ValueLine(const std::string& out, const std::string& name) {
   const std::string key = "\n  " + name + " ";
-  const size_t at = out.find(key);
+  const size_t section = out.find("\nvalues:\n");
+  if (section == std::string::npos) return "";
+  const size_t at = out.find(key, section);
   if (at == std::string::npos) return "";
   const size_t end = out.find('\n', at + 1);
   return out.substr(at + 1, end - at - 1);
@@ -55,7 +58,11 @@ TEST_F(InfoShapesTest, PrintsInferredValuesWithSymbolicDims) {
   EXPECT_NE(ValueLine(r.out, "flat").find("[batch,192]"), std::string::npos) << r.out;
   EXPECT_NE(ValueLine(r.out, "logits").find("float32"), std::string::npos) << r.out;
   EXPECT_NE(ValueLine(r.out, "logits").find("[batch,10]"), std::string::npos) << r.out;
-  EXPECT_LT(r.out.find("  act "), r.out.find("  logits "));
+  EXPECT_LT(r.out.find("  act ", r.out.find("values:")), r.out.find("  logits ", r.out.find("values:")));
+  // The graph output, declared without a type, shows the inferred one.
+  EXPECT_NE(r.out.find("outputs:\n  logits                   float32  [batch,10]"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("runnable: yes"), std::string::npos) << r.out;
 }
 

@@ -44,7 +44,7 @@ std::vector<ErrorCase> Cases() {
   cases.push_back({"MatMulInnerDims", OneOp(13, "MatMul", {{"a", {"n", 3}}, {"b", {4, 5}}}),
                    {"MatMul node \"MatMul_0\"", "[n,3]", "[4,5]", "inner dims 3 and 4 differ"}});
   cases.push_back({"MatMulBatch", OneOp(13, "MatMul", {{"a", {2, 3, 4}}, {"b", {5, 4, 2}}}),
-                   {"MatMul node", "batch dims", "2 and 5"}});
+                   {"MatMul node", "batch dims [2] and [5]"}});
   cases.push_back({"GemmK", OneOp(13, "Gemm", {{"a", {2, 3}}, {"b", {2, 4}}}, 1, {IntAttr("transB", 1)}),
                    {"Gemm node \"Gemm_0\"", "K is 3 for A but 4 for B"}});
   cases.push_back({"GemmRank", OneOp(13, "Gemm", {{"a", {2, 3, 1}}, {"b", {3, 4}}}),
@@ -80,13 +80,11 @@ std::vector<ErrorCase> Cases() {
   cases.push_back({"PadNegative", OneOp(13, "Pad", {{"x", {3, 2}}}, 1, {}, {{"p", Ints({0, -4, 0, 0})}}),
                    {"Pad node", "negative"}});
   cases.push_back({"AddBroadcast", OneOp(13, "Add", {{"a", {"n", 3}}, {"b", {4}}}),
-                   {"Add node \"Add_0\"", "[n,3]", "[4]", "3 and 4 do not broadcast"}});
+                   {"Add node \"Add_0\"", "shapes [n,3] and [4] cannot be broadcast", "3 and 4"}});
   cases.push_back({"SoftmaxAxis", OneOp(13, "Softmax", {{"x", {2, 3}}}, 1, {IntAttr("axis", 2)}),
                    {"Softmax node", "axis 2 is out of range"}});
   cases.push_back({"FlattenAxis", OneOp(13, "Flatten", {{"x", {2, 3}}}, 1, {IntAttr("axis", 3)}),
                    {"Flatten node", "axis 3"}});
-  cases.push_back({"PReluSlope", OneOp(13, "PRelu", {{"x", {2, 3}}, {"s", {2}}}),
-                   {"PRelu node", "slope [2] does not broadcast to X [2,3]"}});
   cases.push_back({"SliceStep", OneOp(13, "Slice", {{"x", {4}}}, 1, {},
                                       {{"s", Ints({0})}, {"e", Ints({4})}, {"a", Ints({0})},
                                        {"st", Ints({0})}}),
@@ -108,6 +106,17 @@ TEST(ShapeErrorsTest, WrongModelsFailAtLoadNamingTheNode) {
       EXPECT_NE(message.find(part), std::string::npos) << "missing \"" << part << "\" in: " << message;
     }
   }
+}
+
+TEST(ShapeErrorsTest, PReluSlopeIsAPreconditionErrorAsInTheKernel) {
+  auto session = Session::Create(OneOp(13, "PRelu", {{"x", {2, 3}}, {"s", {2}}}).graph(),
+                                 DefaultRegistry());
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(session.status().message().find("PRelu node \"PRelu_0\": slope [2] does not broadcast "
+                                            "to X [2,3]"),
+            std::string::npos)
+      << session.status();
 }
 
 TEST(ShapeErrorsTest, SymbolicDimsThatMightFitAreAccepted) {
