@@ -383,6 +383,26 @@ absl::Status ResizeShapeFn(ShapeInferenceContext& ctx, bool upsample) {
       known = sizes.has_value();
     }
   }
+  if (!known && !upsample && ctx.opset() >= 11 && cfg.aspect == "stretch") {
+    // Sizes built from the input's own shape (Concat(Slice(Shape(x)), [h, w]),
+    // as exporters write it) are known element by element.
+    if (const SymbolicInts* elements = ctx.input_ints(3)) {
+      std::vector<int> axes;
+      if (cfg.axes.empty()) {
+        for (int i = 0; i < rank; ++i) axes.push_back(i);
+      } else {
+        ONYX_ASSIGN_OR_RETURN(axes, NormalizeAxes(node, cfg.axes, rank));
+      }
+      if (elements->size() != axes.size()) {
+        return Fail(node, absl::StrFormat("sizes has %d entries but the input has rank %d",
+                                          elements->size(), rank));
+      }
+      std::vector<Dim> out = in->dims;
+      for (size_t k = 0; k < axes.size(); ++k) out[axes[k]] = IntToDim((*elements)[k]);
+      ctx.SetOutput(0, dtype, std::move(out));
+      return absl::OkStatus();
+    }
+  }
   if (!known) {
     SetUnknownDims(ctx, 0, dtype, rank);
     return absl::OkStatus();
