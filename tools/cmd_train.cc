@@ -15,6 +15,7 @@
 #include "importers/onnx/onnx_exporter.h"
 #include "importers/onnx/onnx_importer.h"
 #include "ops/register_all.h"
+#include "runtime/distributed/communicator.h"
 #include "runtime/training/trainer.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
@@ -60,9 +61,10 @@ void PrintProgress(int epoch, int epochs, int64_t step, int64_t steps, double lo
   std::fflush(stdout);
 }
 
-}  // namespace
-
-int TrainCommand(const TrainArgs& args) {
+// The training run; with `comm`, one of several processes (only rank 0 is
+// given output paths by TrainCommand).
+int RunTraining(const TrainArgs& args, Communicator* comm) {
+  const bool is_root = comm == nullptr || comm->rank() == 0;
   if (args.threads > 0) omp_set_num_threads(args.threads);
   auto schedule = ParseSchedule(args.schedule);
   if (!schedule.ok()) {
@@ -100,11 +102,22 @@ int TrainCommand(const TrainArgs& args) {
   auto trainer_or = Trainer::Create(*std::move(graph), config, DefaultRegistry());
   if (!trainer_or.ok()) return ReportError(trainer_or.status());
   Trainer& trainer = **trainer_or;
+  trainer.set_communicator(comm);
 
-  if (!args.resume.empty()) {
+  if (!args.resume.empty() && is_root) {
     absl::Status loaded = trainer.LoadCheckpoint(args.resume);
     if (!loaded.ok()) return ReportError(loaded);
     std::printf("resumed from %s at epoch %d\n", args.resume.c_str(), trainer.epoch());
+  }
+  if (comm != nullptr) {
+    // Rank 0's weights, optimizer state and position start every process.
+    std::string state = is_root ? trainer.CheckpointBytes() : std::string();
+    if (absl::Status s = comm->BroadcastFromRoot(state); !s.ok()) return ReportError(s);
+    if (!is_root) {
+      if (absl::Status s = trainer.RestoreCheckpointBytes(state, "rank 0's state"); !s.ok()) {
+        return ReportError(s);
+      }
+    }
   }
   if (!args.log_csv.empty()) {
     absl::Status log = PrepareLog(args.log_csv, !args.resume.empty(), trainer.epoch());
@@ -199,10 +212,36 @@ int TrainCommand(const TrainArgs& args) {
     }
   }
 
+  if (args.out.empty()) return kExitOk;  // not rank 0
   absl::Status saved = SaveOnnxModel(trainer.TrainedModel(), args.out);
   if (!saved.ok()) return ReportError(saved);
   std::printf("wrote %s\n", args.out.c_str());
   return kExitOk;
+}
+
+}  // namespace
+
+int TrainCommand(const TrainArgs& args) {
+  if (!args.distributed && !LaunchedByMpi()) return RunTraining(args, nullptr);
+  auto comm = CreateMpiCommunicator();
+  if (!comm.ok()) {
+    ReportError(comm.status());
+    return kExitUsage;
+  }
+  TrainArgs mine = args;
+  if ((*comm)->rank() != 0) {
+    // Only rank 0 writes files and prints; the others compute.
+    mine.checkpoint_every = 0;
+    mine.checkpoint.clear();
+    mine.log_csv.clear();
+    mine.plot.clear();
+    mine.out.clear();
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) return kExitFailure;
+  }
+  const int code = RunTraining(mine, comm->get());
+  // A process that fails must not leave the others waiting in a collective.
+  if (code != kExitOk && (*comm)->size() > 1) (*comm)->Abort(code);
+  return code;
 }
 
 }  // namespace onyx

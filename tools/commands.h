@@ -65,6 +65,7 @@ struct TrainArgs {
   int threads = 0;
   std::string checkpoint, resume, log_csv;
   int64_t checkpoint_every = 0;         // steps; 0: only at the end of each epoch
+  bool distributed = false;             // also on when launched by mpirun
   std::string plot;                     // .svg/.png rewritten after every epoch
   std::string out;
 };

@@ -221,6 +221,58 @@ absl::StatusOr<NamedTensors> Trainer::BatchFeeds(const Tensor& x, const Tensor& 
   return feeds;
 }
 
+absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tensor& y,
+                                                    absl::Span<const int64_t> rows,
+                                                    std::vector<Tensor>& grads) {
+  grads.clear();
+  if (comm_ == nullptr || comm_->size() == 1) {
+    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds,
+                          BatchFeeds(x, y, std::vector<int64_t>(rows.begin(), rows.end())));
+    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+    for (size_t p = 0; p < params_.size(); ++p) {
+      // Outputs are the caller's own, but the executor may recycle them next run.
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, outs[1 + p].Clone());
+      grads.push_back(std::move(copy));
+    }
+    return static_cast<double>(outs[0].data<float>()[0]);
+  }
+  // This process's contiguous share of the rows; with mean reduction each share
+  // is weighted by its size, so the sum over processes is the mean over all rows.
+  const int64_t total = static_cast<int64_t>(rows.size());
+  const int64_t world = comm_->size(), rank = comm_->rank();
+  const int64_t begin = total * rank / world, end = total * (rank + 1) / world;
+  const double weight =
+      config_.reduction == "sum" ? 1.0 : static_cast<double>(end - begin) / total;
+  double loss = 0;
+  int64_t bucket_size = 0;
+  for (const Tensor& p : params_) bucket_size += p.num_elements();
+  std::vector<float> bucket(bucket_size, 0.f);  // every gradient, reduced at once
+  if (end > begin) {
+    ONYX_ASSIGN_OR_RETURN(
+        NamedTensors feeds,
+        BatchFeeds(x, y, std::vector<int64_t>(rows.begin() + begin, rows.begin() + end)));
+    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+    loss = outs[0].data<float>()[0] * weight;
+    int64_t offset = 0;
+    for (size_t p = 0; p < params_.size(); ++p) {
+      const float* g = outs[1 + p].data<float>();
+      const float w = static_cast<float>(weight);
+      for (int64_t i = 0; i < outs[1 + p].num_elements(); ++i) bucket[offset + i] = g[i] * w;
+      offset += outs[1 + p].num_elements();
+    }
+  }
+  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(bucket)));
+  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(&loss, 1)));
+  int64_t offset = 0;
+  for (const Tensor& p : params_) {
+    ONYX_ASSIGN_OR_RETURN(Tensor g, Tensor::Uninitialized(DataType::kFloat32, p.shape()));
+    std::memcpy(g.raw_data(), bucket.data() + offset, g.byte_size());
+    offset += p.num_elements();
+    grads.push_back(std::move(g));
+  }
+  return loss;
+}
+
 absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
                                                const StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
@@ -239,13 +291,22 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     epoch_rng_state_ = RngText(rng_);
   }
   if (config_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
-  const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size, n) : n;
+  // --batch-size is per process: a step of W processes covers W times as many rows.
+  const int64_t world = comm_ != nullptr ? comm_->size() : 1;
+  const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size * world, n) : n;
   const int64_t micro_batches = (n + batch - 1) / batch;
   const int64_t steps = (micro_batches + config_.accumulate_steps - 1) / config_.accumulate_steps;
 
   EpochStats stats;
   stats.epoch = epoch_ + 1;
   stats.lr = LearningRateAt(config_.schedule, config_.optimizer.lr, epoch_);
+  if (epoch_micro_batches_ > 0 && epoch_batch_rows_ != batch) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the checkpoint was saved inside epoch %d with %d rows per step (batch size times "
+        "processes); this run has %d: resume with the same, or from an end-of-epoch checkpoint",
+        stats.epoch, epoch_batch_rows_, batch));
+  }
+  epoch_batch_rows_ = batch;
   if (epoch_micro_batches_ >= micro_batches) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "the checkpoint stopped at micro-batch %d of epoch %d, but this data and batch size "
@@ -256,11 +317,10 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
   double loss_sum = epoch_loss_sum_;
   int64_t step = epoch_micro_batches_ / config_.accumulate_steps;
   for (int64_t m = epoch_micro_batches_; m < micro_batches; ++m) {
-    std::vector<int64_t> rows(order.begin() + m * batch,
-                              order.begin() + std::min(n, (m + 1) * batch));
-    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds, BatchFeeds(x, y, rows));
-    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
-    const double loss = outs[0].data<float>()[0];
+    const absl::Span<const int64_t> rows(order.data() + m * batch,
+                                         std::min(n, (m + 1) * batch) - m * batch);
+    std::vector<Tensor> grads_now;
+    ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
     if (!std::isfinite(loss)) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "loss became %g at epoch %d, step %d: stopping (the last checkpoint is kept)", loss,
@@ -268,9 +328,9 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     }
     loss_sum += loss;
     for (size_t p = 0; p < params_.size(); ++p) {
-      const Tensor& g = outs[1 + p];
+      const Tensor& g = grads_now[p];
       if (in_group == 0) {
-        ONYX_ASSIGN_OR_RETURN(grad_sum[p], g.Clone());
+        grad_sum[p] = g;
       } else {
         float* acc = grad_sum[p].data<float>();
         const float* add = g.data<float>();
@@ -347,11 +407,27 @@ absl::StatusOr<Evaluation> Trainer::Evaluate(const Tensor& x, const Tensor& y) {
 }
 
 absl::Status Trainer::SaveCheckpoint(const std::string& path) {
+  return WriteFileAtomically(path, CheckpointBytes());
+}
+
+absl::Status Trainer::LoadCheckpoint(const std::string& path) {
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(path));
+  return Restore(c, path);
+}
+
+absl::Status Trainer::RestoreCheckpointBytes(const std::string& bytes,
+                                             const std::string& source) {
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ParseCheckpoint(bytes, source));
+  return Restore(c, source);
+}
+
+std::string Trainer::CheckpointBytes() const {
   Checkpoint c;
   c.epoch = epoch_;
   c.optimizer_step = optimizer_->step_count();
   c.rng_state = RngText(rng_);
   c.epoch_micro_batches = epoch_micro_batches_;
+  c.epoch_batch_rows = epoch_batch_rows_;
   c.epoch_loss_sum = epoch_loss_sum_;
   c.epoch_rng_state = epoch_rng_state_;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -360,11 +436,10 @@ absl::Status Trainer::SaveCheckpoint(const std::string& path) {
   for (const auto& [name, tensor] : optimizer_->State()) {
     c.tensors.emplace_back("state/" + name, *tensor);
   }
-  return WriteCheckpoint(c, path);
+  return SerializeCheckpoint(c);
 }
 
-absl::Status Trainer::LoadCheckpoint(const std::string& path) {
-  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(path));
+absl::Status Trainer::Restore(const Checkpoint& c, const std::string& path) {
   absl::flat_hash_map<std::string, Tensor*> targets;
   for (size_t i = 0; i < params_.size(); ++i) targets["param/" + param_names_[i]] = &params_[i];
   for (const auto& [name, tensor] : optimizer_->State()) targets["state/" + name] = tensor;
@@ -391,6 +466,7 @@ absl::Status Trainer::LoadCheckpoint(const std::string& path) {
   }
   epoch_ = static_cast<int>(c.epoch);
   epoch_micro_batches_ = c.epoch_micro_batches;
+  epoch_batch_rows_ = c.epoch_batch_rows;
   epoch_loss_sum_ = c.epoch_loss_sum;
   epoch_rng_state_ = c.epoch_rng_state;
   optimizer_->set_step_count(c.optimizer_step);

@@ -14,6 +14,8 @@
 #include "runtime/graph.h"
 #include "runtime/op_registry.h"
 #include "runtime/session.h"
+#include "runtime/distributed/communicator.h"
+#include "runtime/training/checkpoint.h"
 #include "runtime/training/lr_schedule.h"
 #include "runtime/training/optimizer.h"
 
@@ -72,6 +74,13 @@ class Trainer {
   // Restores all of the above; InvalidArgument when the checkpoint does not
   // belong to this model and optimizer (names or shapes differ).
   absl::Status LoadCheckpoint(const std::string& path);
+  // The same as bytes, so one process can hand its state to the others.
+  std::string CheckpointBytes() const;
+  absl::Status RestoreCheckpointBytes(const std::string& bytes, const std::string& source);
+
+  // Data-parallel training: each step splits its rows over the communicator's
+  // processes and sums their weighted gradients (null: this process alone).
+  void set_communicator(Communicator* comm) { comm_ = comm; }
 
   // The model with trained weights: the original inputs, outputs and opsets.
   Graph TrainedModel() const;
@@ -86,6 +95,12 @@ class Trainer {
 
  private:
   Trainer() = default;
+  // Loss and per-parameter gradients of one micro-batch of `rows`, over all
+  // processes: identical on every process.
+  absl::StatusOr<double> MicroBatchGradients(const Tensor& x, const Tensor& y,
+                                             absl::Span<const int64_t> rows,
+                                             std::vector<Tensor>& grads);
+  absl::Status Restore(const Checkpoint& checkpoint, const std::string& source);
   absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
                                           const std::vector<int64_t>& rows) const;
 
@@ -101,6 +116,8 @@ class Trainer {
   int epoch_ = 0;
   // Position within the epoch in progress (see Checkpoint).
   int64_t epoch_micro_batches_ = 0;
+  int64_t epoch_batch_rows_ = 0;
+  Communicator* comm_ = nullptr;
   double epoch_loss_sum_ = 0;
   std::string epoch_rng_state_;
 };
