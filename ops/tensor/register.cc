@@ -21,6 +21,8 @@ void RegisterTensorOps(OpRegistry& registry) {
   tensor::RegisterJoinShapeFns(registry);
   tensor::RegisterBroadcastShapeFns(registry);
   tensor::RegisterValueShapeFns(registry);
+  tensor::RegisterTensorGradOps(registry);
+  tensor::RegisterTensorGradients(registry);
 }
 
 }  // namespace onyx

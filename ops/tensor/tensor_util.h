@@ -72,5 +72,7 @@ void RegisterPadOps(OpRegistry& registry);          // Pad
 void RegisterConstantOps(OpRegistry& registry);     // Constant, ConstantOfShape, Range, Dropout
 void RegisterCastOps(OpRegistry& registry);         // Cast
 void RegisterResizeOps(OpRegistry& registry);       // Upsample, Resize (kernels + shape fns)
+void RegisterTensorGradOps(OpRegistry& registry);   // com.onyx ConcatGrad, SliceGrad, ... (+ shape fns)
+void RegisterTensorGradients(OpRegistry& registry);  // gradient builders of the family
 
 }  // namespace onyx::tensor
