@@ -115,28 +115,29 @@ absl::StatusOr<GradientNodes> ExpandGradient(const GradientContext& ctx) {
   return e.Take();
 }
 
-// Cast(X): dX = CastLike(dY, X) (back to X's dtype).
+// Cast(X): dX = CastLike(dY, X) (back to X's dtype; com.onyx's CastLike runs
+// at any model opset).
 absl::StatusOr<GradientNodes> CastGradient(const GradientContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(const std::string dy, OutputGrad(ctx, 1));
   Emitter e(ctx);
-  if (e.Wants(0)) e.SetGrad(0, e.Op(kOnnxDomain, "CastLike", {dy, e.In(0)}, e.In(0) + "_grad"));
+  if (e.Wants(0)) e.SetGrad(0, e.Op(kOnyxDomain, "CastLike", {dy, e.In(0)}, e.In(0) + "_grad"));
   return e.Take();
 }
 
 // Where(C, X, Y): dX = ReduceToShape(dY * C, X), dY' = ReduceToShape(dY * !C, Y)
-// with C cast to dY's dtype.
+// with C cast to dY's dtype (com.onyx CastLike).
 absl::StatusOr<GradientNodes> WhereGradient(const GradientContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(const std::string dy, OutputGrad(ctx, 3));
   Emitter e(ctx);
   const std::string& c = e.In(0);
   if (e.Wants(1)) {
-    const std::string mask = e.Op(kOnnxDomain, "CastLike", {c, dy}, c + "_mask");
+    const std::string mask = e.Op(kOnyxDomain, "CastLike", {c, dy}, c + "_mask");
     const std::string masked = e.Op(kOnnxDomain, "Mul", {dy, mask}, dy + "_masked");
     e.SetGrad(1, e.Op(kOnyxDomain, "ReduceToShape", {masked, e.In(1)}, e.In(1) + "_grad"));
   }
   if (e.Wants(2)) {
     const std::string not_c = e.Op(kOnnxDomain, "Not", {c}, c + "_not");
-    const std::string mask = e.Op(kOnnxDomain, "CastLike", {not_c, dy}, c + "_not_mask");
+    const std::string mask = e.Op(kOnyxDomain, "CastLike", {not_c, dy}, c + "_not_mask");
     const std::string masked = e.Op(kOnnxDomain, "Mul", {dy, mask}, dy + "_masked");
     e.SetGrad(2, e.Op(kOnyxDomain, "ReduceToShape", {masked, e.In(2)}, e.In(2) + "_grad"));
   }
