@@ -5,20 +5,17 @@
 //   GatherGrad(dY, data, indices; axis) -> d_data (scatter-add, float only),
 //   TileGrad(dY, X, repeats) -> dX (sum of the tiles, float only),
 //   PadGrad(dY, X, pads, value, axes) -> dX (constant mode: the unpadded window),
-//   CastLike(X, like) -> X cast to like's dtype at any model opset (ONNX's
-//   CastLike needs opset 15; Cast and Where's backward use this one).
+// and com.onyx CastLike (tensor_grad_cast_cpu.cc).
 // The attribute forward_opset selects Slice/Pad's attribute forms (opset < 10/11).
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "ops/register_all.h"
 #include "ops/tensor/shape_fn_util.h"
 #include "ops/tensor/tensor_util.h"
 #include "runtime/gradient.h"
@@ -373,48 +370,6 @@ class PadGradKernel : public Kernel {
   std::vector<int64_t> attr_pads_;
 };
 
-// Runs the ONNX Cast kernel (opset 13) with `to` = like's dtype, one kernel
-// kept per target dtype.
-class OnyxCastLikeKernel final : public Kernel {
- public:
-  explicit OnyxCastLikeKernel(const Node& node) : node_(node) {}
-
-  absl::Status Compute(KernelContext& ctx) override {
-    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* like, ctx.RequiredInput(1));
-    auto it = casts_.find(like->dtype());
-    if (it == casts_.end()) {
-      Node cast = node_;
-      cast.domain = kOnnxDomain;
-      cast.op_type = "Cast";
-      cast.inputs.resize(1);
-      Attribute to;
-      to.name = "to";
-      to.type = AttrType::kInt;
-      to.i = static_cast<int64_t>(like->dtype());
-      cast.attributes = {to};
-      ONYX_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k,
-                            DefaultRegistry().CreateKernel(cast, 13, Device::kCpu));
-      it = casts_.emplace(like->dtype(), Entry{std::move(cast), std::move(k)}).first;
-    }
-    const Tensor* inputs[1] = {x};
-    const bool dies[1] = {false};
-    Tensor outputs[1];
-    KernelContext cast_ctx(it->second.node, inputs, dies, outputs, ctx.max_tensor_bytes());
-    ONYX_RETURN_IF_ERROR(it->second.kernel->Compute(cast_ctx));
-    ctx.SetOutput(0, std::move(outputs[0]));
-    return absl::OkStatus();
-  }
-
- private:
-  struct Entry {
-    Node node;
-    std::unique_ptr<Kernel> kernel;
-  };
-  Node node_;
-  std::map<DataType, Entry> casts_;
-};
-
 // Output k: dY's dtype with the dims of input k + 1.
 absl::Status GradLikeInputsFn(ShapeInferenceContext& ctx) {
   const TypeInfo* dy = ctx.input(0);
@@ -445,21 +400,7 @@ void RegisterTensorGradOps(OpRegistry& registry) {
   registry.Register(kOnyxDomain, "GatherGrad", 1, Device::kCpu, &GatherGradKernel::Create);
   registry.Register(kOnyxDomain, "TileGrad", 1, Device::kCpu, MakePlain<TileGradKernel>);
   registry.Register(kOnyxDomain, "PadGrad", 1, Device::kCpu, &PadGradKernel::Create);
-  registry.Register(kOnyxDomain, "CastLike", 1, Device::kCpu,
-                    [](const Node& node, int64_t) -> KernelOr {
-                      return std::make_unique<OnyxCastLikeKernel>(node);
-                    });
-  registry.RegisterShapeFn(kOnyxDomain, "CastLike", [](ShapeInferenceContext& ctx) {
-    const TypeInfo* x = ctx.input(0);
-    const TypeInfo* like = ctx.input(1);
-    if (x == nullptr || like == nullptr) return absl::OkStatus();
-    if (x->has_shape) {
-      ctx.SetOutput(0, like->dtype, x->dims);
-    } else {
-      ctx.SetOutputRankUnknown(0, like->dtype);
-    }
-    return absl::OkStatus();
-  });
+  RegisterOnyxCastLike(registry);
   for (const char* op : {"ConcatGrad", "SliceGrad", "GatherGrad", "TileGrad", "PadGrad"}) {
     registry.RegisterShapeFn(kOnyxDomain, op, GradLikeInputsFn);
   }

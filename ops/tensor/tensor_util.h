@@ -74,5 +74,6 @@ void RegisterCastOps(OpRegistry& registry);         // Cast
 void RegisterResizeOps(OpRegistry& registry);       // Upsample, Resize (kernels + shape fns)
 void RegisterTensorGradOps(OpRegistry& registry);   // com.onyx ConcatGrad, SliceGrad, ... (+ shape fns)
 void RegisterTensorGradients(OpRegistry& registry);  // gradient builders of the family
+void RegisterOnyxCastLike(OpRegistry& registry);     // com.onyx CastLike (+ shape fn)
 
 }  // namespace onyx::tensor
