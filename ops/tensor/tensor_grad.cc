@@ -1,7 +1,8 @@
 // Gradient builders of the tensor family. Pure data movement ops map dY back
 // with ONNX ops (Reshape to Shape(X), the inverse Transpose, ReduceToShape for
-// Expand, CastLike for Cast, a mask for Where); Concat, Slice, Gather, Tile and
-// constant Pad use the com.onyx backward ops of tensor_grad_cpu.cc.
+// Expand, Identity for inference Dropout) or com.onyx CastLike (Cast, Where's
+// mask); Concat, Slice, Gather, Tile and constant Pad use the com.onyx backward
+// ops of tensor_grad_cpu.cc.
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,6 +145,15 @@ absl::StatusOr<GradientNodes> WhereGradient(const GradientContext& ctx) {
   return e.Take();
 }
 
+// Dropout: the kernel runs only as the identity (training mode with a
+// nonzero ratio is rejected at run time), so dX = dY; the mask gets none.
+absl::StatusOr<GradientNodes> DropoutGradient(const GradientContext& ctx) {
+  Emitter e(ctx);
+  if (!e.Wants(0) || ctx.output_grads.empty() || ctx.output_grads[0].empty()) return e.Take();
+  e.SetGrad(0, e.Op(kOnnxDomain, "Identity", {ctx.output_grads[0]}, e.In(0) + "_grad"));
+  return e.Take();
+}
+
 // Concat(X0..Xn-1, axis): ConcatGrad(dY, X0..Xn-1, axis) -> dX0..dXn-1, each
 // output omitted ("") when not wanted.
 absl::StatusOr<GradientNodes> ConcatGradient(const GradientContext& ctx) {
@@ -195,6 +205,7 @@ void RegisterTensorGradients(OpRegistry& registry) {
   registry.RegisterGradient(kOnnxDomain, "Expand", ExpandGradient);
   registry.RegisterGradient(kOnnxDomain, "Cast", CastGradient);
   registry.RegisterGradient(kOnnxDomain, "Where", WhereGradient);
+  registry.RegisterGradient(kOnnxDomain, "Dropout", DropoutGradient);
   registry.RegisterGradient(kOnnxDomain, "Concat", ConcatGradient);
   registry.RegisterGradient(kOnnxDomain, "Slice", FirstInputGradient("SliceGrad"));
   registry.RegisterGradient(kOnnxDomain, "Gather", FirstInputGradient("GatherGrad"));

@@ -1,8 +1,9 @@
 // Gradients of the tensor family (Reshape, Flatten, Squeeze, Unsqueeze,
-// Transpose, Concat, Slice, Gather, Expand, Tile, Pad, Where, Cast) through
-// autograd, against central finite differences of sum(Y * R) in float64, and in
-// float32 against the same float64 differences. The forward ops are linear in
-// the differentiated input, so the differences are exact up to rounding.
+// Transpose, Concat, Slice, Gather, Expand, Tile, Pad, Where, Cast, Dropout)
+// through autograd, against central finite differences of sum(Y * R) in
+// float64, and in float32 against the same float64 differences. The forward ops
+// are linear in the differentiated input, so the differences are exact up to
+// rounding.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -167,6 +168,10 @@ TEST(TensorGrad, PadOpset2Attribute) {
   ForwardSpec spec{"Pad", {IntsAttr("pads", {0, 2, 1, 0})}, {Doubles({2, 3}, 22)}};
   spec.opset = 2;
   CheckGradients(spec, {0});
+}
+
+TEST(TensorGrad, DropoutInferenceIsIdentity) {
+  CheckGradients({"Dropout", {}, {Doubles({2, 5}, 27)}}, {0});
 }
 
 Tensor Condition(const Shape& shape) {
