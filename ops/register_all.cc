@@ -9,6 +9,9 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+#if ONYX_CUDA
+  RegisterCudaOps(registry);
+#endif
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -11,6 +11,8 @@ void RegisterMathOps(OpRegistry& registry);        // ops/math
 void RegisterLossOps(OpRegistry& registry);        // ops/loss
 void RegisterOptimOps(OpRegistry& registry);       // ops/optim
 void RegisterTensorOps(OpRegistry& registry);      // ops/tensor
+// The CUDA kernels of every family (ops/register_cuda.cc; ONYX_CUDA builds only).
+void RegisterCudaOps(OpRegistry& registry);
 
 // Registers every family.
 void RegisterAllOps(OpRegistry& registry);

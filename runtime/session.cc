@@ -3,6 +3,8 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <mutex>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -19,7 +21,44 @@ absl::Status AtNode(const Node& node, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrFormat("%s: %s", node.Describe(), status.message()));
 }
 
+// One stderr line per op type that a device session runs on the CPU instead.
+void LogCpuFallbackOnce(const Node& node, Device device) {
+  static std::mutex mu;
+  static auto* logged = new absl::flat_hash_set<std::string>();
+  std::lock_guard<std::mutex> lock(mu);
+  if (logged->insert(node.domain + ":" + node.op_type).second) {
+    std::fprintf(stderr, "onyx: %s has no %s kernel; it runs on the CPU with copies\n",
+                 node.op_type.c_str(), DeviceName(device));
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(
+    const OpRegistry& registry, const Node& node, int64_t opset, bool& on_device) const {
+  auto kernel = registry.CreateKernel(node, opset, options_.device);
+  on_device = kernel.ok();
+  if (kernel.ok()) return kernel;
+  LogCpuFallbackOnce(node, options_.device);
+  return registry.CreateKernel(node, opset, Device::kCpu);
+}
+
+// Initializers read only by device kernels are copied to the device once.
+absl::Status Session::UploadDeviceOnlyConstants() {
+  std::vector<int> readers(constants_.size(), 0), cpu_readers(constants_.size(), 0);
+  for (const Step& step : steps_) {
+    for (int id : step.inputs) {
+      if (id < 0) continue;
+      ++readers[id];
+      if (!step.on_device) ++cpu_readers[id];
+    }
+  }
+  for (size_t id = 0; id < constants_.size(); ++id) {
+    if (constants_[id].empty() || readers[id] == 0 || cpu_readers[id] > 0) continue;
+    ONYX_ASSIGN_OR_RETURN(constants_[id], options_.backend->ToDevice(constants_[id]));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
                                                          const OpRegistry& registry,
@@ -38,6 +77,12 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     return it->second;
   };
 
+  const bool device_session = options_.device != Device::kCpu;
+  if (device_session && options_.backend == nullptr) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "device %s needs a device backend (built without it, or no device present)",
+        DeviceName(options_.device)));
+  }
   ONYX_ASSIGN_OR_RETURN(order_, TopologicalOrder(graph_));
   // A model whose shapes cannot fit fails here, with the node named.
   ONYX_RETURN_IF_ERROR(InferShapes(graph_, registry));
@@ -81,7 +126,9 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     }
     Step step;
     step.node_index = order_[s];
-    auto kernel = registry.CreateKernel(node, opset, options_.device);
+    auto kernel = device_session
+                      ? CreateDeviceOrCpuKernel(registry, node, opset, step.on_device)
+                      : registry.CreateKernel(node, opset, Device::kCpu);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
     for (const std::string& in : node.inputs) {
@@ -99,6 +146,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     }
     steps_.push_back(std::move(step));
   }
+  if (device_session) ONYX_RETURN_IF_ERROR(UploadDeviceOnlyConstants());
   return absl::OkStatus();
 }
 
@@ -165,6 +213,15 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
   for (Step& step : steps_) {
     const Node& node = graph_.nodes[step.node_index];
     inputs.clear();
+    // Device sessions: move each input to where this step runs; the moved
+    // copy replaces the value, so later readers on the same side reuse it.
+    for (int id : step.inputs) {
+      if (id < 0 || values[id].empty() || values[id].on_device() == step.on_device) continue;
+      auto moved = step.on_device ? options_.backend->ToDevice(values[id])
+                                  : options_.backend->ToHost(values[id]);
+      if (!moved.ok()) return AtNode(node, moved.status());
+      values[id] = std::move(moved).value();
+    }
     for (int id : step.inputs) {
       inputs.push_back(id < 0 || values[id].empty() ? nullptr : &values[id]);
     }
@@ -174,6 +231,7 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
     for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
     KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
                       absl::MakeSpan(outputs), options_.max_tensor_bytes);
+    if (step.on_device) ctx.set_backend(options_.backend.get());
     absl::Status status = step.kernel->Compute(ctx);
     if (!status.ok()) {
       // Kernels that already name their node are left as they are.
@@ -194,7 +252,16 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
 
   std::vector<Tensor> results;
   results.reserve(output_ids_.size());
-  for (int id : output_ids_) results.push_back(values[id]);
+  for (int id : output_ids_) {
+    if (values[id].on_device()) {
+      ONYX_ASSIGN_OR_RETURN(Tensor host, options_.backend->ToHost(values[id]));
+      results.push_back(std::move(host));
+    } else {
+      results.push_back(values[id]);
+    }
+  }
+  // Asynchronous device failures surface here rather than in a later run.
+  if (options_.backend != nullptr) ONYX_RETURN_IF_ERROR(options_.backend->Synchronize());
   return results;
 }
 

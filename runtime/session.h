@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "runtime/device_backend.h"
 #include "runtime/graph.h"
 #include "runtime/kernel.h"
 #include "runtime/op_registry.h"
@@ -18,6 +19,9 @@ namespace onyx {
 struct SessionOptions {
   Device device = Device::kCpu;
   int64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // Required when `device` is not kCpu (runtime/cuda/cuda_backend.h makes one);
+  // nodes without a kernel for `device` run on the CPU with copies around them.
+  std::shared_ptr<DeviceBackend> backend;
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -44,6 +48,12 @@ class Session {
   absl::Status Plan(const OpRegistry& registry);
   absl::Status CheckFeeds(const NamedTensors& feeds,
                           std::vector<Tensor>& values) const;
+  // Device sessions only: the kernel for `device`, else the CPU one.
+  absl::StatusOr<std::unique_ptr<Kernel>> CreateDeviceOrCpuKernel(const OpRegistry& registry,
+                                                                  const Node& node,
+                                                                  int64_t opset,
+                                                                  bool& on_device) const;
+  absl::Status UploadDeviceOnlyConstants();
 
   struct Step {
     int node_index;
@@ -52,6 +62,7 @@ class Session {
     std::vector<int> outputs;      // value ids, -1 for omitted
     std::vector<int> release;      // value ids whose last use is this step
     std::vector<bool> input_dies;  // per input: released after this step
+    bool on_device = false;        // runs on options_.backend (inputs moved there)
   };
 
   Graph graph_;
