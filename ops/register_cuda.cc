@@ -5,10 +5,16 @@
 namespace onyx {
 namespace cuda {
 void RegisterActivationCudaOps(OpRegistry& registry);  // ops/activation
+void RegisterSoftmaxCudaOps(OpRegistry& registry);     // ops/activation
+void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
+void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterActivationCudaOps(registry);
+  cuda::RegisterSoftmaxCudaOps(registry);
+  cuda::RegisterBinaryCudaOps(registry);
+  cuda::RegisterMatMulCudaOps(registry);
 }
 
 }  // namespace onyx

@@ -22,13 +22,13 @@ absl::Status AtNode(const Node& node, const absl::Status& status) {
 }
 
 // One stderr line per op type that a device session runs on the CPU instead.
-void LogCpuFallbackOnce(const Node& node, Device device) {
+void LogCpuFallbackOnce(const Node& node, Device device, absl::string_view why) {
   static std::mutex mu;
   static auto* logged = new absl::flat_hash_set<std::string>();
   std::lock_guard<std::mutex> lock(mu);
   if (logged->insert(node.domain + ":" + node.op_type).second) {
-    std::fprintf(stderr, "onyx: %s has no %s kernel; it runs on the CPU with copies\n",
-                 node.op_type.c_str(), DeviceName(device));
+    std::fprintf(stderr, "onyx: %s runs on the CPU with copies (no %s kernel: %s)\n",
+                 node.op_type.c_str(), DeviceName(device), std::string(why).c_str());
   }
 }
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(
   auto kernel = registry.CreateKernel(node, opset, options_.device);
   on_device = kernel.ok();
   if (kernel.ok()) return kernel;
-  LogCpuFallbackOnce(node, options_.device);
+  LogCpuFallbackOnce(node, options_.device, kernel.status().message());
   return registry.CreateKernel(node, opset, Device::kCpu);
 }
 
@@ -131,6 +131,10 @@ absl::Status Session::Plan(const OpRegistry& registry) {
                       : registry.CreateKernel(node, opset, Device::kCpu);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
+    if (step.on_device) {  // for inputs the device kernel turns down at run time
+      auto cpu_kernel = registry.CreateKernel(node, opset, Device::kCpu);
+      if (cpu_kernel.ok()) step.cpu_kernel = std::move(cpu_kernel).value();
+    }
     for (const std::string& in : node.inputs) {
       const int id = in.empty() ? -1 : value_ids_[in];
       step.inputs.push_back(id);
@@ -203,36 +207,44 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
   return absl::OkStatus();
 }
 
+absl::Status Session::RunStep(const Step& step, Kernel& kernel, bool on_device,
+                              std::vector<Tensor>& values, std::vector<Tensor>& outputs) const {
+  const Node& node = graph_.nodes[step.node_index];
+  // Device sessions: move each input to where this step runs; the moved copy
+  // replaces the value, so later readers on the same side reuse it.
+  for (int id : step.inputs) {
+    if (id < 0 || values[id].empty() || values[id].on_device() == on_device) continue;
+    ONYX_ASSIGN_OR_RETURN(values[id], on_device ? options_.backend->ToDevice(values[id])
+                                                : options_.backend->ToHost(values[id]));
+  }
+  std::vector<const Tensor*> inputs;
+  for (int id : step.inputs) {
+    inputs.push_back(id < 0 || values[id].empty() ? nullptr : &values[id]);
+  }
+  outputs.assign(step.outputs.size(), Tensor());
+  // std::vector<bool> has no contiguous storage: copy into a plain array.
+  std::unique_ptr<bool[]> dies(new bool[step.input_dies.size() + 1]);
+  for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
+  KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
+                    absl::MakeSpan(outputs), options_.max_tensor_bytes);
+  if (on_device) ctx.set_backend(options_.backend.get());
+  return kernel.Compute(ctx);
+}
+
 absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
   std::vector<Tensor> values = constants_;
   ONYX_RETURN_IF_ERROR(CheckFeeds(feeds, values));
 
-  std::vector<const Tensor*> inputs;
   std::vector<Tensor> outputs;
-  std::vector<bool> dies_storage;
   for (Step& step : steps_) {
     const Node& node = graph_.nodes[step.node_index];
-    inputs.clear();
-    // Device sessions: move each input to where this step runs; the moved
-    // copy replaces the value, so later readers on the same side reuse it.
-    for (int id : step.inputs) {
-      if (id < 0 || values[id].empty() || values[id].on_device() == step.on_device) continue;
-      auto moved = step.on_device ? options_.backend->ToDevice(values[id])
-                                  : options_.backend->ToHost(values[id]);
-      if (!moved.ok()) return AtNode(node, moved.status());
-      values[id] = std::move(moved).value();
+    absl::Status status = RunStep(step, *step.kernel, step.on_device, values, outputs);
+    // A device kernel that does not take these inputs (a dtype it lacks)
+    // says Unimplemented before touching anything: run the CPU kernel instead.
+    if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
+      LogCpuFallbackOnce(node, options_.device, status.message());
+      status = RunStep(step, *step.cpu_kernel, /*on_device=*/false, values, outputs);
     }
-    for (int id : step.inputs) {
-      inputs.push_back(id < 0 || values[id].empty() ? nullptr : &values[id]);
-    }
-    outputs.assign(step.outputs.size(), Tensor());
-    // std::vector<bool> has no contiguous storage: copy into a plain array.
-    std::unique_ptr<bool[]> dies(new bool[step.input_dies.size() + 1]);
-    for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
-    KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
-                      absl::MakeSpan(outputs), options_.max_tensor_bytes);
-    if (step.on_device) ctx.set_backend(options_.backend.get());
-    absl::Status status = step.kernel->Compute(ctx);
     if (!status.ok()) {
       // Kernels that already name their node are left as they are.
       if (absl::StrContains(status.message(), node.Describe())) return status;

@@ -63,7 +63,11 @@ class Session {
     std::vector<int> release;      // value ids whose last use is this step
     std::vector<bool> input_dies;  // per input: released after this step
     bool on_device = false;        // runs on options_.backend (inputs moved there)
+    std::unique_ptr<Kernel> cpu_kernel;  // device steps: the CPU kernel to fall back on
   };
+  // Moves the step's inputs to the kernel's side and runs it into `outputs`.
+  absl::Status RunStep(const Step& step, Kernel& kernel, bool on_device,
+                       std::vector<Tensor>& values, std::vector<Tensor>& outputs) const;
 
   Graph graph_;
   SessionOptions options_;
