@@ -37,7 +37,7 @@ std::vector<fs::path> DataSets(const fs::path& dir) {
 }  // namespace
 
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol) {
+                                 double rtol, double atol, const SessionOptions& options) {
   const fs::path root(dir);
   auto graph = LoadOnnxModel((root / "model.onnx").string());
   if (!graph.ok()) return Fail(std::string(graph.status().message()));
@@ -45,7 +45,7 @@ BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& regis
   for (const ValueInfo* in : graph->FeedInputs()) feed_names.push_back(in->name);
   const size_t num_outputs = graph->outputs.size();
 
-  auto session = Session::Create(*std::move(graph), registry);
+  auto session = Session::Create(*std::move(graph), registry, options);
   if (!session.ok()) return Fail(std::string(session.status().message()));
 
   BackendTestResult result;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/op_registry.h"
+#include "runtime/session.h"
 
 namespace onyx {
 
@@ -17,6 +18,7 @@ struct BackendTestResult {
 // As in ONNX's backend runner, input_K.pb feeds the K-th graph input that is not
 // also an initializer, and output_K.pb is compared with graph output K.
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol);
+                                 double rtol, double atol,
+                                 const SessionOptions& options = {});
 
 }  // namespace onyx

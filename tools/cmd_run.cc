@@ -32,7 +32,9 @@ int RunCommand(const RunArgs& args) {
   std::vector<std::string> output_names;
   for (const ValueInfo& out : graph->outputs) output_names.push_back(out.name);
 
-  auto session = Session::Create(*std::move(graph), DefaultRegistry());
+  auto options = SessionOptionsForDevice(args.device);
+  if (!options.ok()) return ReportError(options.status());
+  auto session = Session::Create(*std::move(graph), DefaultRegistry(), *options);
   if (!session.ok()) return ReportError(session.status());
 
   NamedTensors feeds;

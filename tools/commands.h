@@ -26,6 +26,7 @@ struct RunArgs {
   std::string output_dir;
   int threads = 0;  // 0: OpenMP's default
   uint64_t seed = 0;
+  std::string device = "cpu";
 };
 int RunCommand(const RunArgs& args);
 
@@ -33,6 +34,7 @@ struct TestArgs {
   std::vector<std::string> dirs;
   double rtol = 1e-3;  // the ONNX backend runner's defaults
   double atol = 1e-7;
+  std::string device = "cpu";
 };
 int TestCommand(const TestArgs& args);
 
@@ -46,6 +48,7 @@ struct TrainArgs {
   int threads = 0;
   std::string checkpoint, resume, log_csv;
   std::string out;
+  std::string device = "cpu";
 };
 int TrainCommand(const TrainArgs& args);
 

@@ -21,12 +21,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "compute threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
+  run_cmd->add_option("--device", run.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
 
   onyx::TestArgs test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
   test_cmd->add_option("dirs", test.dirs, "test folders")->required();
   test_cmd->add_option("--rtol", test.rtol, "relative tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
+  test_cmd->add_option("--device", test.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
 
   onyx::TrainArgs train;
   onyx::TrainConfig& tc = train.config;
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
   train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));
+  train_cmd->add_option("--device", train.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   train_cmd->add_option("--out", train.out, "write the trained model (inference ONNX) here")->required();
 
   try {

@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       *std::find_if(model.outputs.begin(), model.outputs.end(),
                     [&](const ValueInfo& v) { return v.name == t.output_name_; });
   eval.outputs = {InputInfo(kLossName, nullptr, DataType::kFloat32), model_output};
-  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry));
+  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry, config.session));
 
   ONYX_ASSIGN_OR_RETURN(GradientGraph grad,
                         BuildGradientGraph(std::move(train), kLossName, candidates, registry));
@@ -160,7 +160,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
   if (t.params_.empty()) {
     return absl::InvalidArgumentError("the model has no trainable float32 initializer");
   }
-  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry));
+  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, config.session));
 
   std::vector<const Tensor*> param_ptrs;
   for (const Tensor& p : t.params_) param_ptrs.push_back(&p);

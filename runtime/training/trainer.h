@@ -32,6 +32,7 @@ struct TrainConfig {
   bool shuffle = true;
   uint64_t seed = 0;
   std::string freeze_regex;      // initializers whose name matches are not trained
+  SessionOptions session;        // device (and backend) the train/eval sessions run on
 };
 
 struct EpochStats {
