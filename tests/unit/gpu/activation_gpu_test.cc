@@ -54,7 +54,8 @@ TEST_P(ActivationGpuTest, ForwardMatchesCpu) {
     Tensor x = RandomFloats(shape, -9.f, 9.f, 7);
     ASSERT_OK_AND_ASSIGN(Tensor cpu, RunNode(c.op, c.attrs, {x}, c.opset, Device::kCpu));
     ASSERT_OK_AND_ASSIGN(Tensor gpu, RunNode(c.op, c.attrs, {x}, c.opset, Device::kCuda));
-    EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-5, 1e-6)) << ShapeToString(shape);
+    // oneDNN's CPU eltwise and CUDA's libdevice differ by a few ulps.
+    EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-4, 1e-5)) << ShapeToString(shape);
   }
 }
 
@@ -72,7 +73,7 @@ TEST_P(ActivationGpuTest, BackwardMatchesCpu) {
                        RunNode(grad, c.attrs, {dy, saved}, c.opset, Device::kCpu, kOnyxDomain));
   ASSERT_OK_AND_ASSIGN(Tensor gpu,
                        RunNode(grad, c.attrs, {dy, saved}, c.opset, Device::kCuda, kOnyxDomain));
-  EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-5, 1e-6));
+  EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-4, 1e-5));
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ActivationGpuTest, ::testing::ValuesIn(Cases()), CaseName);
