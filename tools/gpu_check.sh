@@ -20,10 +20,11 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DONYX_CUDA=ON \
   { echo "configure failed:"; tail -30 "$BUILD.configure.log"; } | tee -a "$RESULTS"
 if ! make -C "$BUILD" -j"$JOBS" gpu_test gpu_activation_bench onyx >"$BUILD.build.log" 2>&1; then
   { echo "build failed:"; grep -E "error|Error" -A3 "$BUILD.build.log" | head -60; } | tee -a "$RESULTS"
+  [ -n "${OUT:-}" ] && cp "$BUILD.build.log" "$OUT/" 2>/dev/null
   exit 1
 fi
 echo "== ctest -L gpu" | tee -a "$RESULTS"
-(cd "$BUILD" && ctest -L gpu --output-on-failure --timeout 120 2>&1) | tail -80 | tee -a "$RESULTS"
+(cd "$BUILD" && ctest -L gpu --output-on-failure --timeout 120 2>&1) | tail -200 | tee -a "$RESULTS"
 echo "== gpu_activation_bench" | tee -a "$RESULTS"
 "$BUILD/bench/gpu_activation_bench" 64 256 2>&1 | tee -a "$RESULTS"
 echo "== onyx run --device cuda (tutorial MLP)" | tee -a "$RESULTS"
