@@ -40,16 +40,22 @@ def tutorial_model():
     return torch.nn.Sequential(fc1, torch.nn.ReLU(), fc2, torch.nn.Softmax(dim=1))
 
 
-def run(name, model, loss_fn, optimizer, x, y, vx, vy, accuracy, args):
+def run(name, model, loss_fn, optimizer, x, y, vx, vy, accuracy, args, batch=None):
+    """Trains in order (no shuffle), `batch` rows per step (default: all); the
+    logged loss is the mean of the epoch's batch losses, as `onyx train` logs it."""
     rows = []
+    batch = batch or len(x)
     for _ in range(EPOCHS):
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
+        losses = []
+        for start in range(0, len(x), batch):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[start:start + batch]), y[start:start + batch])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
         with torch.no_grad():
             out = model(vx)
-            rows.append([loss.item(), loss_fn(out, vy).item(), accuracy(out, vy)])
+            rows.append([float(np.mean(losses)), loss_fn(out, vy).item(), accuracy(out, vy)])
     np.save(os.path.join(REF, name + ".npy"), np.array(rows, dtype=np.float64))
     with open(os.path.join(REF, name + ".args"), "w") as f:
         f.write("\n".join(args + ["--epochs", str(EPOCHS), "--no-shuffle"]) + "\n")
@@ -86,6 +92,19 @@ def tutorial_runs():
         model = tutorial_model()
         run(name, model, torch.nn.CrossEntropyLoss(), make(model.parameters()), x, y, vx, vy,
             class_accuracy, data + args)
+    # Class weights with label smoothing, and mini-batches of 200 made of two
+    # accumulated micro-batches of 100 (same gradient as one batch of 200).
+    model = tutorial_model()
+    run("tutorial_weighted_smoothing", model,
+        torch.nn.CrossEntropyLoss(weight=torch.tensor([0.3, 0.7]), label_smoothing=0.1),
+        torch.optim.Adam(model.parameters(), lr=0.003), x, y, vx, vy, class_accuracy,
+        data + ["--optimizer", "adam", "--lr", "0.003", "--class-weights", "0.3,0.7",
+                "--label-smoothing", "0.1"])
+    model = tutorial_model()
+    run("tutorial_minibatch_accumulate", model, torch.nn.CrossEntropyLoss(),
+        torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), x, y, vx, vy, class_accuracy,
+        data + ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--batch-size", "100",
+                "--accumulate-steps", "2"], batch=200)
 
 
 ACTIVATIONS = {

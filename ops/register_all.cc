@@ -9,9 +9,15 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterLossOps(registry);
   RegisterOptimOps(registry);
   RegisterTensorOps(registry);
+  RegisterPoolOps(registry);
+  RegisterNormOps(registry);
+  RegisterElementwiseOps(registry);
+  RegisterReduceOps(registry);
+  RegisterConvOps(registry);
 #if ONYX_CUDA
   RegisterCudaOps(registry);
 #endif
+  RegisterFusedOps(registry);  // last: aliases ONNX kernels registered above
 }
 
 const OpRegistry& DefaultRegistry() {

@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "runtime/device_backend.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_pool.h"
 
 namespace onyx {
 
@@ -40,6 +41,10 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Sha
   if (backend_ != nullptr) {  // a device kernel: its outputs live on the device
     ONYX_ASSIGN_OR_RETURN(outputs_[i],
                           backend_->Allocate(dtype, std::move(shape), max_tensor_bytes_));
+    return &outputs_[i];
+  }
+  if (pool_ != nullptr) {
+    ONYX_ASSIGN_OR_RETURN(outputs_[i], pool_->Take(dtype, std::move(shape), max_tensor_bytes_));
     return &outputs_[i];
   }
   ONYX_ASSIGN_OR_RETURN(outputs_[i],

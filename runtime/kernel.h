@@ -14,6 +14,7 @@
 namespace onyx {
 
 class DeviceBackend;
+class TensorPool;
 
 class KernelContext {
  public:
@@ -46,6 +47,8 @@ class KernelContext {
   // The session's device backend when this node runs on a device kernel, else null.
   DeviceBackend* backend() const { return backend_; }
   void set_backend(DeviceBackend* backend) { backend_ = backend; }
+  // Outputs then come from `pool` (recycled buffers) instead of fresh memory.
+  void set_pool(TensorPool* pool) { pool_ = pool; }
 
  private:
   const Node& node_;
@@ -54,6 +57,7 @@ class KernelContext {
   absl::Span<Tensor> outputs_;
   int64_t max_tensor_bytes_;
   DeviceBackend* backend_ = nullptr;
+  TensorPool* pool_ = nullptr;
 };
 
 class Kernel {

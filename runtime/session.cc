@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "runtime/graph_order.h"
+#include "runtime/passes/optimize_graph.h"
 #include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
 
@@ -66,6 +67,13 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->options_ = options;
+  if (options.device != Device::kCpu && options.backend == nullptr) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "device %s needs a device backend (built without it, or no device present)",
+        DeviceName(options.device)));
+  }
+  ONYX_RETURN_IF_ERROR(
+      OptimizeGraph(session->graph_, registry, options.opt_level, options.device));
   ONYX_RETURN_IF_ERROR(session->Plan(registry));
   return session;
 }
@@ -78,11 +86,6 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   };
 
   const bool device_session = options_.device != Device::kCpu;
-  if (device_session && options_.backend == nullptr) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "device %s needs a device backend (built without it, or no device present)",
-        DeviceName(options_.device)));
-  }
   ONYX_ASSIGN_OR_RETURN(order_, TopologicalOrder(graph_));
   // A model whose shapes cannot fit fails here, with the node named.
   ONYX_RETURN_IF_ERROR(InferShapes(graph_, registry));
@@ -115,6 +118,14 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   }
   absl::flat_hash_set<int> kept(output_ids_.begin(), output_ids_.end());
 
+  is_constant_.assign(value_names_.size(), false);
+  for (const auto& [name, tensor] : graph_.initializers) {
+    is_constant_[value_ids_[name]] = true;
+    memory_stats_.initializer_bytes += static_cast<int64_t>(tensor.byte_size());
+  }
+  values_.resize(value_names_.size());
+  const bool reuse = options_.reuse_buffers;
+
   steps_.reserve(order_.size());
   for (size_t s = 0; s < order_.size(); ++s) {
     const Node& node = graph_.nodes[order_[s]];
@@ -125,7 +136,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
           node.domain.empty() ? "ai.onnx" : node.domain));
     }
     Step step;
-    step.node_index = order_[s];
+    step.node = &node;  // graph_.nodes is not resized after this point
     auto kernel = device_session
                       ? CreateDeviceOrCpuKernel(registry, node, opset, step.on_device)
                       : registry.CreateKernel(node, opset, Device::kCpu);
@@ -135,12 +146,14 @@ absl::Status Session::Plan(const OpRegistry& registry) {
       auto cpu_kernel = registry.CreateKernel(node, opset, Device::kCpu);
       if (cpu_kernel.ok()) step.cpu_kernel = std::move(cpu_kernel).value();
     }
-    for (const std::string& in : node.inputs) {
+    step.input_dies.reset(new bool[node.inputs.size() + 1]);
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string& in = node.inputs[i];
       const int id = in.empty() ? -1 : value_ids_[in];
       step.inputs.push_back(id);
       const bool dies = id >= 0 && last_use[id] == static_cast<int>(s) && !kept.contains(id) &&
-                        constants_[id].empty();
-      step.input_dies.push_back(dies);
+                        !is_constant_[id];
+      step.input_dies[i] = dies && reuse;
       if (dies && std::find(step.release.begin(), step.release.end(), id) == step.release.end()) {
         step.release.push_back(id);
       }
@@ -148,13 +161,15 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     for (const std::string& out : node.outputs) {
       step.outputs.push_back(out.empty() ? -1 : value_ids_[out]);
     }
+    step.input_ptrs.resize(step.inputs.size());
+    step.output_tensors.resize(step.outputs.size());
     steps_.push_back(std::move(step));
   }
   if (device_session) ONYX_RETURN_IF_ERROR(UploadDeviceOnlyConstants());
   return absl::OkStatus();
 }
 
-absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>& values) const {
+absl::Status Session::CheckFeeds(const NamedTensors& feeds) {
   absl::flat_hash_map<std::string, int64_t> symbols;  // symbolic dim -> bound size
   const std::vector<const ValueInfo*> declared = graph_.FeedInputs();
   for (const auto& [name, tensor] : feeds) {
@@ -196,10 +211,10 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
         }
       }
     }
-    values[it->second] = tensor;
+    values_[it->second] = tensor;
   }
   for (int id : feed_ids_) {
-    if (values[id].empty()) {
+    if (values_[id].empty()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("input \"%s\" was not given", value_names_[id]));
     }
@@ -207,74 +222,148 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
   return absl::OkStatus();
 }
 
-absl::Status Session::RunStep(const Step& step, Kernel& kernel, bool on_device,
-                              std::vector<Tensor>& values, std::vector<Tensor>& outputs) const {
-  const Node& node = graph_.nodes[step.node_index];
-  // Device sessions: move each input to where this step runs; the moved copy
-  // replaces the value, so later readers on the same side reuse it.
-  for (int id : step.inputs) {
-    if (id < 0 || values[id].empty() || values[id].on_device() == on_device) continue;
-    ONYX_ASSIGN_OR_RETURN(values[id], on_device ? options_.backend->ToDevice(values[id])
-                                                : options_.backend->ToHost(values[id]));
+absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
+                                                 RunObserver* observer) {
+  // Outputs of the previous run whose caller has let go become free buffers.
+  for (Tensor& t : last_outputs_) pool_.Give(t);
+  last_outputs_.clear();
+
+  absl::Status status = CheckFeeds(feeds);
+  if (status.ok()) status = RunSteps(observer);
+  std::vector<Tensor> results;
+  if (status.ok()) {
+    results.reserve(output_ids_.size());
+    for (int id : output_ids_) {
+      const Tensor& value = is_constant_[id] ? constants_[id] : values_[id];
+      if (!value.on_device()) {
+        results.push_back(value);
+        continue;
+      }
+      auto host = options_.backend->ToHost(value);
+      if (!host.ok()) {
+        status = host.status();
+        break;
+      }
+      results.push_back(*std::move(host));
+    }
+    // Asynchronous device failures surface here rather than in a later run.
+    if (status.ok() && options_.backend != nullptr) status = options_.backend->Synchronize();
+    if (status.ok() && options_.reuse_buffers) last_outputs_ = results;
   }
-  std::vector<const Tensor*> inputs;
-  for (int id : step.inputs) {
-    inputs.push_back(id < 0 || values[id].empty() ? nullptr : &values[id]);
-  }
-  outputs.assign(step.outputs.size(), Tensor());
-  // std::vector<bool> has no contiguous storage: copy into a plain array.
-  std::unique_ptr<bool[]> dies(new bool[step.input_dies.size() + 1]);
-  for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
-  KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
-                    absl::MakeSpan(outputs), options_.max_tensor_bytes);
-  if (on_device) ctx.set_backend(options_.backend.get());
-  return kernel.Compute(ctx);
+  EndRun();
+  if (!status.ok()) return status;
+  return results;
 }
 
-absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
-  std::vector<Tensor> values = constants_;
-  ONYX_RETURN_IF_ERROR(CheckFeeds(feeds, values));
-
-  std::vector<Tensor> outputs;
+absl::Status Session::RunSteps(RunObserver* observer) {
   for (Step& step : steps_) {
-    const Node& node = graph_.nodes[step.node_index];
-    absl::Status status = RunStep(step, *step.kernel, step.on_device, values, outputs);
+    const Node& node = *step.node;
+    std::chrono::steady_clock::time_point start;
+    if (observer != nullptr) start = std::chrono::steady_clock::now();
+    absl::Status status = ComputeStep(step, *step.kernel, step.on_device);
     // A device kernel that does not take these inputs (a dtype it lacks)
     // says Unimplemented before touching anything: run the CPU kernel instead.
     if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
       LogCpuFallbackOnce(node, options_.device, status.message());
-      status = RunStep(step, *step.cpu_kernel, /*on_device=*/false, values, outputs);
+      for (Tensor& t : step.output_tensors) t = Tensor();
+      status = ComputeStep(step, *step.cpu_kernel, /*on_device=*/false);
     }
     if (!status.ok()) {
+      for (Tensor& t : step.output_tensors) t = Tensor();
       // Kernels that already name their node are left as they are.
       if (absl::StrContains(status.message(), node.Describe())) return status;
       return AtNode(node, status);
     }
-    for (int id : step.release) values[id] = Tensor();
+    if (observer != nullptr) {
+      observer->OnNode(node, step.input_ptrs, step.output_tensors, start,
+                       std::chrono::steady_clock::now());
+    }
+    for (int id : step.release) Recycle(values_[id]);
     for (size_t o = 0; o < step.outputs.size(); ++o) {
-      if (step.outputs[o] < 0) continue;
-      if (outputs[o].empty()) {
+      Tensor& out = step.output_tensors[o];
+      if (step.outputs[o] < 0) {
+        out = Tensor();  // an output the graph does not name
+        continue;
+      }
+      if (out.empty()) {
         return AtNode(node, absl::InternalError(absl::StrFormat(
                                 "kernel did not produce output %d (\"%s\")", o,
                                 node.outputs[o])));
       }
-      values[step.outputs[o]] = std::move(outputs[o]);
+      values_[step.outputs[o]] = std::move(out);
+      out = Tensor();
     }
   }
+  return absl::OkStatus();
+}
 
-  std::vector<Tensor> results;
-  results.reserve(output_ids_.size());
-  for (int id : output_ids_) {
-    if (values[id].on_device()) {
-      ONYX_ASSIGN_OR_RETURN(Tensor host, options_.backend->ToHost(values[id]));
-      results.push_back(std::move(host));
-    } else {
-      results.push_back(values[id]);
+absl::Status Session::PlaceInputs(Step& step, bool on_device) {
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    const int id = step.inputs[i];
+    if (id < 0) {
+      step.input_ptrs[i] = nullptr;
+      continue;
+    }
+    const Tensor* t = is_constant_[id] ? &constants_[id] : &values_[id];
+    if (!t->empty() && t->on_device() != on_device) {
+      // The moved copy lands in values_ (for a constant: a copy for this run),
+      // so later readers on the same side reuse it.
+      Tensor& moved = values_[id];
+      if (moved.empty() || moved.on_device() != on_device) {
+        ONYX_ASSIGN_OR_RETURN(Tensor copy, on_device ? options_.backend->ToDevice(*t)
+                                                     : options_.backend->ToHost(*t));
+        Recycle(moved);
+        moved = std::move(copy);
+      }
+      t = &moved;
+    }
+    step.input_ptrs[i] = t->empty() ? nullptr : t;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::ComputeStep(Step& step, Kernel& kernel, bool on_device) {
+  if (options_.backend != nullptr) {
+    ONYX_RETURN_IF_ERROR(PlaceInputs(step, on_device));
+  } else {
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int id = step.inputs[i];
+      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
+      step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
     }
   }
-  // Asynchronous device failures surface here rather than in a later run.
-  if (options_.backend != nullptr) ONYX_RETURN_IF_ERROR(options_.backend->Synchronize());
-  return results;
+  KernelContext ctx(*step.node, step.input_ptrs,
+                    absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
+                    absl::MakeSpan(step.output_tensors), options_.max_tensor_bytes);
+  if (on_device) {
+    ctx.set_backend(options_.backend.get());
+  } else if (options_.reuse_buffers) {
+    ctx.set_pool(&pool_);
+  }
+  return kernel.Compute(ctx);
+}
+
+void Session::Recycle(Tensor& tensor) {
+  // Device buffers belong to the backend's allocator, never to the host pool.
+  if (options_.reuse_buffers && !tensor.on_device()) {
+    pool_.Give(tensor);
+  } else {
+    tensor = Tensor();
+  }
+}
+
+void Session::EndRun() {
+  // Values still held (graph outputs, feeds, results of a failed run) are dropped;
+  // sole-owned ones go back to the pool.
+  for (Tensor& t : values_) {
+    if (!t.empty()) Recycle(t);
+  }
+  memory_stats_.fresh_allocations = pool_.fresh_allocations();
+  memory_stats_.fresh_bytes = pool_.fresh_bytes();
+  pool_.EndRun();
+  int64_t held = pool_.free_bytes();
+  for (const Tensor& t : last_outputs_) held += static_cast<int64_t>(t.byte_size());
+  memory_stats_.arena_bytes = held;
 }
 
 }  // namespace onyx

@@ -84,4 +84,11 @@ BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& regis
   return result;
 }
 
+BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
+                                 double rtol, double atol, int opt_level) {
+  SessionOptions options;
+  options.opt_level = opt_level;
+  return RunBackendTest(dir, registry, rtol, atol, options);
+}
+
 }  // namespace onyx

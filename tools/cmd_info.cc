@@ -1,22 +1,50 @@
-// `onyx info MODEL`: inputs, outputs, opsets, op histogram, parameters.
+// `onyx info MODEL`: inputs, outputs, opsets, op histogram, parameters, the
+// inferred type of every value, and whether (or why not) the model loads.
 #include <cstdio>
 #include <map>
 
 #include "absl/strings/str_format.h"
 #include "importers/onnx/onnx_importer.h"
 #include "ops/register_all.h"
+#include "runtime/graph_order.h"
 #include "runtime/session.h"
+#include "runtime/shape_inference.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 
 namespace onyx {
 namespace {
 
+void PrintValue(const ValueInfo& v) {
+  const char* dtype = v.dtype == DataType::kUndefined ? "?" : DataTypeName(v.dtype);
+  std::printf("  %-24s %-8s %s\n", v.name.c_str(), dtype, DimsToString(v).c_str());
+}
+
 void PrintValues(const char* title, const std::vector<const ValueInfo*>& values) {
   std::printf("%s:\n", title);
-  for (const ValueInfo* v : values) {
-    std::printf("  %-24s %-8s %s\n", v->name.c_str(), DataTypeName(v->dtype),
-                DimsToString(*v).c_str());
+  for (const ValueInfo* v : values) PrintValue(*v);
+}
+
+// Every node output in execution order with its inferred dtype and dims
+// (symbolic dims by name, "?" where inference could not tell).
+void PrintInferredValues(const Graph& graph) {
+  std::map<std::string, const ValueInfo*> inferred;
+  for (const ValueInfo& v : graph.value_info) inferred[v.name] = &v;
+  std::vector<int> order;
+  if (auto sorted = TopologicalOrder(graph); sorted.ok()) {
+    order = *std::move(sorted);
+  } else {
+    for (size_t i = 0; i < graph.nodes.size(); ++i) order.push_back(static_cast<int>(i));
+  }
+  std::printf("values:\n");
+  for (int index : order) {
+    for (const std::string& name : graph.nodes[index].outputs) {
+      if (name.empty()) continue;
+      auto it = inferred.find(name);
+      ValueInfo unknown;
+      unknown.name = name;
+      PrintValue(it == inferred.end() ? unknown : *it->second);
+    }
   }
 }
 
@@ -35,9 +63,19 @@ int InfoCommand(const InfoArgs& args) {
                 static_cast<long long>(version));
   }
   std::printf("\n");
+  // Inference on a copy keeps what it learned up to a failing node, so the
+  // values are shown even for a model that does not load.
+  Graph inferred = *graph;
+  (void)InferShapes(inferred, DefaultRegistry());
+  std::map<std::string, const ValueInfo*> inferred_by_name;
+  for (const ValueInfo& v : inferred.value_info) inferred_by_name[v.name] = &v;
+
   PrintValues("inputs", graph->FeedInputs());
-  std::vector<const ValueInfo*> outputs;
-  for (const ValueInfo& v : graph->outputs) outputs.push_back(&v);
+  std::vector<const ValueInfo*> outputs;  // inferred types (merged with the declared ones)
+  for (const ValueInfo& v : graph->outputs) {
+    auto it = inferred_by_name.find(v.name);
+    outputs.push_back(it == inferred_by_name.end() ? &v : it->second);
+  }
   PrintValues("outputs", outputs);
 
   std::map<std::string, int> histogram;
@@ -56,9 +94,14 @@ int InfoCommand(const InfoArgs& args) {
   std::printf("parameters: %lld in %zu initializers (%s)\n", static_cast<long long>(params),
               graph->initializers.size(), HumanBytes(bytes).c_str());
 
+  PrintInferredValues(inferred);
+
   auto session = Session::Create(*std::move(graph), DefaultRegistry());
-  std::printf("runnable: %s\n",
-              session.ok() ? "yes" : std::string(session.status().message()).c_str());
+  if (!session.ok()) {
+    std::printf("runnable: no\nload error: %s\n", std::string(session.status().message()).c_str());
+    return ReportError(session.status());
+  }
+  std::printf("runnable: yes\n");
   return kExitOk;
 }
 

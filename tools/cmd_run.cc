@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "importers/npy/npy.h"
+#include "importers/onnx/onnx_exporter.h"
 #include "importers/onnx/onnx_importer.h"
 #include "ops/register_all.h"
 #include "runtime/session.h"
@@ -34,8 +35,15 @@ int RunCommand(const RunArgs& args) {
 
   auto options = SessionOptionsForDevice(args.device);
   if (!options.ok()) return ReportError(options.status());
+  options->opt_level = args.opt_level;
   auto session = Session::Create(*std::move(graph), DefaultRegistry(), *options);
   if (!session.ok()) return ReportError(session.status());
+  if (!args.save_optimized.empty()) {
+    absl::Status saved = SaveOnnxModel((*session)->graph(), args.save_optimized);
+    if (!saved.ok()) return ReportError(saved);
+    std::printf("wrote optimized model %s (%zu nodes)\n", args.save_optimized.c_str(),
+                (*session)->graph().nodes.size());
+  }
 
   NamedTensors feeds;
   for (const std::string& arg : args.inputs) {

@@ -12,6 +12,7 @@ namespace onyx {
 int TestCommand(const TestArgs& args) {
   auto options = SessionOptionsForDevice(args.device);
   if (!options.ok()) return ReportError(options.status());
+  options->opt_level = args.opt_level;
   int passed = 0, failed = 0;
   for (const std::string& dir : args.dirs) {
     const BackendTestResult result =

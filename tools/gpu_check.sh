@@ -29,3 +29,8 @@ echo "== gpu_activation_bench" | tee -a "$RESULTS"
 "$BUILD/bench/gpu_activation_bench" 64 256 2>&1 | tee -a "$RESULTS"
 echo "== onyx run --device cuda (tutorial MLP)" | tee -a "$RESULTS"
 "$BUILD/tools/onyx" run models/tutorial_mlp/model.onnx --device cuda 2>&1 | tail -8 | tee -a "$RESULTS"
+echo "== onyx bench --device cuda vs cpu (tutorial MLP, batch 256)" | tee -a "$RESULTS"
+for dev in cpu cuda; do
+  "$BUILD/tools/onyx" bench models/tutorial_mlp/model.onnx --device $dev --batch 256 --iters 200 2>&1 |
+    tail -6 | tee -a "$RESULTS"
+done

@@ -4,7 +4,9 @@
 set -euo pipefail
 packages=(cmake g++ make libdnnl-dev libprotobuf-dev protobuf-compiler libonnx-dev
           libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-          ocl-icd-opencl-dev opencl-c-headers)  # dnnl-config.cmake looks for OpenCL
+          ocl-icd-opencl-dev opencl-c-headers  # dnnl-config.cmake looks for OpenCL
+          libxml2-dev                          # the plot tests read SVGs back
+          pkg-config librsvg2-dev)             # PNG plots (optional: SVG works without)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

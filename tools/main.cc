@@ -1,4 +1,4 @@
-// The `onyx` command line: info, run, test, train.
+// The `onyx` command line: info, run, bench, test, train, plot.
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
@@ -21,13 +21,32 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "compute threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
+  run_cmd->add_option("--opt-level", run.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
+  run_cmd->add_option("--save-optimized", run.save_optimized, "write the optimized graph as ONNX here");
   run_cmd->add_option("--device", run.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+
+  onyx::BenchArgs bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
+  bench_cmd->add_option("model", bench.model, "model.onnx")->required();
+  bench_cmd->add_option("--dim", bench.dims, "NAME=VALUE for a symbolic dim (repeatable; default 1)");
+  bench_cmd->add_option("--batch", bench.batch, "leading dim of every input")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--threads", bench.threads, "compute threads (default: all cores)")->check(CLI::Range(1, 1024));
+  bench_cmd->add_option("--warmup", bench.warmup, "unmeasured runs after the first (default 5)")->check(CLI::Range(0, 1 << 30));
+  CLI::Option* iters_opt = bench_cmd->add_option("--iters", bench.iters, "measured runs")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--duration", bench.duration, "seconds to measure (default 3)")->check(CLI::Range(1e-3, 1e6))->excludes(iters_opt);
+  bench_cmd->add_option("--input", bench.inputs, "NAME=FILE.npy|FILE.pb (repeatable); missing inputs get seeded random data");
+  bench_cmd->add_option("--opt-level", bench.opt_level, "graph optimization level 0|1|2 (default 2); 0 also turns off buffer reuse")->check(CLI::Range(0, 2));
+  bench_cmd->add_flag("--json", bench.json, "print one JSON object");
+  bench_cmd->add_option("--profile", bench.profile, "write a Chrome trace of one extra run here");
+  bench_cmd->add_option("--device", bench.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  bench_cmd->add_option("--seed", bench.seed, "seed for random inputs");
 
   onyx::TestArgs test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
   test_cmd->add_option("dirs", test.dirs, "test folders")->required();
   test_cmd->add_option("--rtol", test.rtol, "relative tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
+  test_cmd->add_option("--opt-level", test.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
   test_cmd->add_option("--device", test.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
 
   onyx::TrainArgs train;
@@ -69,11 +88,30 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--val-inputs", train.val_inputs, "validation inputs .npy");
   train_cmd->add_option("--val-targets", train.val_targets, "validation targets .npy");
   train_cmd->add_option("--checkpoint", train.checkpoint, "write a checkpoint here after every epoch");
+  train_cmd->add_option("--max-steps", tc.max_steps, "stop after this many optimizer steps in all (a checkpoint keeps the position)")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train_cmd->add_option("--checkpoint-every", train.checkpoint_every, "also write the checkpoint every N optimizer steps")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  train_cmd->add_option("--class-weights", tc.class_weights, "cross_entropy weight per class, as W0,W1,...")->delimiter(',');
+  train_cmd->add_flag("--distributed", train.distributed, "data-parallel over MPI processes (automatic under mpirun); --batch-size is per process");
   train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
+  train_cmd->add_option("--plot", train.plot, "loss/accuracy curves (.svg or .png), rewritten after every epoch");
   train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));
   train_cmd->add_option("--device", train.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   train_cmd->add_option("--out", train.out, "write the trained model (inference ONNX) here")->required();
+
+  CLI::App* plot_cmd = app.add_subcommand("plot", "Draw activation curves or a training log");
+  plot_cmd->require_subcommand(1);
+  onyx::PlotActivationsArgs plot_act;
+  CLI::App* plot_act_cmd = plot_cmd->add_subcommand("activations", "Each activation and its derivative, from Onyx's kernels");
+  plot_act_cmd->add_option("--ops", plot_act.ops, "comma-separated ops (default: all)")->delimiter(',');
+  plot_act_cmd->add_option("--range", plot_act.range, "x range LO,HI (default -5,5)");
+  plot_act_cmd->add_option("--points", plot_act.points, "samples per curve")->check(CLI::Range(2, 2001));
+  plot_act_cmd->add_option("--out", plot_act.out, "FILE.svg or FILE.png (default activations.svg)");
+  onyx::PlotLogArgs plot_log;
+  CLI::App* plot_log_cmd = plot_cmd->add_subcommand("log", "Loss and accuracy curves of a saved --log-csv");
+  plot_log_cmd->add_option("csv", plot_log.csv, "log written by onyx train --log-csv")->required();
+  plot_log_cmd->add_option("--out", plot_log.out, "FILE.svg or FILE.png (default: the CSV's name with .svg)");
+  plot_log_cmd->add_option("--title", plot_log.title, "figure title");
 
   try {
     app.parse(argc, argv);
@@ -87,7 +125,10 @@ int main(int argc, char** argv) {
   }
   if (*info_cmd) return onyx::InfoCommand(info);
   if (*run_cmd) return onyx::RunCommand(run);
+  if (*bench_cmd) return onyx::BenchCommand(bench);
   if (*test_cmd) return onyx::TestCommand(test);
+  if (*plot_act_cmd) return onyx::PlotActivationsCommand(plot_act);
+  if (*plot_log_cmd) return onyx::PlotLogCommand(plot_log);
   if (*train_cmd) {
     if (weight_decay >= 0) tc.optimizer.weight_decay = weight_decay;
     if (eps >= 0) tc.optimizer.eps = eps;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -198,7 +199,8 @@ class EltwiseKernel final : public Kernel {
   }
 
  private:
-  // Any rank is one flat 1-D buffer to eltwise; primitives are cached per size.
+  // Any rank is one flat 1-D buffer to eltwise; primitives, memory objects and
+  // argument maps are cached per size, so a call only swaps data pointers.
   absl::Status RunDnnl(const Node& node, const Tensor& x, Tensor& y) {
     const int64_t n = x.num_elements();
     try {
@@ -212,15 +214,17 @@ class EltwiseKernel final : public Kernel {
                                         step.alpha, step.beta);
           primitives_.emplace_back(dnnl::eltwise_forward::primitive_desc(d, CpuEngine()));
         }
+        src_ = dnnl::memory(desc_, CpuEngine(), DNNL_MEMORY_NONE);
+        dst_ = dnnl::memory(desc_, CpuEngine(), DNNL_MEMORY_NONE);
+        first_args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
+        chain_args_ = {{DNNL_ARG_SRC, dst_}, {DNNL_ARG_DST, dst_}};
         cached_n_ = n;
       }
-      dnnl::memory src(desc_, CpuEngine(), const_cast<void*>(x.raw_data()));
-      dnnl::memory dst(desc_, CpuEngine(), y.raw_data());
+      src_.set_data_handle(const_cast<void*>(x.raw_data()));
+      dst_.set_data_handle(y.raw_data());
       dnnl::stream& stream = CpuStream();
-      primitives_[0].execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-      for (size_t i = 1; i < primitives_.size(); ++i) {
-        primitives_[i].execute(stream, {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
-      }
+      primitives_[0].execute(stream, first_args_);
+      for (size_t i = 1; i < primitives_.size(); ++i) primitives_[i].execute(stream, chain_args_);
       stream.wait();
     } catch (const dnnl::error& e) {
       return DnnlError(absl::StrFormat("%s eltwise forward", node.Describe()), e);
@@ -233,6 +237,8 @@ class EltwiseKernel final : public Kernel {
   int64_t cached_n_ = -1;
   dnnl::memory::desc desc_;
   std::vector<dnnl::eltwise_forward> primitives_;
+  dnnl::memory src_, dst_;
+  std::unordered_map<int, dnnl::memory> first_args_, chain_args_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@ namespace onyx {
 absl::StatusOr<std::unique_ptr<Kernel>> CreateSoftmaxGradKernel(const Node& node, int64_t opset);
 absl::StatusOr<std::unique_ptr<Kernel>> CreatePReluGradKernel(const Node& node, int64_t opset);
 void RegisterActivationGradients(OpRegistry& registry);
+void RegisterActivationShapeFns(OpRegistry& registry);  // shape_fns.cc
 
 void RegisterActivationOps(OpRegistry& registry) {
   const Device cpu = Device::kCpu;
@@ -44,6 +45,7 @@ void RegisterActivationOps(OpRegistry& registry) {
   registry.Register(kOnyxDomain, "LogSoftmaxGrad", 1, cpu, CreateSoftmaxGradKernel);
   registry.Register(kOnyxDomain, "PReluGrad", 1, cpu, CreatePReluGradKernel);
   RegisterActivationGradients(registry);
+  RegisterActivationShapeFns(registry);
 }
 
 }  // namespace onyx

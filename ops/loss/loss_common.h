@@ -45,5 +45,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> CreateElementwiseLossGradKernel(const No
 // Gradient builders (loss_grad.cc) of every loss above: each emits one <op>Grad
 // node (com.onyx) giving the gradient w.r.t. input 0 only.
 void RegisterLossGradients(OpRegistry& registry);
+// Shape functions of every loss op and backward op above (shape_fns.cc).
+void RegisterLossShapeFns(OpRegistry& registry);
 
 }  // namespace onyx

@@ -27,6 +27,7 @@ void RegisterLossOps(OpRegistry& registry) {
     registry.Register(onyx, op, 1, cpu, CreateElementwiseLossGradKernel);
   }
   RegisterLossGradients(registry);
+  RegisterLossShapeFns(registry);
 }
 
 }  // namespace onyx

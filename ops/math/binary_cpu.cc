@@ -1,8 +1,10 @@
 // Add, Sub, Mul, Div (opset 7, 13, 14) with bidirectional NumPy broadcasting:
 // oneDNN binary for float32 when one operand broadcasts into the other's shape,
-// a strided OpenMP loop (ops/math/broadcast.h) for everything else.
+// a strided OpenMP loop (ops/math/broadcast.h) for everything else. Opset 1
+// and 6 (attributes broadcast/axis) map onto the same kernel.
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -193,6 +195,60 @@ class BinaryKernel : public Kernel {
   std::map<std::pair<Shape, Shape>, std::unique_ptr<DnnlEntry>> cache_;
 };
 
+// Opset 1 and 6: B broadcasts into A only with attribute broadcast = 1, its
+// dims aligned with A's starting at `axis` (default: trailing), e.g. A
+// [2,3,4,5] and B [3,4] with axis 1. B viewed with trailing 1s ([3,4,1]) then
+// broadcasts the NumPy way, so the modern kernel does the work.
+template <BinaryOp kOp>
+class LegacyBinaryKernel : public Kernel {
+ public:
+  LegacyBinaryKernel(bool broadcast, std::optional<int64_t> axis)
+      : broadcast_(broadcast), axis_(axis), modern_(6) {}
+
+  absl::Status Compute(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
+    Tensor b_view = *b;
+    if (!broadcast_) {
+      if (a->shape() != b->shape()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: A %s and B %s must have the same shape when broadcast = 0", node.Describe(),
+            ShapeToString(a->shape()), ShapeToString(b->shape())));
+      }
+    } else {
+      const int64_t ra = a->rank(), rb = b->rank();
+      int64_t start = axis_.has_value() ? (*axis_ < 0 ? *axis_ + ra : *axis_) : ra - rb;
+      bool fits = rb <= ra && start >= 0 && start + rb <= ra;
+      for (int64_t i = 0; fits && i < rb; ++i) {
+        fits = b->dim(i) == 1 || b->dim(i) == a->dim(start + i);
+      }
+      if (!fits && b->num_elements() != 1) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: B %s does not broadcast into A %s at axis %d", node.Describe(),
+            ShapeToString(b->shape()), ShapeToString(a->shape()), start));
+      }
+      if (fits) {
+        Shape view = b->shape();
+        view.resize(ra - start, 1);
+        ONYX_ASSIGN_OR_RETURN(b_view, b->Reshaped(view));
+      }
+    }
+    const Tensor* inputs[2] = {a, &b_view};
+    const bool dies[2] = {false, false};
+    Tensor outputs[1];
+    KernelContext inner(node, inputs, dies, outputs, ctx.max_tensor_bytes());
+    ONYX_RETURN_IF_ERROR(modern_.Compute(inner));
+    ctx.SetOutput(0, std::move(outputs[0]));
+    return absl::OkStatus();
+  }
+
+ private:
+  bool broadcast_;
+  std::optional<int64_t> axis_;
+  BinaryKernel<kOp> modern_;
+};
+
 template <BinaryOp kOp>
 KernelFactory BinaryFactory() {
   return [](const Node& node, int64_t opset) -> absl::StatusOr<std::unique_ptr<Kernel>> {
@@ -202,7 +258,29 @@ KernelFactory BinaryFactory() {
 
 }  // namespace
 
+template <BinaryOp kOp>
+KernelFactory LegacyBinaryFactory() {
+  return [](const Node& node, int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    ONYX_ASSIGN_OR_RETURN(int64_t broadcast, node.GetInt("broadcast", 0));
+    std::optional<int64_t> axis;
+    if (node.FindAttribute("axis") != nullptr) {
+      ONYX_ASSIGN_OR_RETURN(axis, node.GetInt("axis", 0));
+    }
+    return std::make_unique<LegacyBinaryKernel<kOp>>(broadcast != 0, axis);
+  };
+}
+
 void RegisterBinaryOps(OpRegistry& registry) {
+  for (int since : {1, 6}) {
+    registry.Register(kOnnxDomain, "Add", since, Device::kCpu,
+                      LegacyBinaryFactory<BinaryOp::kAdd>());
+    registry.Register(kOnnxDomain, "Sub", since, Device::kCpu,
+                      LegacyBinaryFactory<BinaryOp::kSub>());
+    registry.Register(kOnnxDomain, "Mul", since, Device::kCpu,
+                      LegacyBinaryFactory<BinaryOp::kMul>());
+    registry.Register(kOnnxDomain, "Div", since, Device::kCpu,
+                      LegacyBinaryFactory<BinaryOp::kDiv>());
+  }
   for (int since : {7, 13, 14}) {
     registry.Register(kOnnxDomain, "Add", since, Device::kCpu, BinaryFactory<BinaryOp::kAdd>());
     registry.Register(kOnnxDomain, "Sub", since, Device::kCpu, BinaryFactory<BinaryOp::kSub>());

@@ -216,7 +216,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeGemm(const Node& node, int64_t opset
 }  // namespace
 
 void RegisterGemmOps(OpRegistry& registry) {
-  for (int since : {7, 9, 11, 13})
+  // Gemm-1/6's broadcast attribute is subsumed by the opset 7 rules (C
+  // broadcasts unidirectionally), so the same kernel serves them.
+  for (int since : {1, 6, 7, 9, 11, 13})
     registry.Register(kOnnxDomain, "Gemm", since, Device::kCpu, MakeGemm);
 }
 

@@ -13,5 +13,7 @@ void RegisterGemmOps(OpRegistry& registry);    // gemm_cpu.cc: Gemm
 void RegisterMathGradOps(OpRegistry& registry);
 // math_grad.cc: gradient builders of MatMul Gemm Add Sub Mul Div
 void RegisterMathGradients(OpRegistry& registry);
+// shape_fns.cc: shape functions of every op above
+void RegisterMathShapeFns(OpRegistry& registry);
 
 }  // namespace onyx::math

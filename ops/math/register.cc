@@ -11,6 +11,7 @@ void RegisterMathOps(OpRegistry& registry) {
   math::RegisterGemmOps(registry);
   math::RegisterMathGradOps(registry);
   math::RegisterMathGradients(registry);
+  math::RegisterMathShapeFns(registry);
 }
 
 }  // namespace onyx

@@ -16,4 +16,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeAdagradKernel(const Node& node, int6
 absl::StatusOr<std::unique_ptr<Kernel>> MakeAdamKernel(const Node& node, int64_t opset);
 absl::StatusOr<std::unique_ptr<Kernel>> MakeMomentumKernel(const Node& node, int64_t opset);
 
+class OpRegistry;
+// Shape functions of the three ops (shape_fns.cc).
+void RegisterOptimShapeFns(OpRegistry& registry);
+
 }  // namespace onyx

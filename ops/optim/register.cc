@@ -8,6 +8,7 @@ void RegisterOptimOps(OpRegistry& registry) {
   registry.Register(kTrainingDomain, "Adagrad", 1, Device::kCpu, MakeAdagradKernel);
   registry.Register(kTrainingDomain, "Adam", 1, Device::kCpu, MakeAdamKernel);
   registry.Register(kTrainingDomain, "Momentum", 1, Device::kCpu, MakeMomentumKernel);
+  RegisterOptimShapeFns(registry);
 }
 
 }  // namespace onyx

@@ -71,5 +71,6 @@ void RegisterBroadcastOps(OpRegistry& registry);    // Expand, Tile, Where
 void RegisterPadOps(OpRegistry& registry);          // Pad
 void RegisterConstantOps(OpRegistry& registry);     // Constant, ConstantOfShape, Range, Dropout
 void RegisterCastOps(OpRegistry& registry);         // Cast
+void RegisterResizeOps(OpRegistry& registry);       // Upsample, Resize (kernels + shape fns)
 
 }  // namespace onyx::tensor

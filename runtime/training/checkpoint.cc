@@ -1,5 +1,6 @@
 // Checkpoint file format (little-endian):
-//   "ONYXCKPT" u32 version=1 | i64 epoch | i64 optimizer_step | str rng_state |
+//   "ONYXCKPT" u32 version=2 | i64 epoch | i64 optimizer_step | str rng_state |
+//   i64 epoch_micro_batches | i64 epoch_batch_rows | f64 epoch_loss_sum | str epoch_rng_state |
 //   u32 count | count x (str name | i32 dtype | u32 rank | rank x i64 dim | u64 bytes | data)
 //   | u64 FNV-1a checksum of everything before it
 // where str = u32 length + bytes.
@@ -21,7 +22,7 @@ namespace onyx {
 namespace {
 
 constexpr char kMagic[] = "ONYXCKPT";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 uint64_t Fnv1a(const char* data, size_t size) {
   uint64_t hash = 1469598103934665603ull;
@@ -76,7 +77,8 @@ class Reader {
 }  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
+  // Unique per process: two writers never share (and rename away) one temp file.
+  const std::string tmp = absl::StrFormat("%s.tmp.%d", path, static_cast<int>(::getpid()));
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::InvalidArgumentError(
@@ -115,12 +117,16 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
   return absl::OkStatus();
 }
 
-absl::Status WriteCheckpoint(const Checkpoint& checkpoint, const std::string& path) {
+std::string SerializeCheckpoint(const Checkpoint& checkpoint) {
   std::string out(kMagic, 8);
   Put<uint32_t>(out, kVersion);
   Put<int64_t>(out, checkpoint.epoch);
   Put<int64_t>(out, checkpoint.optimizer_step);
   PutString(out, checkpoint.rng_state);
+  Put<int64_t>(out, checkpoint.epoch_micro_batches);
+  Put<int64_t>(out, checkpoint.epoch_batch_rows);
+  Put<double>(out, checkpoint.epoch_loss_sum);
+  PutString(out, checkpoint.epoch_rng_state);
   Put<uint32_t>(out, static_cast<uint32_t>(checkpoint.tensors.size()));
   for (const auto& [name, t] : checkpoint.tensors) {
     PutString(out, name);
@@ -131,7 +137,11 @@ absl::Status WriteCheckpoint(const Checkpoint& checkpoint, const std::string& pa
     out.append(static_cast<const char*>(t.raw_data()), t.byte_size());
   }
   Put<uint64_t>(out, Fnv1a(out.data(), out.size()));
-  return WriteFileAtomically(path, out);
+  return out;
+}
+
+absl::Status WriteCheckpoint(const Checkpoint& checkpoint, const std::string& path) {
+  return WriteFileAtomically(path, SerializeCheckpoint(checkpoint));
 }
 
 absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
@@ -139,7 +149,10 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrFormat("cannot open checkpoint %s", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string data = buffer.str();
+  return ParseCheckpoint(buffer.str(), path);
+}
+
+absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& data, const std::string& path) {
   if (data.size() < 8 + sizeof(uint64_t) || data.compare(0, 8, kMagic) != 0) {
     return absl::InvalidArgumentError(absl::StrFormat("%s is not an Onyx checkpoint", path));
   }
@@ -160,6 +173,11 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   ONYX_ASSIGN_OR_RETURN(c.epoch, r.Get<int64_t>());
   ONYX_ASSIGN_OR_RETURN(c.optimizer_step, r.Get<int64_t>());
   ONYX_ASSIGN_OR_RETURN(c.rng_state, r.GetString());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_micro_batches, r.Get<int64_t>());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_batch_rows, r.Get<int64_t>());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_loss_sum, r.Get<double>());
+  ONYX_ASSIGN_OR_RETURN(c.epoch_rng_state, r.GetString());
+  if (c.epoch < 0 || c.epoch_micro_batches < 0) return r.Truncated();
   ONYX_ASSIGN_OR_RETURN(uint32_t count, r.Get<uint32_t>());
   for (uint32_t i = 0; i < count; ++i) {
     ONYX_ASSIGN_OR_RETURN(std::string name, r.GetString());

@@ -21,6 +21,32 @@ namespace {
 
 constexpr char kTargetName[] = "onyx_target";
 constexpr char kLossName[] = "onyx_loss";
+constexpr char kClassWeightsName[] = "onyx_class_weights";
+
+std::string RngText(const std::mt19937_64& rng) {
+  std::ostringstream text;
+  text << rng;
+  return text.str();
+}
+
+absl::Status SetRngFromText(std::mt19937_64& rng, const std::string& text,
+                            const std::string& path) {
+  std::istringstream in(text);
+  in >> rng;
+  if (in.fail()) {
+    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s: bad RNG state", path));
+  }
+  return absl::OkStatus();
+}
+
+// Graph passes would fold or fuse away the values and parameters the backward
+// nodes and the optimizer read, so training graphs run as built (on the
+// device `base` names).
+SessionOptions TrainingSessionOptions(const SessionOptions& base) {
+  SessionOptions options = base;
+  options.opt_level = 0;
+  return options;
+}
 
 absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& output) {
   Node node;
@@ -32,9 +58,12 @@ absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& outp
     node.op_type = "MseLoss";
   } else if (config.loss == "cross_entropy") {
     node.op_type = "CrossEntropyLoss";
-    Attribute smoothing{.name = "label_smoothing", .type = AttrType::kFloat};
+    Attribute smoothing;
+    smoothing.name = "label_smoothing";
+    smoothing.type = AttrType::kFloat;
     smoothing.f = static_cast<float>(config.label_smoothing);
     node.attributes.push_back(smoothing);
+    if (!config.class_weights.empty()) node.inputs.push_back(kClassWeightsName);
   } else if (config.loss == "bce") {
     node.op_type = "BceLoss";
   } else if (config.loss == "bce_logits") {
@@ -43,11 +72,16 @@ absl::StatusOr<Node> LossNode(const TrainConfig& config, const std::string& outp
     return absl::InvalidArgumentError(absl::StrFormat(
         "unknown loss \"%s\" (expected mse, cross_entropy, bce or bce_logits)", config.loss));
   }
+  if (!config.class_weights.empty() && config.loss != "cross_entropy") {
+    return absl::InvalidArgumentError("class weights apply to the cross_entropy loss only");
+  }
   if (config.reduction != "mean" && config.reduction != "sum") {
     return absl::InvalidArgumentError(absl::StrFormat(
         "loss reduction must be mean or sum for training, got \"%s\"", config.reduction));
   }
-  Attribute reduction{.name = "reduction", .type = AttrType::kString};
+  Attribute reduction;
+  reduction.name = "reduction";
+  reduction.type = AttrType::kString;
   reduction.s = config.reduction;
   node.attributes.push_back(reduction);
   return node;
@@ -133,6 +167,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       config.loss == "cross_entropy" ? DataType::kInt64 : DataType::kFloat32;
   train.inputs.push_back(InputInfo(kTargetName, nullptr, target_dtype));
   ONYX_ASSIGN_OR_RETURN(Node loss_node, LossNode(config, t.output_name_));
+  if (!config.class_weights.empty()) {
+    // The loss kernel checks the count against the model's number of classes.
+    ONYX_ASSIGN_OR_RETURN(
+        Tensor weights,
+        Tensor::FromVector<float>({static_cast<int64_t>(config.class_weights.size())},
+                                  config.class_weights));
+    train.initializers[kClassWeightsName] = std::move(weights);
+  }
   train.nodes.push_back(loss_node);
   train.opset_imports[kOnyxDomain] = 1;
 
@@ -141,7 +183,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       *std::find_if(model.outputs.begin(), model.outputs.end(),
                     [&](const ValueInfo& v) { return v.name == t.output_name_; });
   eval.outputs = {InputInfo(kLossName, nullptr, DataType::kFloat32), model_output};
-  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry, config.session));
+  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry, TrainingSessionOptions(config.session)));
 
   ONYX_ASSIGN_OR_RETURN(GradientGraph grad,
                         BuildGradientGraph(std::move(train), kLossName, candidates, registry));
@@ -160,7 +202,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
   if (t.params_.empty()) {
     return absl::InvalidArgumentError("the model has no trainable float32 initializer");
   }
-  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, config.session));
+  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, TrainingSessionOptions(config.session)));
 
   std::vector<const Tensor*> param_ptrs;
   for (const Tensor& p : t.params_) param_ptrs.push_back(&p);
@@ -180,6 +222,58 @@ absl::StatusOr<NamedTensors> Trainer::BatchFeeds(const Tensor& x, const Tensor& 
   return feeds;
 }
 
+absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tensor& y,
+                                                    absl::Span<const int64_t> rows,
+                                                    std::vector<Tensor>& grads) {
+  grads.clear();
+  if (comm_ == nullptr || comm_->size() == 1) {
+    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds,
+                          BatchFeeds(x, y, std::vector<int64_t>(rows.begin(), rows.end())));
+    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+    for (size_t p = 0; p < params_.size(); ++p) {
+      // Outputs are the caller's own, but the executor may recycle them next run.
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, outs[1 + p].Clone());
+      grads.push_back(std::move(copy));
+    }
+    return static_cast<double>(outs[0].data<float>()[0]);
+  }
+  // This process's contiguous share of the rows; with mean reduction each share
+  // is weighted by its size, so the sum over processes is the mean over all rows.
+  const int64_t total = static_cast<int64_t>(rows.size());
+  const int64_t world = comm_->size(), rank = comm_->rank();
+  const int64_t begin = total * rank / world, end = total * (rank + 1) / world;
+  const double weight =
+      config_.reduction == "sum" ? 1.0 : static_cast<double>(end - begin) / total;
+  double loss = 0;
+  int64_t bucket_size = 0;
+  for (const Tensor& p : params_) bucket_size += p.num_elements();
+  std::vector<float> bucket(bucket_size, 0.f);  // every gradient, reduced at once
+  if (end > begin) {
+    ONYX_ASSIGN_OR_RETURN(
+        NamedTensors feeds,
+        BatchFeeds(x, y, std::vector<int64_t>(rows.begin() + begin, rows.begin() + end)));
+    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+    loss = outs[0].data<float>()[0] * weight;
+    int64_t offset = 0;
+    for (size_t p = 0; p < params_.size(); ++p) {
+      const float* g = outs[1 + p].data<float>();
+      const float w = static_cast<float>(weight);
+      for (int64_t i = 0; i < outs[1 + p].num_elements(); ++i) bucket[offset + i] = g[i] * w;
+      offset += outs[1 + p].num_elements();
+    }
+  }
+  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(bucket)));
+  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(&loss, 1)));
+  int64_t offset = 0;
+  for (const Tensor& p : params_) {
+    ONYX_ASSIGN_OR_RETURN(Tensor g, Tensor::Uninitialized(DataType::kFloat32, p.shape()));
+    std::memcpy(g.raw_data(), bucket.data() + offset, g.byte_size());
+    offset += p.num_elements();
+    grads.push_back(std::move(g));
+  }
+  return loss;
+}
+
 absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
                                                const StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
@@ -191,24 +285,43 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
   const int64_t n = x.dim(0);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
+  // A run resumed mid-epoch redraws that epoch's order from its starting state.
+  if (epoch_micro_batches_ > 0) {
+    ONYX_RETURN_IF_ERROR(SetRngFromText(rng_, epoch_rng_state_, "resume"));
+  } else {
+    epoch_rng_state_ = RngText(rng_);
+  }
   if (config_.shuffle) std::shuffle(order.begin(), order.end(), rng_);
-  const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size, n) : n;
+  // --batch-size is per process: a step of W processes covers W times as many rows.
+  const int64_t world = comm_ != nullptr ? comm_->size() : 1;
+  const int64_t batch = config_.batch_size > 0 ? std::min(config_.batch_size * world, n) : n;
   const int64_t micro_batches = (n + batch - 1) / batch;
   const int64_t steps = (micro_batches + config_.accumulate_steps - 1) / config_.accumulate_steps;
 
   EpochStats stats;
   stats.epoch = epoch_ + 1;
   stats.lr = LearningRateAt(config_.schedule, config_.optimizer.lr, epoch_);
+  if (epoch_micro_batches_ > 0 && epoch_batch_rows_ != batch) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the checkpoint was saved inside epoch %d with %d rows per step (batch size times "
+        "processes); this run has %d: resume with the same, or from an end-of-epoch checkpoint",
+        stats.epoch, epoch_batch_rows_, batch));
+  }
+  epoch_batch_rows_ = batch;
+  if (epoch_micro_batches_ >= micro_batches) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the checkpoint stopped at micro-batch %d of epoch %d, but this data and batch size "
+        "give %d micro-batches per epoch", epoch_micro_batches_, stats.epoch, micro_batches));
+  }
   std::vector<Tensor> grad_sum(params_.size());
   int in_group = 0;
-  double loss_sum = 0;
-  int64_t step = 0;
-  for (int64_t m = 0; m < micro_batches; ++m) {
-    std::vector<int64_t> rows(order.begin() + m * batch,
-                              order.begin() + std::min(n, (m + 1) * batch));
-    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds, BatchFeeds(x, y, rows));
-    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
-    const double loss = outs[0].data<float>()[0];
+  double loss_sum = epoch_loss_sum_;
+  int64_t step = epoch_micro_batches_ / config_.accumulate_steps;
+  for (int64_t m = epoch_micro_batches_; m < micro_batches; ++m) {
+    const absl::Span<const int64_t> rows(order.data() + m * batch,
+                                         std::min(n, (m + 1) * batch) - m * batch);
+    std::vector<Tensor> grads_now;
+    ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
     if (!std::isfinite(loss)) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "loss became %g at epoch %d, step %d: stopping (the last checkpoint is kept)", loss,
@@ -216,9 +329,9 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     }
     loss_sum += loss;
     for (size_t p = 0; p < params_.size(); ++p) {
-      const Tensor& g = outs[1 + p];
+      const Tensor& g = grads_now[p];
       if (in_group == 0) {
-        ONYX_ASSIGN_OR_RETURN(grad_sum[p], g.Clone());
+        grad_sum[p] = g;
       } else {
         float* acc = grad_sum[p].data<float>();
         const float* add = g.data<float>();
@@ -243,9 +356,19 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     ONYX_RETURN_IF_ERROR(optimizer_->Step(params, const_grads, stats.lr));
     in_group = 0;
     ++step;
+    epoch_micro_batches_ = m + 1;
+    epoch_loss_sum_ = loss_sum;
     if (on_step) on_step(stats.epoch, step, steps, loss);
+    if (config_.max_steps > 0 && optimizer_->step_count() >= config_.max_steps &&
+        m + 1 < micro_batches) {
+      stats.complete = false;
+      stats.loss = loss_sum / static_cast<double>(m + 1);
+      return stats;
+    }
   }
   stats.loss = loss_sum / static_cast<double>(micro_batches);
+  epoch_micro_batches_ = 0;
+  epoch_loss_sum_ = 0;
   ++epoch_;
   stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -285,23 +408,39 @@ absl::StatusOr<Evaluation> Trainer::Evaluate(const Tensor& x, const Tensor& y) {
 }
 
 absl::Status Trainer::SaveCheckpoint(const std::string& path) {
+  return WriteFileAtomically(path, CheckpointBytes());
+}
+
+absl::Status Trainer::LoadCheckpoint(const std::string& path) {
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(path));
+  return Restore(c, path);
+}
+
+absl::Status Trainer::RestoreCheckpointBytes(const std::string& bytes,
+                                             const std::string& source) {
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ParseCheckpoint(bytes, source));
+  return Restore(c, source);
+}
+
+std::string Trainer::CheckpointBytes() const {
   Checkpoint c;
   c.epoch = epoch_;
   c.optimizer_step = optimizer_->step_count();
-  std::ostringstream rng;
-  rng << rng_;
-  c.rng_state = rng.str();
+  c.rng_state = RngText(rng_);
+  c.epoch_micro_batches = epoch_micro_batches_;
+  c.epoch_batch_rows = epoch_batch_rows_;
+  c.epoch_loss_sum = epoch_loss_sum_;
+  c.epoch_rng_state = epoch_rng_state_;
   for (size_t i = 0; i < params_.size(); ++i) {
     c.tensors.emplace_back("param/" + param_names_[i], params_[i]);
   }
   for (const auto& [name, tensor] : optimizer_->State()) {
     c.tensors.emplace_back("state/" + name, *tensor);
   }
-  return WriteCheckpoint(c, path);
+  return SerializeCheckpoint(c);
 }
 
-absl::Status Trainer::LoadCheckpoint(const std::string& path) {
-  ONYX_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(path));
+absl::Status Trainer::Restore(const Checkpoint& c, const std::string& path) {
   absl::flat_hash_map<std::string, Tensor*> targets;
   for (size_t i = 0; i < params_.size(); ++i) targets["param/" + param_names_[i]] = &params_[i];
   for (const auto& [name, tensor] : optimizer_->State()) targets["state/" + name] = tensor;
@@ -321,12 +460,16 @@ absl::Status Trainer::LoadCheckpoint(const std::string& path) {
     }
     std::memcpy(it->second->raw_data(), tensor.raw_data(), tensor.byte_size());
   }
-  std::istringstream rng(c.rng_state);
-  rng >> rng_;
-  if (rng.fail()) {
-    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s: bad RNG state", path));
+  ONYX_RETURN_IF_ERROR(SetRngFromText(rng_, c.rng_state, path));
+  if (c.epoch_micro_batches > 0) {
+    std::mt19937_64 check;
+    ONYX_RETURN_IF_ERROR(SetRngFromText(check, c.epoch_rng_state, path));
   }
   epoch_ = static_cast<int>(c.epoch);
+  epoch_micro_batches_ = c.epoch_micro_batches;
+  epoch_batch_rows_ = c.epoch_batch_rows;
+  epoch_loss_sum_ = c.epoch_loss_sum;
+  epoch_rng_state_ = c.epoch_rng_state;
   optimizer_->set_step_count(c.optimizer_step);
   return absl::OkStatus();
 }

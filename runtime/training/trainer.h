@@ -14,6 +14,8 @@
 #include "runtime/graph.h"
 #include "runtime/op_registry.h"
 #include "runtime/session.h"
+#include "runtime/distributed/communicator.h"
+#include "runtime/training/checkpoint.h"
 #include "runtime/training/lr_schedule.h"
 #include "runtime/training/optimizer.h"
 
@@ -24,6 +26,7 @@ struct TrainConfig {
   std::string loss = "mse";      // mse | cross_entropy | bce | bce_logits
   std::string reduction = "mean";
   double label_smoothing = 0;    // cross_entropy only
+  std::vector<float> class_weights;  // cross_entropy only: one weight per class, or empty
   OptimizerConfig optimizer;
   LrSchedule schedule;           // evaluated per epoch
   double clip_norm = 0;          // 0: no clipping
@@ -32,6 +35,7 @@ struct TrainConfig {
   bool shuffle = true;
   uint64_t seed = 0;
   std::string freeze_regex;      // initializers whose name matches are not trained
+  int64_t max_steps = 0;         // stop once the optimizer made this many steps; 0: no limit
   SessionOptions session;        // device (and backend) the train/eval sessions run on
 };
 
@@ -42,6 +46,7 @@ struct EpochStats {
   std::optional<double> val_loss;
   std::optional<double> val_accuracy;
   double seconds = 0;
+  bool complete = true;          // false: stopped mid-epoch by max_steps
 };
 
 struct Evaluation {
@@ -64,10 +69,19 @@ class Trainer {
   absl::StatusOr<Evaluation> Evaluate(const Tensor& x, const Tensor& y);
 
   // Parameters, optimizer state, epoch and RNG state (runtime/training/checkpoint.h).
+  // Called between steps (from a StepCallback), it records the position within
+  // the epoch, and a resume continues from that step.
   absl::Status SaveCheckpoint(const std::string& path);
   // Restores all of the above; InvalidArgument when the checkpoint does not
   // belong to this model and optimizer (names or shapes differ).
   absl::Status LoadCheckpoint(const std::string& path);
+  // The same as bytes, so one process can hand its state to the others.
+  std::string CheckpointBytes() const;
+  absl::Status RestoreCheckpointBytes(const std::string& bytes, const std::string& source);
+
+  // Data-parallel training: each step splits its rows over the communicator's
+  // processes and sums their weighted gradients (null: this process alone).
+  void set_communicator(Communicator* comm) { comm_ = comm; }
 
   // The model with trained weights: the original inputs, outputs and opsets.
   Graph TrainedModel() const;
@@ -82,6 +96,12 @@ class Trainer {
 
  private:
   Trainer() = default;
+  // Loss and per-parameter gradients of one micro-batch of `rows`, over all
+  // processes: identical on every process.
+  absl::StatusOr<double> MicroBatchGradients(const Tensor& x, const Tensor& y,
+                                             absl::Span<const int64_t> rows,
+                                             std::vector<Tensor>& grads);
+  absl::Status Restore(const Checkpoint& checkpoint, const std::string& source);
   absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
                                           const std::vector<int64_t>& rows) const;
 
@@ -95,6 +115,12 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   std::mt19937_64 rng_;
   int epoch_ = 0;
+  // Position within the epoch in progress (see Checkpoint).
+  int64_t epoch_micro_batches_ = 0;
+  int64_t epoch_batch_rows_ = 0;
+  Communicator* comm_ = nullptr;
+  double epoch_loss_sum_ = 0;
+  std::string epoch_rng_state_;
 };
 
 // Rows `rows` of `t` (first dim), copied into a new tensor.

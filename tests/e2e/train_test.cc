@@ -1,10 +1,18 @@
 // `onyx train` end to end: per-epoch losses and validation metrics against the
 // PyTorch runs in models/reference (made by models/make_training_references.py),
 // resume equivalence, checkpoint corruption, frozen weights, export, bad input.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -137,6 +145,77 @@ TEST_F(TrainTest, ResumedRunEqualsStraightRun) {
   for (size_t e = 0; e < rows_a.size(); ++e) {
     for (int c = 0; c < 5; ++c) EXPECT_EQ(rows_a[e][c], rows_b[e][c]) << "row " << e;
   }
+}
+
+// A run stopped mid-epoch by --max-steps and resumed from its checkpoint ends
+// with the same weights and log as a straight run (shuffled mini-batches).
+TEST_F(TrainTest, MidEpochResumeEqualsStraightRun) {
+  const std::string common = kMlpData + " --optimizer sgd --lr 0.05 --momentum 0.9" +
+                             " --batch-size 64 --seed 5 --epochs 3";
+  const fs::path ckpt = dir_ / "ckpt.bin";
+  auto straight = RunCli("train" + common + " --log-csv " + (dir_ / "a.csv").string() +
+                         " --out " + (dir_ / "a.onnx").string());
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  // 800 rows / 64 = 13 steps per epoch: step 17 is inside epoch 2.
+  auto first = RunCli("train" + common + " --max-steps 17 --checkpoint-every 4 --checkpoint " +
+                      ckpt.string() + " --log-csv " + (dir_ / "b.csv").string() + " --out " +
+                      (dir_ / "b1.onnx").string());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("stopped after 17 steps, in epoch 2"), std::string::npos)
+      << first.out;
+  auto second = RunCli("train" + common + " --resume " + ckpt.string() + " --log-csv " +
+                       (dir_ / "b.csv").string() + " --out " + (dir_ / "b.onnx").string());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+
+  ASSERT_OK_AND_ASSIGN(Graph a, LoadOnnxModel((dir_ / "a.onnx").string()));
+  ASSERT_OK_AND_ASSIGN(Graph b, LoadOnnxModel((dir_ / "b.onnx").string()));
+  for (const auto& [name, tensor] : a.initializers) {
+    const Tensor& other = b.initializers.at(name);
+    ASSERT_EQ(tensor.byte_size(), other.byte_size());
+    EXPECT_EQ(std::memcmp(tensor.raw_data(), other.raw_data(), tensor.byte_size()), 0) << name;
+  }
+  const auto rows_a = ReadCsv(dir_ / "a.csv"), rows_b = ReadCsv(dir_ / "b.csv");
+  ASSERT_EQ(rows_a.size(), 3u);
+  ASSERT_EQ(rows_b.size(), 3u);
+  for (size_t e = 0; e < rows_a.size(); ++e) {
+    for (int c = 0; c < 5; ++c) EXPECT_EQ(rows_a[e][c], rows_b[e][c]) << "row " << e;
+  }
+}
+
+// kill -9 at arbitrary moments of a run that checkpoints after every step never
+// leaves a missing or unreadable checkpoint: each resume picks up where the last
+// complete write left off, and the run finishes.
+TEST_F(TrainTest, KilledRunsAlwaysLeaveAResumableCheckpoint) {
+  const fs::path ckpt = dir_ / "ckpt.bin";
+  const std::string base = "train" + kMlpData + " --optimizer adam --batch-size 8";
+  const std::string args = base + " --epochs 4 --checkpoint-every 1 --checkpoint " +
+                           ckpt.string() + " --out " + (dir_ / "out.onnx").string();
+  std::mt19937 rng(7);
+  int killed = 0;
+  for (int attempt = 0; attempt < 12 && !fs::exists(dir_ / "out.onnx"); ++attempt) {
+    std::string full = args + (fs::exists(ckpt) ? " --resume " + ckpt.string() : "");
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec " + std::string(ONYX_CLI_PATH) + " " + full + " >/dev/null 2>&1").c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    if (kill(pid, SIGKILL) == 0) ++killed;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (fs::exists(ckpt)) {
+      // The checkpoint on disk is always a complete one.
+      auto check = RunCli(base + " --epochs 0 --resume " + ckpt.string() + " --out " +
+                          (dir_ / "check.onnx").string());
+      ASSERT_EQ(check.exit_code, 0) << "after kill " << attempt << ": " << check.err;
+    }
+  }
+  EXPECT_GT(killed, 0);
+  auto finish = RunCli(args + (fs::exists(ckpt) ? " --resume " + ckpt.string() : ""));
+  ASSERT_EQ(finish.exit_code, 0) << finish.err;
+  EXPECT_TRUE(fs::exists(dir_ / "out.onnx"));
 }
 
 TEST_F(TrainTest, CorruptOrForeignCheckpointIsRefused) {

@@ -1,0 +1,174 @@
+// Conv (opset 1, 11) and com.onyx FusedConv on oneDNN convolution_forward,
+// float32. One kernel class serves both: FusedConv adds an activation
+// (eltwise post-op) and an optional residual Z (sum post-op, applied first):
+// Y = act(conv(X, W) + B + Z).
+#include <cfloat>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "absl/strings/str_format.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "ops/conv/conv_dnnl.h"
+#include "ops/conv/conv_kernels.h"
+#include "runtime/dnnl_context.h"
+#include "runtime/status_macros.h"
+
+namespace onyx::conv {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+
+struct Activation {
+  bool present = false;
+  algorithm alg = algorithm::eltwise_relu;
+  float alpha = 0.f, beta = 0.f;
+};
+
+// FusedConv's `activation` attribute -> oneDNN eltwise (alpha/beta defaults as
+// the standalone ONNX ops have them).
+absl::StatusOr<Activation> ParseActivation(const Node& node) {
+  Activation a;
+  ONYX_ASSIGN_OR_RETURN(const std::string name, node.GetString("activation", ""));
+  if (name.empty()) return a;
+  // ONNX Runtime's FusedConv spells the parameters as one list.
+  ONYX_ASSIGN_OR_RETURN(const std::vector<float> params, node.GetFloats("activation_params", {}));
+  struct Row {
+    const char* name;
+    algorithm alg;
+    float alpha, beta;
+  };
+  static const Row kRows[] = {
+      {"Relu", algorithm::eltwise_relu, 0.f, 0.f},
+      {"LeakyRelu", algorithm::eltwise_relu, 0.01f, 0.f},
+      {"Sigmoid", algorithm::eltwise_logistic, 0.f, 0.f},
+      {"Tanh", algorithm::eltwise_tanh, 0.f, 0.f},
+      {"Elu", algorithm::eltwise_elu, 1.f, 0.f},
+      {"Gelu", algorithm::eltwise_gelu_erf, 0.f, 0.f},
+      {"GeluTanh", algorithm::eltwise_gelu_tanh, 0.f, 0.f},
+      {"Mish", algorithm::eltwise_mish, 0.f, 0.f},
+      {"Swish", algorithm::eltwise_swish, 1.f, 0.f},
+      {"HardSwish", algorithm::eltwise_hardswish, 0.f, 0.f},
+      {"Clip", algorithm::eltwise_clip, -FLT_MAX, FLT_MAX},  // alpha = min, beta = max
+  };
+  for (const Row& row : kRows) {
+    if (name != row.name) continue;
+    a.present = true;
+    a.alg = row.alg;
+    a.alpha = params.size() > 0 ? params[0] : row.alpha;
+    a.beta = params.size() > 1 ? params[1] : row.beta;
+    ONYX_ASSIGN_OR_RETURN(a.alpha, node.GetFloat("activation_alpha", a.alpha));
+    ONYX_ASSIGN_OR_RETURN(a.beta, node.GetFloat("activation_beta", a.beta));
+    return a;
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: attribute activation is \"%s\"; expected one of Relu, LeakyRelu, Sigmoid, Tanh, "
+      "Elu, Gelu, GeluTanh, Mish, Swish, HardSwish, Clip",
+      node.Describe(), name));
+}
+
+absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
+  if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
+                      what, DataTypeName(t->dtype())));
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  ConvKernel(ConvAttrs attrs, Activation act) : attrs_(std::move(attrs)), act_(act) {}
+
+  absl::Status Compute(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* b = ctx.input(2);
+    const Tensor* z = ctx.input(3);
+    ONYX_RETURN_IF_ERROR(CheckFloat(node, "X", x));
+    ONYX_RETURN_IF_ERROR(CheckFloat(node, "W", w));
+    ONYX_RETURN_IF_ERROR(CheckFloat(node, "B", b));
+    ONYX_RETURN_IF_ERROR(CheckFloat(node, "Z", z));
+    ONYX_ASSIGN_OR_RETURN(const ConvGeometry g, ResolveConv(node, attrs_, x->shape(), w->shape()));
+    const Shape y_shape = g.OutputShape();
+    if (b != nullptr && b->shape() != Shape{g.out_channels}) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: input B has shape %s, expected [%d] (W's output channels)",
+                          node.Describe(), ShapeToString(b->shape()), g.out_channels));
+    }
+    if (z != nullptr && z->shape() != y_shape) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: input Z has shape %s, expected the output shape %s", node.Describe(),
+                          ShapeToString(z->shape()), ShapeToString(y_shape)));
+    }
+    // With a residual, Y may take over Z's buffer (the sum post-op reads it),
+    // unless Z is also read as X, W or B.
+    Tensor* y;
+    const void* zp = z != nullptr ? z->raw_data() : nullptr;
+    if (z != nullptr && zp != x->raw_data() && zp != w->raw_data() &&
+        (b == nullptr || zp != b->raw_data())) {
+      ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutputMaybeInPlace(0, 3, DataType::kFloat32, y_shape));
+    } else {
+      ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutput(0, DataType::kFloat32, y_shape));
+    }
+    if (y->num_elements() == 0) return absl::OkStatus();
+    ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan,
+                          GetPlan(node, g, x->shape(), w->shape(), b != nullptr, z != nullptr));
+    return plan->Run(weights_, *x, *w, b, z, z != nullptr && y->raw_data() == z->raw_data(), *y);
+  }
+
+ private:
+  absl::StatusOr<const ForwardPlan*> GetPlan(const Node& node, const ConvGeometry& g,
+                                             const Shape& x, const Shape& w, bool has_bias,
+                                             bool has_sum) {
+    auto key = std::make_tuple(x, w, has_bias, has_sum);
+    auto it = plans_.find(key);
+    if (it != plans_.end()) return it->second.get();
+    if (plans_.size() >= kMaxCachedShapes) plans_.clear();  // many shapes: start over
+    auto plan = std::make_unique<ForwardPlan>();
+    try {
+      plan->src_plain = ActivationDesc(x, false);
+      plan->weights_plain = ConvWeightsDesc(g, false);
+      plan->dst_plain = ActivationDesc(g.OutputShape(), false);
+      plan->has_bias = has_bias;
+      plan->has_sum = has_sum;
+      if (has_bias) plan->bias = PlainDesc({g.out_channels});
+      const memory::desc no_bias;
+      const auto desc = dnnl::convolution_forward::desc(
+          dnnl::prop_kind::forward_inference, algorithm::convolution_direct,
+          ActivationDesc(x, true), ConvWeightsDesc(g, true), has_bias ? plan->bias : no_bias,
+          ActivationDesc(g.OutputShape(), true), ToDnnlDims(g.strides),
+          ToDnnlDims(g.DnnlDilations()), ToDnnlDims(g.pads_begin), ToDnnlDims(g.pads_end));
+      dnnl::post_ops ops;
+      if (has_sum) ops.append_sum(1.f);
+      if (act_.present) ops.append_eltwise(1.f, act_.alg, act_.alpha, act_.beta);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      const dnnl::convolution_forward::primitive_desc pd(desc, attr, CpuEngine());
+      plan->Adopt(pd);
+      plan->prim = dnnl::convolution_forward(pd);
+    } catch (const dnnl::error& e) {
+      return DnnlError(node.Describe() + " convolution primitive creation", e);
+    }
+    return plans_.emplace(std::move(key), std::move(plan)).first->second.get();
+  }
+
+  ConvAttrs attrs_;
+  Activation act_;
+  WeightCache weights_;
+  std::map<std::tuple<Shape, Shape, bool, bool>, std::unique_ptr<ForwardPlan>> plans_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Kernel>> CreateConvKernel(const Node& node, int64_t /*opset*/) {
+  ONYX_ASSIGN_OR_RETURN(ConvAttrs attrs, ParseConvAttrs(node, /*transpose=*/false));
+  Activation act;
+  if (node.domain == kOnyxDomain) {
+    ONYX_ASSIGN_OR_RETURN(act, ParseActivation(node));
+  }
+  return std::make_unique<ConvKernel>(std::move(attrs), act);
+}
+
+}  // namespace onyx::conv

@@ -1,0 +1,149 @@
+// oneDNN helpers of the conv family: weight layouts, the weight cache and the
+// forward plan's execution.
+#include "ops/conv/conv_dnnl.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "runtime/dnnl_context.h"
+
+namespace onyx::conv {
+namespace {
+
+using dnnl::memory;
+
+// At most this many weights are compared to validate a cached reorder.
+constexpr int64_t kMaxWeightSamples = 4096;
+
+memory::dims Strides(const memory::dims& dims) {
+  memory::dims s(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * dims[i + 1];
+  return s;
+}
+
+int64_t KernelVolume(const ConvGeometry& g) {
+  int64_t v = 1;
+  for (int64_t k : g.kernel) v *= k;
+  return v;
+}
+
+}  // namespace
+
+memory::dims ToDnnlDims(const std::vector<int64_t>& v) { return memory::dims(v.begin(), v.end()); }
+
+memory::desc ConvWeightsDesc(const ConvGeometry& g, bool any) {
+  memory::dims dims;
+  if (g.group > 1) dims.push_back(g.group);
+  dims.push_back(g.out_channels / g.group);
+  dims.push_back(g.in_channels / g.group);
+  dims.insert(dims.end(), g.kernel.begin(), g.kernel.end());
+  if (any) return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+  return memory::desc(dims, memory::data_type::f32, Strides(dims));
+}
+
+memory::desc DeconvWeightsDesc(const ConvGeometry& g, bool any) {
+  const int64_t k = KernelVolume(g);
+  const int64_t og = g.out_channels / g.group, ig = g.in_channels / g.group;
+  memory::dims dims, strides;
+  if (g.group > 1) {
+    dims.push_back(g.group);
+    strides.push_back(ig * og * k);
+  }
+  // ONNX stores [C, M/G, k...]: within a group the input channel is the outer
+  // dim, so oneDNN's (out, in) pair is read transposed through strides.
+  dims.push_back(og);
+  strides.push_back(k);
+  dims.push_back(ig);
+  strides.push_back(og * k);
+  memory::dims kdims = ToDnnlDims(g.kernel);
+  memory::dims kstrides = Strides(kdims);
+  dims.insert(dims.end(), kdims.begin(), kdims.end());
+  strides.insert(strides.end(), kstrides.begin(), kstrides.end());
+  if (any) return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+memory::desc ActivationDesc(const Shape& shape, bool any) {
+  if (any) return memory::desc(ToDnnlDims(shape), memory::data_type::f32, memory::format_tag::any);
+  return PlainDesc(shape);
+}
+
+void Reorder(const memory& from, const memory& to) {
+  dnnl::reorder(from, to).execute(CpuStream(), const_cast<memory&>(from), const_cast<memory&>(to));
+}
+
+int64_t WeightCache::SampleStride(int64_t n) {
+  return std::max<int64_t>(1, (n + kMaxWeightSamples - 1) / kMaxWeightSamples);
+}
+
+bool WeightCache::Matches(const Tensor& w) const {
+  if (ptr_ != w.raw_data() || shape_ != w.shape()) return false;
+  const int64_t n = w.num_elements(), stride = SampleStride(n);
+  const float* p = w.data<float>();
+  size_t j = 0;
+  for (int64_t i = 0; i < n; i += stride, ++j) {
+    // Bitwise, so that NaN weights compare equal to themselves.
+    if (std::memcmp(&p[i], &samples_[j], sizeof(float)) != 0) return false;
+  }
+  return true;
+}
+
+void WeightCache::Remember(const Tensor& w) {
+  ptr_ = w.raw_data();
+  shape_ = w.shape();
+  const int64_t n = w.num_elements(), stride = SampleStride(n);
+  samples_.clear();
+  for (int64_t i = 0; i < n; i += stride) samples_.push_back(w.data<float>()[i]);
+}
+
+absl::StatusOr<memory> WeightCache::Get(const Tensor& w, const memory::desc& plain,
+                                        const memory::desc& target) {
+  if (target == plain) return AsDnnlMemory(plain, w);
+  if (reordered_ && target_ == target && Matches(w)) return reordered_;
+  try {
+    memory out(target, CpuEngine());
+    Reorder(AsDnnlMemory(plain, w), out);
+    CpuStream().wait();
+    reordered_ = out;
+  } catch (const dnnl::error& e) {
+    reordered_ = memory();
+    return DnnlError("conv weight reorder", e);
+  }
+  target_ = target;
+  Remember(w);
+  return reordered_;
+}
+
+absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor& w, const Tensor* b,
+                              const Tensor* z, bool z_in_y, Tensor& y) const {
+  absl::StatusOr<memory> wmem = cache.Get(w, weights_plain, weights);
+  if (!wmem.ok()) return wmem.status();
+  try {
+    dnnl::stream& stream = CpuStream();
+    memory x_mem = AsDnnlMemory(src_plain, x);
+    memory y_mem = AsDnnlMemory(dst_plain, y);
+    if (src_buf) src_in.execute(stream, x_mem, const_cast<memory&>(src_buf));
+    memory dst_mem = dst_buf ? dst_buf : y_mem;
+    if (has_sum) {
+      memory z_mem = AsDnnlMemory(dst_plain, *z);
+      if (dst_buf) {
+        z_in.execute(stream, z_mem, dst_mem);
+      } else if (!z_in_y) {
+        std::memcpy(y.raw_data(), z->raw_data(), y.byte_size());
+      }
+    }
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_buf ? src_buf : x_mem},
+                                            {DNNL_ARG_WEIGHTS, *wmem},
+                                            {DNNL_ARG_DST, dst_mem}};
+    if (has_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(bias, *b));
+    prim.execute(stream, args);
+    if (dst_buf) dst_out.execute(stream, dst_mem, y_mem);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    return DnnlError("conv forward", e);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace onyx::conv

@@ -1,0 +1,80 @@
+// Helpers of the tensor family's shape functions.
+#include "ops/tensor/shape_fn_util.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+
+namespace onyx::tensor {
+
+absl::Status Fail(const Node& node, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", node.Describe(), message));
+}
+
+const TypeInfo* RankedInput(const ShapeInferenceContext& ctx, int i) {
+  const TypeInfo* in = ctx.input(i);
+  return in != nullptr && in->has_shape ? in : nullptr;
+}
+
+DataType InputType(const ShapeInferenceContext& ctx, int i) {
+  const TypeInfo* in = ctx.input(i);
+  return in == nullptr ? DataType::kUndefined : in->dtype;
+}
+
+void SetRankUnknown(ShapeInferenceContext& ctx, int o, DataType dtype) {
+  if (dtype != DataType::kUndefined) ctx.SetOutputRankUnknown(o, dtype);
+}
+
+void SetUnknownDims(ShapeInferenceContext& ctx, int o, DataType dtype, int64_t rank) {
+  ctx.SetOutput(o, dtype, std::vector<Dim>(rank, UnknownDim()));
+}
+
+std::optional<std::vector<int64_t>> ConstInts(const ShapeInferenceContext& ctx, int i) {
+  return FixedInts(ctx.input_ints(i));
+}
+
+std::optional<int64_t> FixedLength(const ShapeInferenceContext& ctx, int i) {
+  const TypeInfo* in = RankedInput(ctx, i);
+  if (in == nullptr || in->dims.size() != 1 || !in->dims[0].is_fixed()) return std::nullopt;
+  return in->dims[0].value;
+}
+
+Dim ProductDim(absl::Span<const Dim> dims) {
+  int64_t product = 1;
+  const Dim* symbol = nullptr;
+  bool unknown = false;
+  for (const Dim& d : dims) {
+    if (d.is_fixed()) {
+      if (d.value == 0) return FixedDim(0);
+      if (__builtin_mul_overflow(product, d.value, &product)) unknown = true;
+    } else if (symbol == nullptr && !d.param.empty()) {
+      symbol = &d;
+    } else {
+      unknown = true;
+    }
+  }
+  if (unknown) return UnknownDim();
+  if (symbol == nullptr) return FixedDim(product);
+  return product == 1 ? *symbol : UnknownDim();
+}
+
+int64_t SliceCount(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* first) {
+  start = start < 0 ? start + dim : start;
+  end = end < 0 ? end + dim : end;
+  *first = 0;
+  if (dim == 0) return 0;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    *first = start;
+    return end > start ? (end - start - 1) / step + 1 : 0;
+  }
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  *first = start;
+  if (start <= end) return 0;
+  return step == std::numeric_limits<int64_t>::min() ? 1 : (start - end - 1) / -step + 1;
+}
+
+}  // namespace onyx::tensor

@@ -1,0 +1,60 @@
+// Graph passes run by OptimizeGraph (runtime/passes/optimize_graph.h). Each
+// rewrites `graph` in place, keeps every graph output's name and meaning, and
+// returns whether it changed anything. Passes that emit ops check `registry`
+// for a kernel on `device` first and leave the graph alone when there is none.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "runtime/graph.h"
+#include "runtime/op_registry.h"
+
+namespace onyx::passes {
+
+// Level 1 ------------------------------------------------------------------
+
+// Evaluates nodes whose inputs are all constant (initializers, Constant nodes)
+// with their kernels and stores the results as initializers; Shape and Size of
+// values whose dims are statically known (graph.value_info) fold too, so
+// Shape -> Gather -> Concat -> Reshape chains become constants. Random ops and
+// Dropout are never folded; a result above `max_bytes` is left to run time.
+absl::StatusOr<bool> FoldConstants(Graph& graph, const OpRegistry& registry,
+                                   Device device = Device::kCpu,
+                                   int64_t max_bytes = int64_t{64} << 20);
+
+// Drops Identity and inference-mode Dropout (mask unused, training_mode absent
+// or constant false) by rewiring their consumers to the input.
+bool RemoveIdentityNodes(Graph& graph);
+
+// Drops nodes no graph output depends on, then initializers nobody reads and
+// value_info of values that no longer exist.
+bool EliminateDeadNodes(Graph& graph);
+
+// Level 2 ------------------------------------------------------------------
+
+// Conv -> BatchNormalization and Gemm -> BatchNormalization (inference mode,
+// constant float32 parameters): the BN scale and shift are folded into new
+// weight and bias initializers of the Conv/Gemm, which then writes the BN output.
+bool FoldBatchNormalization(Graph& graph);
+
+// x * 0.5 * (1 + Erf(x / sqrt(2))) (any of the usual association orders) ->
+// Gelu (ONNX opset >= 20) or com.onyx Gelu.
+bool FuseGelu(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// x * Sigmoid(x) -> Swish (ONNX opset >= 24) or com.onyx Swish.
+bool FuseSwish(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// x * Tanh(Softplus(x)) -> Mish (ONNX opset >= 18) or com.onyx Mish.
+bool FuseMish(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// ReduceMean -> Sub -> Pow(2) -> ReduceMean -> Add(eps) -> Sqrt -> Div
+// [-> Mul(scale)] [-> Add(bias)] over trailing axes -> LayerNormalization
+// (ONNX opset >= 17) or com.onyx LayerNormalization.
+bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+
+// MatMul(A, B) + bias (constant, one value per output column) -> com.onyx
+// FusedMatMul(A, B, bias) for float32.
+bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// Conv [+ Add(Z)] [-> activation] -> com.onyx FusedConv; MatMul/FusedMatMul or
+// Gemm -> activation -> com.onyx FusedMatMul / FusedGemm (float32). Activations:
+// Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu (both forms), Mish, Swish,
+// HardSwish, Clip with constant bounds.
+bool FuseActivations(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+
+}  // namespace onyx::passes

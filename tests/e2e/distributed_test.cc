@@ -1,0 +1,185 @@
+// `mpirun -np N onyx train`: N processes with per-process batch B train like one
+// process with batch N*B (same log and weights within 1e-5), and a process that
+// dies makes the job end with an error instead of hanging.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "importers/onnx/onnx_importer.h"
+#include "tests/e2e/cli_runner.h"
+#include "tests/status_matchers.h"
+
+namespace onyx {
+namespace {
+namespace fs = std::filesystem;
+using testing::RunCli;
+using DistributedTest = testing::TempDirTest;
+
+#ifdef ONYX_HAVE_MPI
+const fs::path kModels = fs::path(ONYX_SOURCE_DIR) / "models";
+
+std::string MlpArgs(int epochs = 3) {
+  return " " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
+         (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
+         (kModels / "tutorial_mlp/train_y.npy").string() +
+         " --loss cross_entropy --optimizer sgd --lr 0.05 --momentum 0.9 --seed 4 --epochs " +
+         std::to_string(epochs);
+}
+
+// The launcher line for N processes (root allowed: CI runs as root).
+std::string MpiRun(int processes) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(ONYX_MPIEXEC) +
+         " --oversubscribe --mca btl self,vader -np " + std::to_string(processes) + " " +
+         ONYX_CLI_PATH + " train";
+}
+
+int RunShell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::vector<std::vector<double>> LossColumns(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::vector<double>> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::vector<double> cells;
+    for (std::string cell; std::getline(ss, cell, ',');) {
+      cells.push_back(cell.empty() ? NAN : std::stod(cell));
+    }
+    rows.push_back({cells.at(0), cells.at(1)});  // epoch, loss
+  }
+  return rows;
+}
+
+void ExpectSameTraining(const fs::path& dir, const std::string& a, const std::string& b) {
+  const auto rows_a = LossColumns(dir / (a + ".csv")), rows_b = LossColumns(dir / (b + ".csv"));
+  ASSERT_EQ(rows_a.size(), 3u);
+  ASSERT_EQ(rows_b.size(), 3u);
+  for (size_t e = 0; e < rows_a.size(); ++e) {
+    EXPECT_NEAR(rows_b[e][1], rows_a[e][1], 1e-5 * std::abs(rows_a[e][1])) << "epoch " << e + 1;
+  }
+  ASSERT_OK_AND_ASSIGN(Graph ga, LoadOnnxModel((dir / (a + ".onnx")).string()));
+  ASSERT_OK_AND_ASSIGN(Graph gb, LoadOnnxModel((dir / (b + ".onnx")).string()));
+  for (const auto& [name, ta] : ga.initializers) {
+    const Tensor& tb = gb.initializers.at(name);
+    ASSERT_EQ(ta.num_elements(), tb.num_elements());
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < ta.num_elements(); ++i) {
+      worst = std::max(worst, std::abs(double(ta.data<float>()[i]) - tb.data<float>()[i]));
+      scale = std::max(scale, std::abs(double(ta.data<float>()[i])));
+    }
+    EXPECT_LE(worst, 1e-5 * scale) << name;
+  }
+}
+
+TEST_F(DistributedTest, ProcessesWithBatchBTrainLikeOneWithBatchNB) {
+  // 800 rows: 120 per step in all runs, the last step has 80 (split unevenly over 3).
+  auto single = RunCli("train" + MlpArgs() + " --batch-size 120 --log-csv " +
+                       (dir_ / "one.csv").string() + " --out " + (dir_ / "one.onnx").string());
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  for (int n : {2, 3}) {
+    const std::string name = "np" + std::to_string(n);
+    const std::string command = MpiRun(n) + MlpArgs() + " --batch-size " +
+                                std::to_string(120 / n) + " --log-csv " +
+                                (dir_ / (name + ".csv")).string() + " --out " +
+                                (dir_ / (name + ".onnx")).string() + " > " +
+                                (dir_ / (name + ".log")).string() + " 2>&1";
+    ASSERT_EQ(RunShell(command), 0) << command;
+    ExpectSameTraining(dir_, "one", name);
+  }
+}
+
+TEST_F(DistributedTest, ResumeWithAnotherProcessCount) {
+  const std::string ckpt = (dir_ / "ckpt.bin").string();
+  auto straight = RunCli("train" + MlpArgs() + " --batch-size 120 --log-csv " +
+                         (dir_ / "one.csv").string() + " --out " + (dir_ / "one.onnx").string());
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  // Epoch 1 on two processes, epochs 2-3 on three.
+  std::string first = MpiRun(2) + MlpArgs(1) + " --batch-size 60 --checkpoint " + ckpt +
+                      " --log-csv " + (dir_ / "mixed.csv").string() + " --out " +
+                      (dir_ / "first.onnx").string() + " > /dev/null 2>&1";
+  ASSERT_EQ(RunShell(first), 0);
+  std::string second = MpiRun(3) + MlpArgs() + " --batch-size 40 --resume " + ckpt +
+                       " --log-csv " + (dir_ / "mixed.csv").string() + " --out " +
+                       (dir_ / "mixed.onnx").string() + " > /dev/null 2>&1";
+  ASSERT_EQ(RunShell(second), 0);
+  ExpectSameTraining(dir_, "one", "mixed");
+}
+
+// Pids of the `onyx` processes whose command line mentions `marker`.
+std::vector<pid_t> OnyxProcesses(const std::string& marker) {
+  std::vector<pid_t> pids;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream comm(entry.path() / "comm");
+    std::string exe;
+    std::getline(comm, exe);
+    if (exe != "onyx") continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args(std::istreambuf_iterator<char>(cmdline), {});
+    if (args.find(marker) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+TEST_F(DistributedTest, ADeadProcessEndsTheJobWithAnError) {
+  const std::string command = MpiRun(2) + MlpArgs(1000) + " --batch-size 4 --out " +
+                              (dir_ / "never.onnx").string() + " > " +
+                              (dir_ / "job.log").string() + " 2>&1";
+  const pid_t job = fork();
+  ASSERT_GE(job, 0);
+  if (job == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string marker = (dir_ / "never.onnx").string();
+  std::vector<pid_t> ranks;
+  for (int i = 0; i < 300 && ranks.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ranks = OnyxProcesses(marker);
+  }
+  ASSERT_EQ(ranks.size(), 2u) << "the two processes did not start";
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // into the training loop
+  kill(ranks.back(), SIGKILL);
+  int status = 0;
+  bool ended = false;
+  for (int i = 0; i < 600 && !ended; ++i) {  // up to 60 s
+    ended = waitpid(job, &status, WNOHANG) == job;
+    if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!ended) {
+    kill(-job, SIGKILL);
+    waitpid(job, &status, 0);
+  }
+  ASSERT_TRUE(ended) << "the job hung after a process died";
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(OnyxProcesses(marker).empty()) << "a process was left running";
+  EXPECT_FALSE(fs::exists(dir_ / "never.onnx"));
+}
+#else
+TEST_F(DistributedTest, DistributedNeedsAnMpiBuild) {
+  auto result = RunCli("train " + (fs::path(ONYX_SOURCE_DIR) / "models/tutorial_mlp/model.onnx").string() +
+                       " --inputs x.npy --targets y.npy --distributed --out " +
+                       (dir_ / "m.onnx").string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("built without"), std::string::npos) << result.err;
+}
+#endif
+
+}  // namespace
+}  // namespace onyx
