@@ -113,6 +113,31 @@ void LayerNormForward(const T* x, T* y, T* mean_out, T* inv_std_out, const RowVi
   }
 }
 
+// The common case (every exporter writes it): Scale and B hold exactly the normalized dims,
+// so they are read in place in X's type, with no index tables or double copies per call.
+// Statistics stay in double; the affine part is in T, which vectorizes.
+template <typename T>
+void LayerNormForwardDirect(const T* x, T* y, T* mean_out, T* inv_std_out, const RowView& v,
+                            double epsilon, const T* scale, const T* bias) {
+#pragma omp parallel for schedule(static) if (WorthThreads(v.outer * v.inner))
+  for (int64_t r = 0; r < v.outer; ++r) {
+    const T* xr = x + r * v.inner;
+    T* yr = y + r * v.inner;
+    double mean, inv_std;
+    RowMeanInvStd(xr, v.inner, epsilon, mean, inv_std);
+    const T m = static_cast<T>(mean), s = static_cast<T>(inv_std);
+    if (bias) {
+#pragma omp simd
+      for (int64_t j = 0; j < v.inner; ++j) yr[j] = (xr[j] - m) * s * scale[j] + bias[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < v.inner; ++j) yr[j] = (xr[j] - m) * s * scale[j];
+    }
+    if (mean_out) mean_out[r] = m;
+    if (inv_std_out) inv_std_out[r] = s;
+  }
+}
+
 class LayerNormKernel final : public Kernel {
  public:
   LayerNormKernel(int64_t axis, float epsilon) : axis_(axis), epsilon_(epsilon) {}
@@ -126,15 +151,6 @@ class LayerNormKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "Scale", *scale, x));
     if (bias) ONYX_RETURN_IF_ERROR(CheckFloat(node, "B", *bias, x));
     ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
-    ONYX_ASSIGN_OR_RETURN(const std::vector<int64_t> scale_index,
-                          ParamIndex(node, "Scale", *scale, *x, v));
-    const std::vector<double> scale_v = Expand(*scale, scale_index);
-    std::vector<double> bias_v(v.inner, 0.0);
-    if (bias) {
-      ONYX_ASSIGN_OR_RETURN(const std::vector<int64_t> bias_index,
-                            ParamIndex(node, "B", *bias, *x, v));
-      bias_v = Expand(*bias, bias_index);
-    }
     Shape stat_shape = x->shape();
     for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
@@ -143,6 +159,30 @@ class LayerNormKernel final : public Kernel {
       if (ctx.wants_output(i)) {
         ONYX_ASSIGN_OR_RETURN(stats[i - 1], ctx.AllocateOutput(i, x->dtype(), stat_shape));
       }
+    }
+    const Shape inner_dims(x->shape().begin() + v.axis, x->shape().end());
+    if (scale->shape() == inner_dims && (!bias || bias->shape() == inner_dims)) {
+      if (x->dtype() == DataType::kFloat32) {
+        LayerNormForwardDirect(x->data<float>(), y->data<float>(),
+                               stats[0] ? stats[0]->data<float>() : nullptr,
+                               stats[1] ? stats[1]->data<float>() : nullptr, v, epsilon_,
+                               scale->data<float>(), bias ? bias->data<float>() : nullptr);
+      } else {
+        LayerNormForwardDirect(x->data<double>(), y->data<double>(),
+                               stats[0] ? stats[0]->data<double>() : nullptr,
+                               stats[1] ? stats[1]->data<double>() : nullptr, v, epsilon_,
+                               scale->data<double>(), bias ? bias->data<double>() : nullptr);
+      }
+      return absl::OkStatus();
+    }
+    ONYX_ASSIGN_OR_RETURN(const std::vector<int64_t> scale_index,
+                          ParamIndex(node, "Scale", *scale, *x, v));
+    const std::vector<double> scale_v = Expand(*scale, scale_index);
+    std::vector<double> bias_v(v.inner, 0.0);
+    if (bias) {
+      ONYX_ASSIGN_OR_RETURN(const std::vector<int64_t> bias_index,
+                            ParamIndex(node, "B", *bias, *x, v));
+      bias_v = Expand(*bias, bias_index);
     }
     if (x->dtype() == DataType::kFloat32) {
       LayerNormForward(x->data<float>(), y->data<float>(),

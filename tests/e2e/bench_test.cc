@@ -54,7 +54,7 @@ TEST_F(BenchTest, JsonReportHasEveryFieldAndConsistentStatistics) {
   EXPECT_EQ(Number(report, "iterations"), 3);
   EXPECT_EQ(Number(report, "batch"), 4);
   EXPECT_EQ(Number(report, "threads"), 1);
-  EXPECT_EQ(Number(report, "nodes"), 4);  // Gemm, Relu, Gemm, Softmax
+  EXPECT_EQ(Number(report, "nodes"), 3);  // FusedGemm(Gemm+Relu), Gemm, Softmax
   // 20*50 + 50 + 50*2 + 2 float weights.
   EXPECT_EQ(Number(report, "initializer_bytes"), 1152 * 4);
   EXPECT_LE(Number(report, "min_ms"), Number(report, "p50_ms"));
@@ -84,8 +84,9 @@ TEST_F(BenchTest, ProfileWritesOneTraceEventPerNode) {
   const Struct parsed = ParseObject(text);
   ASSERT_TRUE(parsed.fields().contains("traceEvents")) << text;
   const auto& events = parsed.fields().at("traceEvents").list_value().values();
-  ASSERT_EQ(events.size(), 4) << text;
-  const char* ops[] = {"Gemm", "Relu", "Gemm", "Softmax"};  // the only valid order
+  ASSERT_EQ(events.size(), 3) << text;
+  // The only valid order; Gemm+Relu fused by the default graph passes.
+  const char* ops[] = {"FusedGemm", "Gemm", "Softmax"};
   double previous_end = 0;
   for (int i = 0; i < events.size(); ++i) {
     const Struct& e = events[i].struct_value();
@@ -111,6 +112,7 @@ TEST_F(BenchTest, OptLevelZeroAllocatesFreshBuffers) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Struct report = ParseObject(r.out);
   EXPECT_EQ(Number(report, "opt_level"), 0);
+  EXPECT_EQ(Number(report, "nodes"), 4);  // no fusion: Gemm, Relu, Gemm, Softmax
   EXPECT_EQ(Number(report, "arena_bytes"), 0);
 }
 

@@ -236,6 +236,12 @@ TEST(LayerNorm, AxesStatsAndBroadcastScale) {
               {FromDoubles(DataType::kFloat64, xs, x), FromDoubles(DataType::kFloat64, {1, 4}, s4)},
               17));
   ExpectNear(out[0], LayerNormRef(x, 2, 12, s4, {}, double(1e-5f)), 1e-12);
+  // Scale of exactly the normalized dims [4] (the in-place path), no B, float32.
+  ASSERT_OK_AND_ASSIGN(
+      out, RunNode("LayerNormalization", {},
+                   {FromDoubles(DataType::kFloat32, xs, x), FromDoubles(DataType::kFloat32, {4}, s4)},
+                   17));
+  ExpectNear(out[0], LayerNormRef(x, 6, 4, s4, {}, double(1e-5f)), 1e-5);
 }
 
 TEST(LayerNorm, ErrorsAndShape) {
