@@ -14,6 +14,9 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterElementwiseOps(registry);
   RegisterReduceOps(registry);
   RegisterConvOps(registry);
+#if ONYX_CUDA
+  RegisterCudaOps(registry);
+#endif
   RegisterFusedOps(registry);  // last: aliases ONNX kernels registered above
 }
 

@@ -16,6 +16,8 @@ void RegisterNormOps(OpRegistry& registry);        // ops/norm
 void RegisterElementwiseOps(OpRegistry& registry); // ops/elementwise
 void RegisterReduceOps(OpRegistry& registry);      // ops/reduce
 void RegisterConvOps(OpRegistry& registry);        // ops/conv
+// The CUDA kernels of every family (ops/register_cuda.cc; ONYX_CUDA builds only).
+void RegisterCudaOps(OpRegistry& registry);
 // com.onyx ops of graph passes (ops/math/fused_*.cc); must run after the others.
 void RegisterFusedOps(OpRegistry& registry);
 

@@ -2,6 +2,7 @@
 #include "runtime/kernel.h"
 
 #include "absl/strings/str_format.h"
+#include "runtime/device_backend.h"
 #include "runtime/status_macros.h"
 #include "runtime/tensor_pool.h"
 
@@ -37,6 +38,11 @@ bool KernelContext::wants_output(int i) const {
 
 absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
   ONYX_DCHECK(i >= 0 && i < num_outputs());
+  if (backend_ != nullptr) {  // a device kernel: its outputs live on the device
+    ONYX_ASSIGN_OR_RETURN(outputs_[i],
+                          backend_->Allocate(dtype, std::move(shape), max_tensor_bytes_));
+    return &outputs_[i];
+  }
   if (pool_ != nullptr) {
     ONYX_ASSIGN_OR_RETURN(outputs_[i], pool_->Take(dtype, std::move(shape), max_tensor_bytes_));
     return &outputs_[i];

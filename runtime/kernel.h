@@ -13,6 +13,7 @@
 
 namespace onyx {
 
+class DeviceBackend;
 class TensorPool;
 
 class KernelContext {
@@ -33,6 +34,7 @@ class KernelContext {
   // True when the node names output `i` (optional outputs may be "").
   bool wants_output(int i) const;
 
+  // On the backend's device when backend() is set, else on the host.
   absl::StatusOr<Tensor*> AllocateOutput(int i, DataType dtype, Shape shape);
   // Like AllocateOutput, but hands out input `input_index`'s buffer when that
   // input dies here, nobody else holds it and it has the same byte size.
@@ -42,6 +44,9 @@ class KernelContext {
   // Sets output `i` to an existing tensor (views such as Reshape, Identity).
   void SetOutput(int i, Tensor tensor);
   int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
+  // The session's device backend when this node runs on a device kernel, else null.
+  DeviceBackend* backend() const { return backend_; }
+  void set_backend(DeviceBackend* backend) { backend_ = backend; }
   // Outputs then come from `pool` (recycled buffers) instead of fresh memory.
   void set_pool(TensorPool* pool) { pool_ = pool; }
 
@@ -51,6 +56,7 @@ class KernelContext {
   absl::Span<const bool> input_dies_;
   absl::Span<Tensor> outputs_;
   int64_t max_tensor_bytes_;
+  DeviceBackend* backend_ = nullptr;
   TensorPool* pool_ = nullptr;
 };
 

@@ -3,6 +3,8 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <mutex>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -20,7 +22,44 @@ absl::Status AtNode(const Node& node, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrFormat("%s: %s", node.Describe(), status.message()));
 }
 
+// One stderr line per op type that a device session runs on the CPU instead.
+void LogCpuFallbackOnce(const Node& node, Device device, absl::string_view why) {
+  static std::mutex mu;
+  static auto* logged = new absl::flat_hash_set<std::string>();
+  std::lock_guard<std::mutex> lock(mu);
+  if (logged->insert(node.domain + ":" + node.op_type).second) {
+    std::fprintf(stderr, "onyx: %s runs on the CPU with copies (no %s kernel: %s)\n",
+                 node.op_type.c_str(), DeviceName(device), std::string(why).c_str());
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(
+    const OpRegistry& registry, const Node& node, int64_t opset, bool& on_device) const {
+  auto kernel = registry.CreateKernel(node, opset, options_.device);
+  on_device = kernel.ok();
+  if (kernel.ok()) return kernel;
+  LogCpuFallbackOnce(node, options_.device, kernel.status().message());
+  return registry.CreateKernel(node, opset, Device::kCpu);
+}
+
+// Initializers read only by device kernels are copied to the device once.
+absl::Status Session::UploadDeviceOnlyConstants() {
+  std::vector<int> readers(constants_.size(), 0), cpu_readers(constants_.size(), 0);
+  for (const Step& step : steps_) {
+    for (int id : step.inputs) {
+      if (id < 0) continue;
+      ++readers[id];
+      if (!step.on_device) ++cpu_readers[id];
+    }
+  }
+  for (size_t id = 0; id < constants_.size(); ++id) {
+    if (constants_[id].empty() || readers[id] == 0 || cpu_readers[id] > 0) continue;
+    ONYX_ASSIGN_OR_RETURN(constants_[id], options_.backend->ToDevice(constants_[id]));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
                                                          const OpRegistry& registry,
@@ -28,6 +67,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->options_ = options;
+  if (options.device != Device::kCpu && options.backend == nullptr) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "device %s needs a device backend (built without it, or no device present)",
+        DeviceName(options.device)));
+  }
   ONYX_RETURN_IF_ERROR(
       OptimizeGraph(session->graph_, registry, options.opt_level, options.device));
   ONYX_RETURN_IF_ERROR(session->Plan(registry));
@@ -41,6 +85,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     return it->second;
   };
 
+  const bool device_session = options_.device != Device::kCpu;
   ONYX_ASSIGN_OR_RETURN(order_, TopologicalOrder(graph_));
   // A model whose shapes cannot fit fails here, with the node named.
   ONYX_RETURN_IF_ERROR(InferShapes(graph_, registry));
@@ -92,9 +137,15 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     }
     Step step;
     step.node = &node;  // graph_.nodes is not resized after this point
-    auto kernel = registry.CreateKernel(node, opset, options_.device);
+    auto kernel = device_session
+                      ? CreateDeviceOrCpuKernel(registry, node, opset, step.on_device)
+                      : registry.CreateKernel(node, opset, Device::kCpu);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
+    if (step.on_device) {  // for inputs the device kernel turns down at run time
+      auto cpu_kernel = registry.CreateKernel(node, opset, Device::kCpu);
+      if (cpu_kernel.ok()) step.cpu_kernel = std::move(cpu_kernel).value();
+    }
     step.input_dies.reset(new bool[node.inputs.size() + 1]);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const std::string& in = node.inputs[i];
@@ -114,6 +165,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     step.output_tensors.resize(step.outputs.size());
     steps_.push_back(std::move(step));
   }
+  if (device_session) ONYX_RETURN_IF_ERROR(UploadDeviceOnlyConstants());
   return absl::OkStatus();
 }
 
@@ -182,9 +234,21 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
   if (status.ok()) {
     results.reserve(output_ids_.size());
     for (int id : output_ids_) {
-      results.push_back(is_constant_[id] ? constants_[id] : values_[id]);
+      const Tensor& value = is_constant_[id] ? constants_[id] : values_[id];
+      if (!value.on_device()) {
+        results.push_back(value);
+        continue;
+      }
+      auto host = options_.backend->ToHost(value);
+      if (!host.ok()) {
+        status = host.status();
+        break;
+      }
+      results.push_back(*std::move(host));
     }
-    if (options_.reuse_buffers) last_outputs_ = results;
+    // Asynchronous device failures surface here rather than in a later run.
+    if (status.ok() && options_.backend != nullptr) status = options_.backend->Synchronize();
+    if (status.ok() && options_.reuse_buffers) last_outputs_ = results;
   }
   EndRun();
   if (!status.ok()) return status;
@@ -192,21 +256,18 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
 }
 
 absl::Status Session::RunSteps(RunObserver* observer) {
-  const bool reuse = options_.reuse_buffers;
   for (Step& step : steps_) {
     const Node& node = *step.node;
-    for (size_t i = 0; i < step.inputs.size(); ++i) {
-      const int id = step.inputs[i];
-      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
-      step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
-    }
-    KernelContext ctx(node, step.input_ptrs,
-                      absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
-                      absl::MakeSpan(step.output_tensors), options_.max_tensor_bytes);
-    if (reuse) ctx.set_pool(&pool_);
     std::chrono::steady_clock::time_point start;
     if (observer != nullptr) start = std::chrono::steady_clock::now();
-    absl::Status status = step.kernel->Compute(ctx);
+    absl::Status status = ComputeStep(step, *step.kernel, step.on_device);
+    // A device kernel that does not take these inputs (a dtype it lacks)
+    // says Unimplemented before touching anything: run the CPU kernel instead.
+    if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
+      LogCpuFallbackOnce(node, options_.device, status.message());
+      for (Tensor& t : step.output_tensors) t = Tensor();
+      status = ComputeStep(step, *step.cpu_kernel, /*on_device=*/false);
+    }
     if (!status.ok()) {
       for (Tensor& t : step.output_tensors) t = Tensor();
       // Kernels that already name their node are left as they are.
@@ -217,13 +278,7 @@ absl::Status Session::RunSteps(RunObserver* observer) {
       observer->OnNode(node, step.input_ptrs, step.output_tensors, start,
                        std::chrono::steady_clock::now());
     }
-    for (int id : step.release) {
-      if (reuse) {
-        pool_.Give(values_[id]);
-      } else {
-        values_[id] = Tensor();
-      }
-    }
+    for (int id : step.release) Recycle(values_[id]);
     for (size_t o = 0; o < step.outputs.size(); ++o) {
       Tensor& out = step.output_tensors[o];
       if (step.outputs[o] < 0) {
@@ -242,17 +297,66 @@ absl::Status Session::RunSteps(RunObserver* observer) {
   return absl::OkStatus();
 }
 
+absl::Status Session::PlaceInputs(Step& step, bool on_device) {
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    const int id = step.inputs[i];
+    if (id < 0) {
+      step.input_ptrs[i] = nullptr;
+      continue;
+    }
+    const Tensor* t = is_constant_[id] ? &constants_[id] : &values_[id];
+    if (!t->empty() && t->on_device() != on_device) {
+      // The moved copy lands in values_ (for a constant: a copy for this run),
+      // so later readers on the same side reuse it.
+      Tensor& moved = values_[id];
+      if (moved.empty() || moved.on_device() != on_device) {
+        ONYX_ASSIGN_OR_RETURN(Tensor copy, on_device ? options_.backend->ToDevice(*t)
+                                                     : options_.backend->ToHost(*t));
+        Recycle(moved);
+        moved = std::move(copy);
+      }
+      t = &moved;
+    }
+    step.input_ptrs[i] = t->empty() ? nullptr : t;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::ComputeStep(Step& step, Kernel& kernel, bool on_device) {
+  if (options_.backend != nullptr) {
+    ONYX_RETURN_IF_ERROR(PlaceInputs(step, on_device));
+  } else {
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int id = step.inputs[i];
+      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
+      step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
+    }
+  }
+  KernelContext ctx(*step.node, step.input_ptrs,
+                    absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
+                    absl::MakeSpan(step.output_tensors), options_.max_tensor_bytes);
+  if (on_device) {
+    ctx.set_backend(options_.backend.get());
+  } else if (options_.reuse_buffers) {
+    ctx.set_pool(&pool_);
+  }
+  return kernel.Compute(ctx);
+}
+
+void Session::Recycle(Tensor& tensor) {
+  // Device buffers belong to the backend's allocator, never to the host pool.
+  if (options_.reuse_buffers && !tensor.on_device()) {
+    pool_.Give(tensor);
+  } else {
+    tensor = Tensor();
+  }
+}
+
 void Session::EndRun() {
   // Values still held (graph outputs, feeds, results of a failed run) are dropped;
   // sole-owned ones go back to the pool.
-  const bool reuse = options_.reuse_buffers;
   for (Tensor& t : values_) {
-    if (t.empty()) continue;
-    if (reuse) {
-      pool_.Give(t);
-    } else {
-      t = Tensor();
-    }
+    if (!t.empty()) Recycle(t);
   }
   memory_stats_.fresh_allocations = pool_.fresh_allocations();
   memory_stats_.fresh_bytes = pool_.fresh_bytes();

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "runtime/device_backend.h"
 #include "runtime/graph.h"
 #include "runtime/kernel.h"
 #include "runtime/op_registry.h"
@@ -20,6 +21,9 @@ namespace onyx {
 struct SessionOptions {
   Device device = Device::kCpu;
   int64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // Required when `device` is not kCpu (runtime/cuda/cuda_backend.h makes one);
+  // nodes without a kernel for `device` run on the CPU with copies around them.
+  std::shared_ptr<DeviceBackend> backend;
   // Graph optimization level (runtime/passes/optimize_graph.h): 0 none,
   // 1 folding and cleanup, 2 also fusions. Training sessions use 0.
   int opt_level = 2;
@@ -61,7 +65,7 @@ class Session {
 
   // Runs with `feeds` (every FeedInputs() entry, checked against its declared
   // dtype, rank and fixed dims; symbolic dims must agree across inputs).
-  // Returns the graph outputs in declaration order.
+  // Returns the graph outputs in declaration order, on the host.
   // `observer`, when given, is told about each node as it finishes.
   // Not reentrant: one Run at a time per session (kernels cache state anyway).
   absl::StatusOr<std::vector<Tensor>> Run(const NamedTensors& feeds,
@@ -79,6 +83,12 @@ class Session {
   absl::Status CheckFeeds(const NamedTensors& feeds);
   absl::Status RunSteps(RunObserver* observer);
   void EndRun();
+  // Device sessions only: the kernel for `device`, else the CPU one.
+  absl::StatusOr<std::unique_ptr<Kernel>> CreateDeviceOrCpuKernel(const OpRegistry& registry,
+                                                                  const Node& node,
+                                                                  int64_t opset,
+                                                                  bool& on_device) const;
+  absl::Status UploadDeviceOnlyConstants();
 
   struct Step {
     const Node* node;
@@ -90,7 +100,16 @@ class Session {
     // Per-run scratch, kept so that a run allocates no vectors per node.
     std::vector<const Tensor*> input_ptrs;
     std::vector<Tensor> output_tensors;
+    bool on_device = false;        // runs on options_.backend (inputs moved there)
+    std::unique_ptr<Kernel> cpu_kernel;  // device steps: the CPU kernel to fall back on
   };
+  // Device sessions: moves the step's inputs to the side it runs on, then fills
+  // step.input_ptrs.
+  absl::Status PlaceInputs(Step& step, bool on_device);
+  // Runs `kernel` on the step's inputs into step.output_tensors.
+  absl::Status ComputeStep(Step& step, Kernel& kernel, bool on_device);
+  // Drops `tensor`, handing host buffers to the pool when reusing buffers.
+  void Recycle(Tensor& tensor);
 
   Graph graph_;
   SessionOptions options_;

@@ -46,6 +46,17 @@ absl::StatusOr<Tensor> Tensor::Uninitialized(DataType dtype, Shape shape,
   return tensor;
 }
 
+Tensor Tensor::FromBuffer(DataType dtype, Shape shape, std::shared_ptr<std::byte> data,
+                          bool on_device) {
+  Tensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.num_elements_ = NumElements(shape);
+  tensor.shape_ = std::move(shape);
+  tensor.data_ = std::move(data);
+  tensor.on_device_ = on_device;
+  return tensor;
+}
+
 absl::StatusOr<Tensor> Tensor::Zeros(DataType dtype, Shape shape, int64_t max_bytes) {
   ONYX_ASSIGN_OR_RETURN(Tensor tensor, Uninitialized(dtype, std::move(shape), max_bytes));
   std::memset(tensor.raw_data(), 0, tensor.byte_size());
@@ -65,13 +76,17 @@ absl::StatusOr<Tensor> Tensor::Reshaped(Shape shape) const {
 
 absl::StatusOr<Tensor> Tensor::Clone() const {
   if (empty()) return Tensor();
+  if (on_device_) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("Clone of device tensor %s on the host", DebugString()));
+  }
   ONYX_ASSIGN_OR_RETURN(Tensor copy, Uninitialized(dtype_, shape_));
   std::memcpy(copy.raw_data(), raw_data(), byte_size());
   return copy;
 }
 
 std::string Tensor::DebugString() const {
-  return absl::StrCat(DataTypeName(dtype_), ShapeToString(shape_));
+  return absl::StrCat(DataTypeName(dtype_), ShapeToString(shape_), on_device_ ? "@device" : "");
 }
 
 }  // namespace onyx

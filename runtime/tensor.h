@@ -29,11 +29,18 @@ class Tensor {
   // Uninitialized tensor (faster for outputs that are fully overwritten).
   static absl::StatusOr<Tensor> Uninitialized(
       DataType dtype, Shape shape, int64_t max_bytes = kDefaultMaxTensorBytes);
+  // A tensor over memory someone else allocated (a device allocator): `data`
+  // must hold at least the shape's bytes and frees itself through its deleter.
+  // `on_device` marks memory the host must not dereference.
+  static Tensor FromBuffer(DataType dtype, Shape shape, std::shared_ptr<std::byte> data,
+                           bool on_device);
   // Copies `values` into a new tensor of `shape` (for tests and small constants).
   template <typename T>
   static absl::StatusOr<Tensor> FromVector(Shape shape, absl::Span<const T> values);
 
   bool empty() const { return dtype_ == DataType::kUndefined; }
+  // True for device memory (see FromBuffer): data() is not readable on the host.
+  bool on_device() const { return on_device_; }
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
   int rank() const { return static_cast<int>(shape_.size()); }
@@ -64,6 +71,7 @@ class Tensor {
   Shape shape_;
   int64_t num_elements_ = 0;
   std::shared_ptr<std::byte> data_;
+  bool on_device_ = false;
 };
 
 template <typename T>

@@ -37,7 +37,7 @@ std::vector<fs::path> DataSets(const fs::path& dir) {
 }  // namespace
 
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol, int opt_level) {
+                                 double rtol, double atol, const SessionOptions& options) {
   const fs::path root(dir);
   auto graph = LoadOnnxModel((root / "model.onnx").string());
   if (!graph.ok()) return Fail(std::string(graph.status().message()));
@@ -45,8 +45,6 @@ BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& regis
   for (const ValueInfo* in : graph->FeedInputs()) feed_names.push_back(in->name);
   const size_t num_outputs = graph->outputs.size();
 
-  SessionOptions options;
-  options.opt_level = opt_level;
   auto session = Session::Create(*std::move(graph), registry, options);
   if (!session.ok()) return Fail(std::string(session.status().message()));
 
@@ -84,6 +82,13 @@ BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& regis
   result.passed = true;
   result.detail = absl::StrFormat("worst |diff| %.3g", worst);
   return result;
+}
+
+BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
+                                 double rtol, double atol, int opt_level) {
+  SessionOptions options;
+  options.opt_level = opt_level;
+  return RunBackendTest(dir, registry, rtol, atol, options);
 }
 
 }  // namespace onyx

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/op_registry.h"
+#include "runtime/session.h"
 
 namespace onyx {
 
@@ -16,7 +17,11 @@ struct BackendTestResult {
 
 // As in ONNX's backend runner, input_K.pb feeds the K-th graph input that is not
 // also an initializer, and output_K.pb is compared with graph output K. The
-// session optimizes the graph at `opt_level`.
+// session runs with `options` (device, graph optimization level).
+BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
+                                 double rtol, double atol,
+                                 const SessionOptions& options);
+// The same on the CPU, with the graph optimized at `opt_level`.
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
                                  double rtol, double atol, int opt_level = 2);
 

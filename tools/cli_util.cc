@@ -7,7 +7,28 @@
 #include "absl/strings/str_format.h"
 #include "tools/commands.h"
 
+#if ONYX_CUDA
+#include "runtime/cuda/cuda_backend.h"
+#endif
+
 namespace onyx {
+
+absl::StatusOr<SessionOptions> SessionOptionsForDevice(const std::string& device) {
+  SessionOptions options;
+  if (device == "cpu") return options;
+  if (device != "cuda") {
+    return absl::InvalidArgumentError("--device must be cpu or cuda, got " + device);
+  }
+#if ONYX_CUDA
+  auto backend = cuda::CudaBackend::Create();
+  if (!backend.ok()) return backend.status();
+  options.device = Device::kCuda;
+  options.backend = *std::move(backend);
+  return options;
+#else
+  return absl::FailedPreconditionError("--device cuda: onyx was built without CUDA (ONYX_CUDA=OFF)");
+#endif
+}
 
 int ReportError(const absl::Status& status) {
   std::fprintf(stderr, "onyx: error: %s\n", std::string(status.message()).c_str());

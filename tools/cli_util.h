@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/session.h"
 
 namespace onyx {
 
@@ -22,6 +23,10 @@ absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(const std::s
 // Parses every "--dim NAME=VALUE" (VALUE a non-negative integer).
 absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> ParseDims(
     const std::vector<std::string>& args);
+
+// Session options for "--device cpu|cuda": cuda creates the CUDA backend
+// (FailedPrecondition without a GPU or in a build without ONYX_CUDA).
+absl::StatusOr<SessionOptions> SessionOptionsForDevice(const std::string& device);
 
 // "1.5 KiB"
 std::string HumanBytes(int64_t bytes);

@@ -96,8 +96,8 @@ void PrintText(const BenchArgs& args, const LatencyStats& s, double inferences_p
                int64_t batch, int threads, double load_ms, double create_ms,
                double first_ms, double gbps, const SessionMemoryStats& mem) {
   std::printf("model: %s\n", args.model.c_str());
-  std::printf("batch %lld, threads %d, opt level %d\n", static_cast<long long>(batch), threads,
-              args.opt_level);
+  std::printf("batch %lld, threads %d, opt level %d%s\n", static_cast<long long>(batch), threads,
+              args.opt_level, args.device == "cpu" ? "" : (", device " + args.device).c_str());
   std::printf("load %.3f ms, session creation %.3f ms, first run %.3f ms\n", load_ms, create_ms,
               first_ms);
   std::printf("%lld runs: min %.4f  mean %.4f  stddev %.4f ms\n",
@@ -142,7 +142,9 @@ int BenchCommand(const BenchArgs& args) {
     if (!status.ok()) return ReportError(status);
   }
 
-  SessionOptions options;
+  auto device_options = SessionOptionsForDevice(args.device);
+  if (!device_options.ok()) return ReportError(device_options.status());
+  SessionOptions options = *device_options;
   options.opt_level = args.opt_level;
   options.reuse_buffers = args.opt_level >= 1;
   t0 = Clock::now();
@@ -230,6 +232,7 @@ int BenchCommand(const BenchArgs& args) {
   json.Add("batch", batch);
   json.Add("threads", threads);
   json.Add("opt_level", args.opt_level);
+  json.Add("device", args.device);
   json.Add("nodes", static_cast<int64_t>(session.order().size()));
   json.Add("warmup", args.warmup);
   json.Add("iterations", s.count);

@@ -33,9 +33,10 @@ int RunCommand(const RunArgs& args) {
   std::vector<std::string> output_names;
   for (const ValueInfo& out : graph->outputs) output_names.push_back(out.name);
 
-  SessionOptions options;
-  options.opt_level = args.opt_level;
-  auto session = Session::Create(*std::move(graph), DefaultRegistry(), options);
+  auto options = SessionOptionsForDevice(args.device);
+  if (!options.ok()) return ReportError(options.status());
+  options->opt_level = args.opt_level;
+  auto session = Session::Create(*std::move(graph), DefaultRegistry(), *options);
   if (!session.ok()) return ReportError(session.status());
   if (!args.save_optimized.empty()) {
     absl::Status saved = SaveOnnxModel((*session)->graph(), args.save_optimized);

@@ -4,15 +4,19 @@
 
 #include "ops/register_all.h"
 #include "tools/backend_test.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 
 namespace onyx {
 
 int TestCommand(const TestArgs& args) {
+  auto options = SessionOptionsForDevice(args.device);
+  if (!options.ok()) return ReportError(options.status());
+  options->opt_level = args.opt_level;
   int passed = 0, failed = 0;
   for (const std::string& dir : args.dirs) {
-    const BackendTestResult result = RunBackendTest(dir, DefaultRegistry(), args.rtol, args.atol,
-                                                      args.opt_level);
+    const BackendTestResult result =
+        RunBackendTest(dir, DefaultRegistry(), args.rtol, args.atol, *options);
     std::printf("%s %s: %s\n", result.passed ? "PASS" : "FAIL", dir.c_str(),
                 result.detail.c_str());
     (result.passed ? passed : failed)++;

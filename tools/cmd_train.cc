@@ -98,6 +98,9 @@ int RunTraining(const TrainArgs& args, Communicator* comm) {
   }
 
   TrainConfig config = args.config;
+  auto session_options = SessionOptionsForDevice(args.device);
+  if (!session_options.ok()) return ReportError(session_options.status());
+  config.session = *session_options;
   config.schedule = *schedule;
   auto trainer_or = Trainer::Create(*std::move(graph), config, DefaultRegistry());
   if (!trainer_or.ok()) return ReportError(trainer_or.status());

@@ -28,6 +28,7 @@ struct RunArgs {
   uint64_t seed = 0;
   int opt_level = 2;            // runtime/passes/optimize_graph.h
   std::string save_optimized;   // write the optimized graph here (ONNX)
+  std::string device = "cpu";
 };
 int RunCommand(const RunArgs& args);
 
@@ -44,6 +45,7 @@ struct BenchArgs {
   bool json = false;
   std::string profile;              // Chrome trace of one extra run
   uint64_t seed = 0;
+  std::string device = "cpu";
 };
 int BenchCommand(const BenchArgs& args);
 
@@ -52,6 +54,7 @@ struct TestArgs {
   double rtol = 1e-3;  // the ONNX backend runner's defaults
   double atol = 1e-7;
   int opt_level = 2;
+  std::string device = "cpu";
 };
 int TestCommand(const TestArgs& args);
 
@@ -68,6 +71,7 @@ struct TrainArgs {
   bool distributed = false;             // also on when launched by mpirun
   std::string plot;                     // .svg/.png rewritten after every epoch
   std::string out;
+  std::string device = "cpu";
 };
 int TrainCommand(const TrainArgs& args);
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
   run_cmd->add_option("--opt-level", run.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
   run_cmd->add_option("--save-optimized", run.save_optimized, "write the optimized graph as ONNX here");
+  run_cmd->add_option("--device", run.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
 
   onyx::BenchArgs bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--opt-level", bench.opt_level, "graph optimization level 0|1|2 (default 2); 0 also turns off buffer reuse")->check(CLI::Range(0, 2));
   bench_cmd->add_flag("--json", bench.json, "print one JSON object");
   bench_cmd->add_option("--profile", bench.profile, "write a Chrome trace of one extra run here");
+  bench_cmd->add_option("--device", bench.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   bench_cmd->add_option("--seed", bench.seed, "seed for random inputs");
 
   onyx::TestArgs test;
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   test_cmd->add_option("--rtol", test.rtol, "relative tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--opt-level", test.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
+  test_cmd->add_option("--device", test.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
 
   onyx::TrainArgs train;
   onyx::TrainConfig& tc = train.config;
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
   train_cmd->add_option("--plot", train.plot, "loss/accuracy curves (.svg or .png), rewritten after every epoch");
   train_cmd->add_option("--threads", train.threads, "compute threads")->check(CLI::Range(1, 1024));
+  train_cmd->add_option("--device", train.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   train_cmd->add_option("--out", train.out, "write the trained model (inference ONNX) here")->required();
 
   CLI::App* plot_cmd = app.add_subcommand("plot", "Draw activation curves or a training log");

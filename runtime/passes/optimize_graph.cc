@@ -17,7 +17,8 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   if (opt_level == 0) return absl::OkStatus();
   // FoldConstants first orders the graph (InferShapes), so a graph that is not a
   // DAG of defined values fails here as the session would report it.
-  ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, device).status());
+  // Folding always evaluates on the CPU: its results become host initializers.
+  ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, Device::kCpu).status());
   passes::RemoveIdentityNodes(graph);
   passes::EliminateDeadNodes(graph);
   if (opt_level < 2) return absl::OkStatus();

@@ -40,9 +40,10 @@ absl::Status SetRngFromText(std::mt19937_64& rng, const std::string& text,
 }
 
 // Graph passes would fold or fuse away the values and parameters the backward
-// nodes and the optimizer read, so training graphs run as built.
-SessionOptions TrainingSessionOptions() {
-  SessionOptions options;
+// nodes and the optimizer read, so training graphs run as built (on the
+// device `base` names).
+SessionOptions TrainingSessionOptions(const SessionOptions& base) {
+  SessionOptions options = base;
   options.opt_level = 0;
   return options;
 }
@@ -182,7 +183,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       *std::find_if(model.outputs.begin(), model.outputs.end(),
                     [&](const ValueInfo& v) { return v.name == t.output_name_; });
   eval.outputs = {InputInfo(kLossName, nullptr, DataType::kFloat32), model_output};
-  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry, TrainingSessionOptions()));
+  ONYX_ASSIGN_OR_RETURN(t.eval_session_, Session::Create(std::move(eval), registry, TrainingSessionOptions(config.session)));
 
   ONYX_ASSIGN_OR_RETURN(GradientGraph grad,
                         BuildGradientGraph(std::move(train), kLossName, candidates, registry));
@@ -201,7 +202,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
   if (t.params_.empty()) {
     return absl::InvalidArgumentError("the model has no trainable float32 initializer");
   }
-  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, TrainingSessionOptions()));
+  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, TrainingSessionOptions(config.session)));
 
   std::vector<const Tensor*> param_ptrs;
   for (const Tensor& p : t.params_) param_ptrs.push_back(&p);

@@ -36,6 +36,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string freeze_regex;      // initializers whose name matches are not trained
   int64_t max_steps = 0;         // stop once the optimizer made this many steps; 0: no limit
+  SessionOptions session;        // device (and backend) the train/eval sessions run on
 };
 
 struct EpochStats {

@@ -1,0 +1,25 @@
+// Launchers of the CUDA optimizer updates (float32), one element per thread
+// over the shared functors of runtime/training/update_math.h. State pointers a
+// variant does not use (vmax without AMSGrad, ...) may be null.
+#pragma once
+
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "runtime/training/update_math.h"
+
+namespace onyx::cuda {
+
+cudaError_t SgdUpdate(const update_math::MomentumCoeffs<float>& c, bool momentum, bool nesterov,
+                      float* x, const float* g, float* v, int64_t n, cudaStream_t stream);
+cudaError_t AdamUpdate(const update_math::AdamCoeffs<float>& c, bool amsgrad, float* x,
+                       const float* g, float* m, float* v, float* vmax, int64_t n,
+                       cudaStream_t stream);
+cudaError_t RmspropUpdate(const update_math::RmspropCoeffs<float>& c, bool centered,
+                          bool momentum, float* x, const float* g, float* sq, float* ga,
+                          float* buf, int64_t n, cudaStream_t stream);
+cudaError_t AdagradUpdate(const update_math::AdagradCoeffs<float>& c, float* x, const float* g,
+                          float* h, int64_t n, cudaStream_t stream);
+
+}  // namespace onyx::cuda

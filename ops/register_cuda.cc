@@ -1,0 +1,20 @@
+// The CUDA kernels of every family, registered under Device::kCuda. Nodes
+// without one run on the CPU kernel with copies (runtime/session.cc).
+#include "ops/register_all.h"
+
+namespace onyx {
+namespace cuda {
+void RegisterActivationCudaOps(OpRegistry& registry);  // ops/activation
+void RegisterSoftmaxCudaOps(OpRegistry& registry);     // ops/activation
+void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
+void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
+}  // namespace cuda
+
+void RegisterCudaOps(OpRegistry& registry) {
+  cuda::RegisterActivationCudaOps(registry);
+  cuda::RegisterSoftmaxCudaOps(registry);
+  cuda::RegisterBinaryCudaOps(registry);
+  cuda::RegisterMatMulCudaOps(registry);
+}
+
+}  // namespace onyx

@@ -1,0 +1,99 @@
+// The CUDA runtime: device query without a GPU, the caching allocator, host
+// <-> device copies, and a session mixing CUDA and CPU-fallback nodes.
+#include <string>
+#include <vector>
+
+#include "tests/unit/gpu/gpu_test_util.h"
+
+namespace onyx::gpu_test {
+namespace {
+
+// Runs in every build: no GPU must read as FailedPrecondition, not a crash.
+TEST(CudaDeviceQuery, NoDeviceIsAPreconditionNotACrash) {
+  if (cuda::DeviceCount() > 0) GTEST_SKIP() << "a GPU is present";
+  auto backend = cuda::CudaBackend::Create();
+  ASSERT_FALSE(backend.ok());
+  EXPECT_EQ(backend.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(cuda::NoDeviceReason().empty());
+  // A session asked for CUDA without a backend says so.
+  SessionOptions options;
+  options.device = Device::kCuda;
+  Tensor x = RandomFloats({2}, -1.f, 1.f, 1);
+  auto session = Session::Create(testing_util::OneNodeGraph("Relu", {}, {x}, 14),
+                                 DefaultRegistry(), options);
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(CachingAllocatorSizes, RoundUp) {
+  EXPECT_EQ(cuda::CachingAllocator::RoundUp(0), 512u);
+  EXPECT_EQ(cuda::CachingAllocator::RoundUp(513), 1024u);
+  EXPECT_EQ(cuda::CachingAllocator::RoundUp(size_t{1} << 20), size_t{1} << 20);
+  EXPECT_EQ(cuda::CachingAllocator::RoundUp((size_t{1} << 20) + 1), size_t{2} << 20);
+  EXPECT_EQ(cuda::CachingAllocator::RoundUp((size_t{5} << 20) + 7), size_t{6} << 20);
+}
+
+TEST_F(GpuTest, AllocatorReusesFreedBlocks) {
+  ASSERT_OK_AND_ASSIGN(auto backend, cuda::CudaBackend::Create());
+  const void* first = nullptr;
+  {
+    ASSERT_OK_AND_ASSIGN(Tensor t, backend->Allocate(DataType::kFloat32, {1000, 1000},
+                                                     kDefaultMaxTensorBytes));
+    EXPECT_TRUE(t.on_device());
+    first = t.raw_data();
+    EXPECT_GE(backend->allocator().bytes_in_use(), 4000000u);
+  }
+  EXPECT_EQ(backend->allocator().bytes_in_use(), 0u);
+  EXPECT_GE(backend->allocator().bytes_cached(), 4000000u);
+  ASSERT_OK_AND_ASSIGN(Tensor again, backend->Allocate(DataType::kFloat32, {4000000 / 4},
+                                                       kDefaultMaxTensorBytes));
+  EXPECT_EQ(again.raw_data(), first);
+  EXPECT_FALSE(backend->Allocate(DataType::kFloat32, {int64_t{1} << 40}, kDefaultMaxTensorBytes)
+                   .ok());
+}
+
+TEST_F(GpuTest, CopiesRoundTrip) {
+  ASSERT_OK_AND_ASSIGN(auto backend, cuda::CudaBackend::Create());
+  Tensor x = RandomFloats({3, 1001}, -5.f, 5.f, 2);
+  ASSERT_OK_AND_ASSIGN(Tensor d, backend->ToDevice(x));
+  EXPECT_TRUE(d.on_device());
+  EXPECT_FALSE(d.Clone().ok());  // the host must not read device memory
+  ASSERT_OK_AND_ASSIGN(Tensor back, backend->ToHost(d));
+  EXPECT_FALSE(back.on_device());
+  EXPECT_TRUE(AllClose<float>(back, x, 0, 0));
+}
+
+// x -> Relu -> Transpose (no CUDA kernel: CPU with copies) -> MatMul(W) -> Softmax.
+TEST_F(GpuTest, MixedGraphMatchesCpu) {
+  Graph g;
+  g.name = "mixed";
+  g.opset_imports[""] = 13;
+  ValueInfo x;
+  x.name = "x";
+  x.dtype = DataType::kFloat32;
+  x.has_shape = true;
+  x.dims = {Dim{4, ""}, Dim{6, ""}};
+  g.inputs.push_back(x);
+  g.initializers["w"] = RandomFloats({4, 5}, -1.f, 1.f, 3);
+  auto node = [](std::string op, std::vector<std::string> in, std::string out) {
+    Node n;
+    n.name = out + "_node";
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {std::move(out)};
+    return n;
+  };
+  g.nodes.push_back(node("Relu", {"x"}, "r"));
+  g.nodes.push_back(node("Transpose", {"r"}, "t"));
+  g.nodes.push_back(node("MatMul", {"t", "w"}, "m"));
+  g.nodes.push_back(node("Softmax", {"m"}, "y"));
+  ValueInfo y;
+  y.name = "y";
+  g.outputs.push_back(y);
+  const NamedTensors feeds = {{"x", RandomFloats({4, 6}, -2.f, 2.f, 4)}};
+  ASSERT_OK_AND_ASSIGN(auto cpu, RunGraph(g, feeds, Device::kCpu));
+  ASSERT_OK_AND_ASSIGN(auto gpu, RunGraph(g, feeds, Device::kCuda));
+  EXPECT_TRUE(AllClose<float>(gpu[0], cpu[0], 1e-5, 1e-6));
+}
+
+}  // namespace
+}  // namespace onyx::gpu_test

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# GPU check in one command: configures a CUDA build (sm_90 + PTX), builds only
+# the GPU test and benchmark targets, runs `ctest -L gpu` and the activation
+# bandwidth benchmark, and writes everything to RESULTS (default
+# gpu_results.txt, or $OUT/gpu_results.txt when $OUT is set).
+# Usage: tools/gpu_check.sh [BUILD_DIR] [RESULTS]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build-gpu}
+RESULTS=${2:-${OUT:-.}/gpu_results.txt}
+JOBS=$(nproc)
+{
+  echo "== onyx GPU check $(date -u +%FT%TZ) on $(hostname)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
+  nvcc --version | tail -1
+} | tee "$RESULTS"
+
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DONYX_CUDA=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" >"$BUILD.configure.log" 2>&1 ||
+  { echo "configure failed:"; tail -30 "$BUILD.configure.log"; } | tee -a "$RESULTS"
+if ! make -C "$BUILD" -j"$JOBS" gpu_test gpu_activation_bench onyx >"$BUILD.build.log" 2>&1; then
+  { echo "build failed:"; grep -E "error|Error" -A3 "$BUILD.build.log" | head -60; } | tee -a "$RESULTS"
+  [ -n "${OUT:-}" ] && cp "$BUILD.build.log" "$OUT/" 2>/dev/null
+  exit 1
+fi
+echo "== ctest -L gpu" | tee -a "$RESULTS"
+(cd "$BUILD" && ctest -L gpu --output-on-failure --timeout 120 2>&1) | tail -200 | tee -a "$RESULTS"
+echo "== gpu_activation_bench" | tee -a "$RESULTS"
+"$BUILD/bench/gpu_activation_bench" 64 256 2>&1 | tee -a "$RESULTS"
+echo "== onyx run --device cuda (tutorial MLP)" | tee -a "$RESULTS"
+"$BUILD/tools/onyx" run models/tutorial_mlp/model.onnx --device cuda 2>&1 | tail -8 | tee -a "$RESULTS"
+echo "== onyx bench --device cuda vs cpu (tutorial MLP, batch 256)" | tee -a "$RESULTS"
+for dev in cpu cuda; do
+  "$BUILD/tools/onyx" bench models/tutorial_mlp/model.onnx --device $dev --batch 256 --iters 200 2>&1 |
+    tail -6 | tee -a "$RESULTS"
+done
