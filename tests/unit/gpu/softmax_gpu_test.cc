@@ -37,7 +37,11 @@ TEST_P(SoftmaxGpuTest, ForwardAndBackwardMatchCpu) {
     const std::vector<Attribute> attrs = {IntAttr("axis", c.axis)};
     ASSERT_OK_AND_ASSIGN(Tensor cpu, RunNode(op, attrs, {x}, c.opset, Device::kCpu));
     ASSERT_OK_AND_ASSIGN(Tensor gpu, RunNode(op, attrs, {x}, c.opset, Device::kCuda));
-    EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-5, 1e-6));
+    // LogSoftmax = x - max - log(sum): each term is rounded at |x| (up to 20
+    // here), so outputs near 0 carry ~20 * 2^-24 absolute error on either side
+    // (on an H200 oneDNN gave 1.4e-6 for log_softmax([v]) = 0 exactly, CUDA 0).
+    const double atol = op == "LogSoftmax" ? 1e-5 : 1e-6;
+    EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-5, atol));
 
     const std::vector<Attribute> grad_attrs = {IntAttr("axis", c.axis), IntAttr("opset", c.opset)};
     ASSERT_OK_AND_ASSIGN(Tensor gcpu, RunNode(op + "Grad", grad_attrs, {dy, cpu}, c.opset,
