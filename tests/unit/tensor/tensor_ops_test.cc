@@ -371,6 +371,17 @@ TEST(SplitTest, VersionsOfTheSplitSizes) {
       "n_Split");
 }
 
+// Fuzz finding (branch hostile): NormalizeAxis accepts axis 0 for a scalar, and
+// Split/Concat then read and wrote past the scalar's empty shape.
+TEST(SplitTest, FuzzSplitOrConcatOfScalarNamesTheNode) {
+  const Tensor scalar = Make<float>({}, {1.f});
+  ExpectInvalidNamingNode(
+      RunNode(MakeNode("Split", 1, 2, {IntAttr("axis", 0)}), 13, {scalar}).status(), "n_Split");
+  ExpectInvalidNamingNode(
+      RunNode(MakeNode("Concat", 2, 1, {IntAttr("axis", 0)}), 13, {scalar, scalar}).status(),
+      "n_Concat");
+}
+
 // --- Pad ---------------------------------------------------------------------
 
 TEST(PadTest, ModesAgainstNumpyValues) {
