@@ -135,6 +135,11 @@ absl::Status Session::Plan(const OpRegistry& registry) {
           "%s: the model imports no opset for domain \"%s\"", node.Describe(),
           node.domain.empty() ? "ai.onnx" : node.domain));
     }
+    // Fuzz finding: kernels write output 0 unconditionally; every ONNX op has one.
+    if (node.outputs.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s has no outputs (every op needs at least one)", node.Describe()));
+    }
     Step step;
     step.node = &node;  // graph_.nodes is not resized after this point
     auto kernel = device_session

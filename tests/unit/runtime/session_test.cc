@@ -64,6 +64,20 @@ TEST(SessionTest, ReportsUndefinedInput) {
   EXPECT_NE(session.status().message().find("v2_node"), std::string::npos);
 }
 
+// Fuzz finding (branch hostile): a node without outputs made kernels write
+// past the node's output list; Create refuses it.
+TEST(SessionTest, FuzzNodeWithoutOutputsNamesTheNode) {
+  Graph g = ChainGraph(2);
+  g.nodes.push_back(MakeNode("Inc", {"v2"}, {}, "no_outputs"));
+  OpRegistry registry = MakeTestRegistry();
+  SessionOptions options;
+  options.opt_level = 0;  // level >= 1 removes the dead node before it could run
+  auto session = Session::Create(std::move(g), registry, options);
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(session.status().message().find("no_outputs"), std::string::npos) << session.status();
+}
+
 TEST(SessionTest, ReportsDuplicateProducer) {
   Graph g = ChainGraph(2);
   g.nodes[1].outputs[0] = "v1";
