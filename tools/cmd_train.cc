@@ -106,6 +106,16 @@ int RunTraining(const TrainArgs& args, Communicator* comm) {
   if (!trainer_or.ok()) return ReportError(trainer_or.status());
   Trainer& trainer = **trainer_or;
   trainer.set_communicator(comm);
+  if (const GradBucketReducer* reducer = trainer.grad_reducer(); reducer != nullptr) {
+    std::printf("distributed: %d processes; %zu gradients in %zu allreduce bucket(s) %s; "
+                "%lld gradient bytes reduced per step\n",
+                comm->size(), trainer.param_names().size(), reducer->buckets().size(),
+                config.bucket_mb > 0
+                    ? absl::StrFormat("of at most %g MiB, overlapped with backward",
+                                      config.bucket_mb).c_str()
+                    : "after backward",
+                static_cast<long long>(reducer->bytes_per_step()));
+  }
 
   if (!args.resume.empty() && is_root) {
     absl::Status loaded = trainer.LoadCheckpoint(args.resume);

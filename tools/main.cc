@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--checkpoint-every", train.checkpoint_every, "also write the checkpoint every N optimizer steps")->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   train_cmd->add_option("--class-weights", tc.class_weights, "cross_entropy weight per class, as W0,W1,...")->delimiter(',');
   train_cmd->add_flag("--distributed", train.distributed, "data-parallel over MPI processes (automatic under mpirun); --batch-size is per process");
+  train_cmd->add_option("--bucket-mb", tc.bucket_mb, "distributed: allreduce gradients in buckets of this many MiB while backward runs; 0: one bucket after backward (default 25)")->check(CLI::Range(0.0, 1e6));
   train_cmd->add_option("--resume", train.resume, "continue from this checkpoint");
   train_cmd->add_option("--log-csv", train.log_csv, "per-epoch log: epoch,loss,lr,val_loss,val_accuracy,seconds");
   train_cmd->add_option("--plot", train.plot, "loss/accuracy curves (.svg or .png), rewritten after every epoch");

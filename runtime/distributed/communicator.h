@@ -11,6 +11,17 @@
 
 namespace onyx {
 
+// A reduction started by Communicator::StartAllReduceSum. Its values must stay
+// alive and untouched until Wait returns (or the handle is destroyed, which waits).
+class PendingReduction {
+ public:
+  virtual ~PendingReduction() = default;
+  // Lets the transfer make progress without blocking (MPI moves non-blocking
+  // collectives along only inside MPI calls); true once it is complete.
+  virtual absl::StatusOr<bool> Test() = 0;
+  virtual absl::Status Wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -19,6 +30,19 @@ class Communicator {
   // Element-wise sum over all ranks, in place; every rank gets the result.
   virtual absl::Status AllReduceSum(absl::Span<float> values) = 0;
   virtual absl::Status AllReduceSum(absl::Span<double> values) = 0;
+  // AllReduceSum of `values` that runs while the caller goes on computing
+  // (backward, while earlier gradient buckets are reduced). Every rank must start
+  // its reductions in the same order. The default reduces right away.
+  virtual absl::StatusOr<std::unique_ptr<PendingReduction>> StartAllReduceSum(
+      absl::Span<float> values) {
+    class Done final : public PendingReduction {
+     public:
+      absl::StatusOr<bool> Test() override { return true; }
+      absl::Status Wait() override { return absl::OkStatus(); }
+    };
+    if (absl::Status s = AllReduceSum(values); !s.ok()) return s;
+    return std::make_unique<Done>();
+  }
   // Rank 0's `bytes` replace every other rank's.
   virtual absl::Status BroadcastFromRoot(std::string& bytes) = 0;
   // Ends every rank of the job (a rank that fails must not leave others waiting).

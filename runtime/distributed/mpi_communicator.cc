@@ -2,7 +2,10 @@
 // errors return a Status naming the operation instead of MPI's default abort.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "runtime/distributed/communicator.h"
@@ -17,6 +20,36 @@ absl::Status Check(int code, const char* what) {
   MPI_Error_string(code, text, &length);
   return absl::UnavailableError(absl::StrFormat("MPI %s failed: %s", what, text));
 }
+
+// Non-blocking allreduce in chunks of at most 2^30 elements (MPI counts are int).
+class MpiPendingReduction final : public PendingReduction {
+ public:
+  explicit MpiPendingReduction(std::vector<MPI_Request> requests)
+      : requests_(std::move(requests)) {}
+  // The buffer belongs to the caller: never let it go while MPI still writes it.
+  ~MpiPendingReduction() override { (void)Wait(); }
+  absl::StatusOr<bool> Test() override {
+    int done = 0;
+    if (absl::Status s = Check(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(),
+                                           &done, MPI_STATUSES_IGNORE),
+                               "allreduce (test)");
+        !s.ok()) {
+      return s;
+    }
+    return done != 0;
+  }
+  absl::Status Wait() override {
+    if (requests_.empty()) return absl::OkStatus();
+    absl::Status s = Check(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(),
+                                       MPI_STATUSES_IGNORE),
+                           "allreduce (wait)");
+    requests_.clear();
+    return s;
+  }
+
+ private:
+  std::vector<MPI_Request> requests_;
+};
 
 class MpiCommunicator final : public Communicator {
  public:
@@ -41,6 +74,24 @@ class MpiCommunicator final : public Communicator {
     return Check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
                                MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
                  "allreduce");
+  }
+  absl::StatusOr<std::unique_ptr<PendingReduction>> StartAllReduceSum(
+      absl::Span<float> values) override {
+    constexpr size_t kChunk = size_t{1} << 30;
+    std::vector<MPI_Request> requests;
+    for (size_t offset = 0; offset < values.size(); offset += kChunk) {
+      const int count = static_cast<int>(std::min(kChunk, values.size() - offset));
+      MPI_Request request;
+      absl::Status s = Check(MPI_Iallreduce(MPI_IN_PLACE, values.data() + offset, count,
+                                            MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+                             "allreduce (start)");
+      if (!s.ok()) {
+        MpiPendingReduction started(std::move(requests));  // waits for the chunks in flight
+        return s;
+      }
+      requests.push_back(request);
+    }
+    return std::make_unique<MpiPendingReduction>(std::move(requests));
   }
   absl::Status BroadcastFromRoot(std::string& bytes) override {
     long long size = static_cast<long long>(bytes.size());

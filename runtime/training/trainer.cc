@@ -196,6 +196,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
       continue;
     }
     t.param_names_.push_back(candidates[i]);
+    t.grad_names_.push_back(grad.grad_names[i]);
     ONYX_ASSIGN_OR_RETURN(Tensor copy, model.initializers[candidates[i]].Clone());
     t.params_.push_back(std::move(copy));
   }
@@ -222,21 +223,35 @@ absl::StatusOr<NamedTensors> Trainer::BatchFeeds(const Tensor& x, const Tensor& 
   return feeds;
 }
 
+void Trainer::set_communicator(Communicator* comm) {
+  comm_ = comm;
+  reducer_.reset();
+  if (comm_ == nullptr || comm_->size() == 1) return;
+  std::vector<int64_t> elements;
+  for (const Tensor& p : params_) elements.push_back(p.num_elements());
+  reducer_ = std::make_unique<GradBucketReducer>(
+      *train_session_, grad_names_, std::move(elements),
+      static_cast<int64_t>(config_.bucket_mb * (1 << 20)), *comm_);
+}
+
 absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tensor& y,
                                                     absl::Span<const int64_t> rows,
                                                     std::vector<Tensor>& grads) {
   grads.clear();
-  if (comm_ == nullptr || comm_->size() == 1) {
-    ONYX_ASSIGN_OR_RETURN(NamedTensors feeds,
-                          BatchFeeds(x, y, std::vector<int64_t>(rows.begin(), rows.end())));
-    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
-    for (size_t p = 0; p < params_.size(); ++p) {
-      // Outputs are the caller's own, but the executor may recycle them next run.
-      ONYX_ASSIGN_OR_RETURN(Tensor copy, outs[1 + p].Clone());
-      grads.push_back(std::move(copy));
-    }
-    return static_cast<double>(outs[0].data<float>()[0]);
+  ONYX_ASSIGN_OR_RETURN(NamedTensors feeds,
+                        BatchFeeds(x, y, std::vector<int64_t>(rows.begin(), rows.end())));
+  ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
+  for (size_t p = 0; p < params_.size(); ++p) {
+    // Outputs are the caller's own, but the executor may recycle them next run.
+    ONYX_ASSIGN_OR_RETURN(Tensor copy, outs[1 + p].Clone());
+    grads.push_back(std::move(copy));
   }
+  return static_cast<double>(outs[0].data<float>()[0]);
+}
+
+absl::StatusOr<double> Trainer::ShareMicroBatch(const Tensor& x, const Tensor& y,
+                                                absl::Span<const int64_t> rows, bool first,
+                                                bool last) {
   // This process's contiguous share of the rows; with mean reduction each share
   // is weighted by its size, so the sum over processes is the mean over all rows.
   const int64_t total = static_cast<int64_t>(rows.size());
@@ -244,34 +259,24 @@ absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tenso
   const int64_t begin = total * rank / world, end = total * (rank + 1) / world;
   const double weight =
       config_.reduction == "sum" ? 1.0 : static_cast<double>(end - begin) / total;
-  double loss = 0;
-  int64_t bucket_size = 0;
-  for (const Tensor& p : params_) bucket_size += p.num_elements();
-  std::vector<float> bucket(bucket_size, 0.f);  // every gradient, reduced at once
-  if (end > begin) {
-    ONYX_ASSIGN_OR_RETURN(
-        NamedTensors feeds,
-        BatchFeeds(x, y, std::vector<int64_t>(rows.begin() + begin, rows.begin() + end)));
-    ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
-    loss = outs[0].data<float>()[0] * weight;
-    int64_t offset = 0;
-    for (size_t p = 0; p < params_.size(); ++p) {
-      const float* g = outs[1 + p].data<float>();
-      const float w = static_cast<float>(weight);
-      for (int64_t i = 0; i < outs[1 + p].num_elements(); ++i) bucket[offset + i] = g[i] * w;
-      offset += outs[1 + p].num_elements();
-    }
+  reducer_->BeginMicroBatch(static_cast<float>(weight), first, last);
+  if (end == begin) {  // no rows here: zero gradients, but still in every reduction
+    ONYX_RETURN_IF_ERROR(reducer_->EndMicroBatch({}));
+    return 0.0;
   }
-  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(bucket)));
-  ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(&loss, 1)));
-  int64_t offset = 0;
-  for (const Tensor& p : params_) {
-    ONYX_ASSIGN_OR_RETURN(Tensor g, Tensor::Uninitialized(DataType::kFloat32, p.shape()));
-    std::memcpy(g.raw_data(), bucket.data() + offset, g.byte_size());
-    offset += p.num_elements();
-    grads.push_back(std::move(g));
+  ONYX_ASSIGN_OR_RETURN(
+      NamedTensors feeds,
+      BatchFeeds(x, y, std::vector<int64_t>(rows.begin() + begin, rows.begin() + end)));
+  // The reducer sees each gradient as backward writes it (and starts reductions).
+  auto outs = train_session_->Run(feeds, reducer_.get());
+  if (!outs.ok()) {
+    // Finish the reductions this process joined before failing; the caller
+    // then ends the job (a failed process aborts every rank).
+    (void)reducer_->EndMicroBatch({});
+    return outs.status();
   }
-  return loss;
+  ONYX_RETURN_IF_ERROR(reducer_->EndMicroBatch(absl::MakeConstSpan(*outs).subspan(1)));
+  return (*outs)[0].data<float>()[0] * weight;
 }
 
 absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
@@ -314,32 +319,57 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
         "give %d micro-batches per epoch", epoch_micro_batches_, stats.epoch, micro_batches));
   }
   std::vector<Tensor> grad_sum(params_.size());
+  std::vector<double> group_losses;  // this step's micro-batch losses
   int in_group = 0;
   double loss_sum = epoch_loss_sum_;
   int64_t step = epoch_micro_batches_ / config_.accumulate_steps;
   for (int64_t m = epoch_micro_batches_; m < micro_batches; ++m) {
     const absl::Span<const int64_t> rows(order.data() + m * batch,
                                          std::min(n, (m + 1) * batch) - m * batch);
-    std::vector<Tensor> grads_now;
-    ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
-    if (!std::isfinite(loss)) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "loss became %g at epoch %d, step %d: stopping (the last checkpoint is kept)", loss,
-          stats.epoch, step + 1));
-    }
-    loss_sum += loss;
-    for (size_t p = 0; p < params_.size(); ++p) {
-      const Tensor& g = grads_now[p];
-      if (in_group == 0) {
-        grad_sum[p] = g;
-      } else {
-        float* acc = grad_sum[p].data<float>();
-        const float* add = g.data<float>();
-        for (int64_t i = 0; i < g.num_elements(); ++i) acc[i] += add[i];
+    const bool last = in_group + 1 == config_.accumulate_steps || m + 1 == micro_batches;
+    if (reducer_ != nullptr) {
+      // Summed locally over the step's micro-batches, reduced over processes once.
+      ONYX_ASSIGN_OR_RETURN(const double share,
+                            ShareMicroBatch(x, y, rows, in_group == 0, last));
+      group_losses.push_back(share);
+    } else {
+      std::vector<Tensor> grads_now;
+      ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
+      group_losses.push_back(loss);
+      for (size_t p = 0; p < params_.size(); ++p) {
+        const Tensor& g = grads_now[p];
+        if (in_group == 0) {
+          grad_sum[p] = g;
+        } else {
+          float* acc = grad_sum[p].data<float>();
+          const float* add = g.data<float>();
+          for (int64_t i = 0; i < g.num_elements(); ++i) acc[i] += add[i];
+        }
       }
     }
     ++in_group;
-    if (in_group < config_.accumulate_steps && m + 1 < micro_batches) continue;
+    if (!last) continue;
+
+    if (reducer_ != nullptr) {
+      ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(group_losses)));
+      for (size_t p = 0; p < params_.size(); ++p) {
+        if (grad_sum[p].empty()) {
+          ONYX_ASSIGN_OR_RETURN(grad_sum[p],
+                                Tensor::Uninitialized(DataType::kFloat32, params_[p].shape()));
+        }
+        reducer_->CopyGradient(static_cast<int>(p), grad_sum[p]);
+      }
+    }
+    for (double loss : group_losses) {
+      if (!std::isfinite(loss)) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "loss became %g at epoch %d, step %d: stopping (the last checkpoint is kept)", loss,
+            stats.epoch, step + 1));
+      }
+      loss_sum += loss;
+    }
+    const double loss = group_losses.back();
+    group_losses.clear();
 
     std::vector<Tensor*> grads;
     for (Tensor& g : grad_sum) {

@@ -16,6 +16,7 @@
 #include "runtime/session.h"
 #include "runtime/distributed/communicator.h"
 #include "runtime/training/checkpoint.h"
+#include "runtime/training/grad_buckets.h"
 #include "runtime/training/lr_schedule.h"
 #include "runtime/training/optimizer.h"
 
@@ -36,6 +37,9 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string freeze_regex;      // initializers whose name matches are not trained
   int64_t max_steps = 0;         // stop once the optimizer made this many steps; 0: no limit
+  // Distributed: gradients are reduced in buckets of at most this many MiB, each
+  // started as soon as backward has written it; 0: one bucket after backward.
+  double bucket_mb = 25;
   SessionOptions session;        // device (and backend) the train/eval sessions run on
 };
 
@@ -81,7 +85,9 @@ class Trainer {
 
   // Data-parallel training: each step splits its rows over the communicator's
   // processes and sums their weighted gradients (null: this process alone).
-  void set_communicator(Communicator* comm) { comm_ = comm; }
+  void set_communicator(Communicator* comm);
+  // With more than one process: how the gradients are bucketed (else null).
+  const GradBucketReducer* grad_reducer() const { return reducer_.get(); }
 
   // The model with trained weights: the original inputs, outputs and opsets.
   Graph TrainedModel() const;
@@ -96,11 +102,15 @@ class Trainer {
 
  private:
   Trainer() = default;
-  // Loss and per-parameter gradients of one micro-batch of `rows`, over all
-  // processes: identical on every process.
+  // Loss and per-parameter gradients of one micro-batch of `rows` (one process).
   absl::StatusOr<double> MicroBatchGradients(const Tensor& x, const Tensor& y,
                                              absl::Span<const int64_t> rows,
                                              std::vector<Tensor>& grads);
+  // Several processes: this process's share of `rows`, its weighted gradients
+  // added into reducer_ (reduced over the processes when `last` in the step);
+  // returns its weighted share of the loss.
+  absl::StatusOr<double> ShareMicroBatch(const Tensor& x, const Tensor& y,
+                                         absl::Span<const int64_t> rows, bool first, bool last);
   absl::Status Restore(const Checkpoint& checkpoint, const std::string& source);
   absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
                                           const std::vector<int64_t>& rows) const;
@@ -119,6 +129,8 @@ class Trainer {
   int64_t epoch_micro_batches_ = 0;
   int64_t epoch_batch_rows_ = 0;
   Communicator* comm_ = nullptr;
+  std::vector<std::string> grad_names_;  // per parameter, in train_session_'s graph
+  std::unique_ptr<GradBucketReducer> reducer_;
   double epoch_loss_sum_ = 0;
   std::string epoch_rng_state_;
 };
