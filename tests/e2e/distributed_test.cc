@@ -102,6 +102,43 @@ TEST_F(DistributedTest, ProcessesWithBatchBTrainLikeOneWithBatchNB) {
   }
 }
 
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(DistributedTest, SmallBucketsAndAccumulationTrainLikeOneProcess) {
+  // The MLP's gradients: fc2 (100 + 2 floats), then fc1 (1000 + 50), in the
+  // order backward finishes them. 0.0005 MiB = 131 floats: {fc2.*}, then fc1's
+  // two each alone, whatever their order within a layer: 3 buckets. 0.0001 MiB
+  // = 26 floats: one bucket per gradient.
+  // Steps of 2 micro-batches of 120 rows: 800 rows = 3 steps of 240 + one of 80.
+  auto single = RunCli("train" + MlpArgs() + " --batch-size 120 --accumulate-steps 2 --log-csv " +
+                       (dir_ / "one.csv").string() + " --out " + (dir_ / "one.onnx").string());
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  struct Run {
+    int processes;
+    const char* bucket_mb;
+    int buckets;
+  };
+  for (const Run& run : {Run{2, "0.0005", 3}, Run{3, "0.0001", 4}}) {
+    const std::string name = "np" + std::to_string(run.processes);
+    const std::string command =
+        MpiRun(run.processes) + MlpArgs() + " --batch-size " +
+        std::to_string(120 / run.processes) + " --accumulate-steps 2 --bucket-mb " +
+        run.bucket_mb + " --log-csv " + (dir_ / (name + ".csv")).string() + " --out " +
+        (dir_ / (name + ".onnx")).string() + " > " + (dir_ / (name + ".log")).string() +
+        " 2>&1";
+    ASSERT_EQ(RunShell(command), 0) << command;
+    const std::string log = ReadFile(dir_ / (name + ".log"));
+    EXPECT_NE(log.find("4 gradients in " + std::to_string(run.buckets) +
+                       " allreduce bucket(s) of at most " + run.bucket_mb + " MiB"),
+              std::string::npos)
+        << log;
+    ExpectSameTraining(dir_, "one", name);
+  }
+}
+
 TEST_F(DistributedTest, ResumeWithAnotherProcessCount) {
   const std::string ckpt = (dir_ / "ckpt.bin").string();
   auto straight = RunCli("train" + MlpArgs() + " --batch-size 120 --log-csv " +
