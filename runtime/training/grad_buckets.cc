@@ -54,7 +54,7 @@ GradBucketReducer::GradBucketReducer(const Session& session,
                                      const std::vector<std::string>& grad_names,
                                      std::vector<int64_t> elements, int64_t bucket_bytes,
                                      Communicator& comm)
-    : comm_(comm), elements_(std::move(elements)) {
+    : comm_(comm), elements_(std::move(elements)), overlap_(bucket_bytes > 0) {
   buckets_ = PlanGradBuckets(GradReadyOrder(session, grad_names), elements_, bucket_bytes);
   bucket_of_.resize(elements_.size());
   offset_of_.resize(elements_.size());
@@ -131,7 +131,7 @@ void GradBucketReducer::ZeroIfFirst(int p) {
 void GradBucketReducer::Packed(int p) {
   packed_[p] = true;
   --unpacked_in_bucket_[bucket_of_[p]];
-  if (last_) LaunchReady();
+  if (last_ && overlap_) LaunchReady();
 }
 
 void GradBucketReducer::LaunchReady() {
@@ -182,7 +182,9 @@ absl::Status GradBucketReducer::EndMicroBatch(absl::Span<const Tensor> grads) {
       Add(static_cast<int>(p), grads[p]);
     }
   }
-  if (last_) {
+  if (last_ && !overlap_) {
+    if (absl::Status s = comm_.AllReduceSum(absl::MakeSpan(buffers_[0])); !s.ok()) Fail(s);
+  } else if (last_) {
     LaunchReady();
     for (std::unique_ptr<PendingReduction>& pending : pending_) {
       if (pending != nullptr) {

@@ -45,7 +45,8 @@ std::vector<int> GradReadyOrder(const Session& session,
 // the same on every process) and is polled after every later node. Micro-batches
 // before the last are only summed locally: reducing the sum once per step gives
 // the same result as reducing each micro-batch (summation is linear) with a
-// fraction of the traffic.
+// fraction of the traffic. bucket_bytes <= 0 turns the overlap off: one bucket,
+// reduced by one blocking allreduce after backward.
 class GradBucketReducer : public RunObserver {
  public:
   // `grad_names[p]` is parameter p's gradient in `session`'s graph, which holds
@@ -82,6 +83,7 @@ class GradBucketReducer : public RunObserver {
 
   Communicator& comm_;
   std::vector<int64_t> elements_;
+  bool overlap_;
   std::vector<GradBucket> buckets_;
   std::vector<std::vector<float>> buffers_;   // per bucket
   std::vector<int> bucket_of_;                // per parameter

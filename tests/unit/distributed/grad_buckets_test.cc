@@ -70,6 +70,7 @@ class MirrorCommunicator final : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 2; }
   absl::Status AllReduceSum(absl::Span<float> values) override {
+    ++blocking;
     for (float& v : values) v *= 2;
     return absl::OkStatus();
   }
@@ -87,6 +88,7 @@ class MirrorCommunicator final : public Communicator {
   [[noreturn]] void Abort(int exit_code) override { std::abort(); }
 
   std::deque<Started> started;
+  int blocking = 0;  // blocking float reductions
 
  private:
   class Pending final : public PendingReduction {
@@ -211,6 +213,29 @@ TEST_F(GradBucketReducerTest, SumsTheStepLocallyAndReducesBucketsDuringBackward)
           2.0 * (0.25 * ga[p].data<float>()[i] + 0.75 * gb[p].data<float>()[i]);
       EXPECT_NEAR(got.data<float>()[i], want, 1e-6 * (1 + std::abs(want)))
           << grad_names_[p] << "[" << i << "]";
+    }
+  }
+}
+
+TEST_F(GradBucketReducerTest, WithoutACapOneBlockingReductionFollowsBackward) {
+  MirrorCommunicator comm;
+  GradBucketReducer reducer(*session_, grad_names_, elements_, 0, comm);
+  ASSERT_EQ(reducer.buckets().size(), 1u);
+  EXPECT_EQ(reducer.buckets()[0].elements, 27);
+  const NamedTensors a = Feeds(0);
+  const std::vector<Tensor> ga = PlainGradients(a);
+  reducer.BeginMicroBatch(0.5f, true, true);
+  ASSERT_OK_AND_ASSIGN(std::vector<Tensor> outs, session_->Run(a, &reducer));
+  EXPECT_EQ(comm.blocking, 0) << "reduced before backward ended";
+  ASSERT_OK(reducer.EndMicroBatch(absl::MakeConstSpan(outs).subspan(1)));
+  EXPECT_EQ(comm.blocking, 1);
+  EXPECT_TRUE(comm.started.empty());
+  for (int p = 0; p < 3; ++p) {
+    ASSERT_OK_AND_ASSIGN(Tensor got, Tensor::Uninitialized(DataType::kFloat32, ga[p].shape()));
+    reducer.CopyGradient(p, got);
+    for (int64_t i = 0; i < got.num_elements(); ++i) {
+      // 2 * 0.5 * g: exact in float.
+      EXPECT_EQ(got.data<float>()[i], ga[p].data<float>()[i]) << grad_names_[p] << "[" << i << "]";
     }
   }
 }
