@@ -110,7 +110,7 @@ int RunTraining(const TrainArgs& args, Communicator* comm) {
     std::printf("distributed: %d processes; %zu gradients in %zu allreduce bucket(s) %s; "
                 "%lld gradient bytes reduced per step\n",
                 comm->size(), trainer.param_names().size(), reducer->buckets().size(),
-                config.bucket_mb > 0
+                reducer->overlapped()
                     ? absl::StrFormat("of at most %g MiB, overlapped with backward",
                                       config.bucket_mb).c_str()
                     : "after backward",

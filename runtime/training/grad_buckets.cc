@@ -54,8 +54,12 @@ GradBucketReducer::GradBucketReducer(const Session& session,
                                      const std::vector<std::string>& grad_names,
                                      std::vector<int64_t> elements, int64_t bucket_bytes,
                                      Communicator& comm)
-    : comm_(comm), elements_(std::move(elements)), overlap_(bucket_bytes > 0) {
+    : comm_(comm), elements_(std::move(elements)) {
   buckets_ = PlanGradBuckets(GradReadyOrder(session, grad_names), elements_, bucket_bytes);
+  // A single bucket is complete only about when backward ends, and a blocking
+  // allreduce has less latency for it than a non-blocking one (measured with
+  // Open MPI: BENCHMARKS.md), so only several buckets go non-blocking.
+  overlap_ = buckets_.size() > 1;
   bucket_of_.resize(elements_.size());
   offset_of_.resize(elements_.size());
   for (size_t b = 0; b < buckets_.size(); ++b) {

@@ -45,8 +45,8 @@ std::vector<int> GradReadyOrder(const Session& session,
 // the same on every process) and is polled after every later node. Micro-batches
 // before the last are only summed locally: reducing the sum once per step gives
 // the same result as reducing each micro-batch (summation is linear) with a
-// fraction of the traffic. bucket_bytes <= 0 turns the overlap off: one bucket,
-// reduced by one blocking allreduce after backward.
+// fraction of the traffic. A plan of one bucket (bucket_bytes <= 0, or all the
+// gradients fit) is reduced by one blocking allreduce after backward instead.
 class GradBucketReducer : public RunObserver {
  public:
   // `grad_names[p]` is parameter p's gradient in `session`'s graph, which holds
@@ -71,6 +71,8 @@ class GradBucketReducer : public RunObserver {
   void CopyGradient(int p, Tensor& out) const;
 
   const std::vector<GradBucket>& buckets() const { return buckets_; }
+  // Whether reductions start during backward (the plan has several buckets).
+  bool overlapped() const { return overlap_; }
   // Gradient bytes each process sends into allreduces per optimizer step.
   int64_t bytes_per_step() const;
 
@@ -83,7 +85,7 @@ class GradBucketReducer : public RunObserver {
 
   Communicator& comm_;
   std::vector<int64_t> elements_;
-  bool overlap_;
+  bool overlap_ = false;
   std::vector<GradBucket> buckets_;
   std::vector<std::vector<float>> buffers_;   // per bucket
   std::vector<int> bucket_of_;                // per parameter

@@ -184,6 +184,7 @@ TEST_F(GradBucketReducerTest, SumsTheStepLocallyAndReducesBucketsDuringBackward)
   // 48 B = 12 floats: W2 and b (10 + 2) fill the first bucket, W1 (15) the second.
   GradBucketReducer reducer(*session_, grad_names_, elements_, 48, comm);
   ASSERT_EQ(reducer.buckets().size(), 2u);
+  EXPECT_TRUE(reducer.overlapped());
   EXPECT_EQ(reducer.buckets()[0].elements, 12);
   EXPECT_EQ(reducer.buckets()[1].params, std::vector<int>{0});
   EXPECT_EQ(reducer.bytes_per_step(), 27 * 4);
@@ -217,10 +218,17 @@ TEST_F(GradBucketReducerTest, SumsTheStepLocallyAndReducesBucketsDuringBackward)
   }
 }
 
-TEST_F(GradBucketReducerTest, WithoutACapOneBlockingReductionFollowsBackward) {
+class OneBucketTest : public GradBucketReducerTest,
+                      public ::testing::WithParamInterface<int64_t> {};
+
+// No cap, or one that all 27 gradients (108 B) fit in.
+INSTANTIATE_TEST_SUITE_P(Caps, OneBucketTest, ::testing::Values(0, 108, 1 << 20));
+
+TEST_P(OneBucketTest, OneBlockingReductionFollowsBackward) {
   MirrorCommunicator comm;
-  GradBucketReducer reducer(*session_, grad_names_, elements_, 0, comm);
+  GradBucketReducer reducer(*session_, grad_names_, elements_, GetParam(), comm);
   ASSERT_EQ(reducer.buckets().size(), 1u);
+  EXPECT_FALSE(reducer.overlapped());
   EXPECT_EQ(reducer.buckets()[0].elements, 27);
   const NamedTensors a = Feeds(0);
   const std::vector<Tensor> ga = PlainGradients(a);
