@@ -173,8 +173,15 @@ std::vector<pid_t> OnyxProcesses(const std::string& marker) {
   return pids;
 }
 
-TEST_F(DistributedTest, ADeadProcessEndsTheJobWithAnError) {
-  const std::string command = MpiRun(2) + MlpArgs(1000) + " --batch-size 4 --out " +
+class DeadProcessTest : public DistributedTest,
+                        public ::testing::WithParamInterface<const char*> {};
+
+// One blocking allreduce per step (the MLP fits the default bucket), and three
+// buckets started during backward (the non-blocking path).
+INSTANTIATE_TEST_SUITE_P(Buckets, DeadProcessTest, ::testing::Values("", " --bucket-mb 0.0005"));
+
+TEST_P(DeadProcessTest, ADeadProcessEndsTheJobWithAnError) {
+  const std::string command = MpiRun(2) + MlpArgs(1000) + GetParam() + " --batch-size 4 --out " +
                               (dir_ / "never.onnx").string() + " > " +
                               (dir_ / "job.log").string() + " 2>&1";
   const pid_t job = fork();
