@@ -93,7 +93,7 @@ ValueInfo InputInfo(const std::string& name, const Tensor* like, DataType dtype)
   info.dtype = dtype;
   if (like != nullptr) {
     info.has_shape = true;
-    for (int64_t d : like->shape()) info.dims.push_back(Dim{.value = d});
+    for (int64_t d : like->shape()) info.dims.push_back(Dim{.value = d, .param = ""});
   }
   return info;
 }
