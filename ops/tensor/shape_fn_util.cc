@@ -1,9 +1,6 @@
 // Helpers of the tensor family's shape functions.
 #include "ops/tensor/shape_fn_util.h"
 
-#include <algorithm>
-#include <limits>
-
 #include "absl/strings/str_format.h"
 
 namespace onyx::tensor {
@@ -57,24 +54,6 @@ Dim ProductDim(absl::Span<const Dim> dims) {
   if (unknown) return UnknownDim();
   if (symbol == nullptr) return FixedDim(product);
   return product == 1 ? *symbol : UnknownDim();
-}
-
-int64_t SliceCount(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* first) {
-  start = start < 0 ? start + dim : start;
-  end = end < 0 ? end + dim : end;
-  *first = 0;
-  if (dim == 0) return 0;
-  if (step > 0) {
-    start = std::clamp<int64_t>(start, 0, dim);
-    end = std::clamp<int64_t>(end, 0, dim);
-    *first = start;
-    return end > start ? (end - start - 1) / step + 1 : 0;
-  }
-  start = std::clamp<int64_t>(start, 0, dim - 1);
-  end = std::clamp<int64_t>(end, -1, dim - 1);
-  *first = start;
-  if (start <= end) return 0;
-  return step == std::numeric_limits<int64_t>::min() ? 1 : (start - end - 1) / -step + 1;
 }
 
 }  // namespace onyx::tensor

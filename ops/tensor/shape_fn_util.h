@@ -34,10 +34,6 @@ std::optional<int64_t> FixedLength(const ShapeInferenceContext& ctx, int i);
 // symbol; any fixed 0 gives 0; unknown otherwise.
 Dim ProductDim(absl::Span<const Dim> dims);
 
-// Number of elements a Slice takes from a dim of size `dim` (the kernel's
-// clamping rules); `start` is set to the first index taken.
-int64_t SliceCount(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* first);
-
 // shape_fns_layout.cc: Reshape Flatten Squeeze Unsqueeze Shape Size Transpose
 void RegisterLayoutShapeFns(OpRegistry& registry);
 // shape_fns_join.cc: Concat Split Slice Gather

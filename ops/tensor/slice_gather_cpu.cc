@@ -3,8 +3,8 @@
 // Gather copies contiguous inner blocks per index.
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -19,96 +19,27 @@ class SliceKernel : public Kernel {
  public:
   static KernelOr Create(const Node& node, int64_t opset) {
     auto k = std::make_unique<SliceKernel>();
-    k->from_attrs_ = opset < 10;
-    if (k->from_attrs_) {
-      if (node.FindAttribute("starts") == nullptr || node.FindAttribute("ends") == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: attributes starts and ends are required", node.Describe()));
-      }
-      ONYX_ASSIGN_OR_RETURN(k->starts_, node.GetInts("starts", {}));
-      ONYX_ASSIGN_OR_RETURN(k->ends_, node.GetInts("ends", {}));
-      ONYX_ASSIGN_OR_RETURN(k->axes_, node.GetInts("axes", {}));
+    if (opset < 10) {
+      ONYX_ASSIGN_OR_RETURN(k->attrs_, SliceAttributes(node));
     }
     return k;
   }
 
   absl::Status Compute(KernelContext& ctx) override {
-    const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
-    if (!from_attrs_) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(1));
-      ONYX_ASSIGN_OR_RETURN(const Tensor* e, ctx.RequiredInput(2));
-      ONYX_ASSIGN_OR_RETURN(starts, ReadInts(node, *s, "input starts"));
-      ONYX_ASSIGN_OR_RETURN(ends, ReadInts(node, *e, "input ends"));
-      if (ctx.input(3) != nullptr) {
-        ONYX_ASSIGN_OR_RETURN(axes, ReadInts(node, *ctx.input(3), "input axes"));
-      }
-      if (ctx.input(4) != nullptr) {
-        ONYX_ASSIGN_OR_RETURN(steps, ReadInts(node, *ctx.input(4), "input steps"));
-      }
-    }
-    const int rank = x->rank();
-    if (axes.empty()) {
-      for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-    }
-    if (steps.empty()) steps.assign(starts.size(), 1);
-    if (ends.size() != starts.size() || axes.size() != starts.size() ||
-        steps.size() != starts.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: starts, ends, axes and steps have %d, %d, %d and %d entries (must be equal)",
-          node.Describe(), starts.size(), ends.size(), axes.size(), steps.size()));
-    }
-    ONYX_ASSIGN_OR_RETURN(std::vector<int> norm_axes, NormalizeAxes(node, axes, rank));
-    const std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
-    Shape out = x->shape();
-    std::vector<int64_t> src_strides = in_strides;
-    int64_t base = 0;
-    for (size_t i = 0; i < norm_axes.size(); ++i) {
-      const int a = norm_axes[i];
-      const int64_t dim = x->dim(a), step = steps[i];
-      if (step == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: step for axis %d is 0", node.Describe(), a));
-      }
-      // Negative starts/ends count from the end, then clamp: [0, dim] for
-      // positive steps, [0, dim-1] (start) and [-1, dim-1] (end) for negative.
-      int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
-      int64_t end = ends[i] < 0 ? ends[i] + dim : ends[i];
-      int64_t count;
-      if (dim == 0) {
-        count = 0;
-      } else if (step > 0) {
-        start = std::clamp<int64_t>(start, 0, dim);
-        end = std::clamp<int64_t>(end, 0, dim);
-        count = end > start ? (end - start - 1) / step + 1 : 0;
-      } else {
-        start = std::clamp<int64_t>(start, 0, dim - 1);
-        end = std::clamp<int64_t>(end, -1, dim - 1);
-        // step may be INT64_MIN: compare before negating.
-        count =
-            start > end
-                ? (step == std::numeric_limits<int64_t>::min() ? 1 : (start - end - 1) / -step + 1)
-                : 0;
-      }
-      out[a] = count;
-      if (count > 0) {
-        base += start * in_strides[a];
-        // A single element ignores the step (and so cannot overflow with it).
-        src_strides[a] = count > 1 ? in_strides[a] * step : 0;
-      }
-    }
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+    ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
+                          ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, /*first_input=*/1));
+    ONYX_ASSIGN_OR_RETURN(const SliceWindow window, ResolveSlice(ctx.node(), x->shape(), args));
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), window.shape));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(x->dtype());
-    StridedCopy(es, out, static_cast<const char*>(x->raw_data()) + base * es, src_strides,
-                y->raw_data(), ContiguousStrides(out));
+    StridedCopy(es, window.shape, static_cast<const char*>(x->raw_data()) + window.offset * es,
+                window.strides, y->raw_data(), ContiguousStrides(window.shape));
     return absl::OkStatus();
   }
 
  private:
-  bool from_attrs_ = false;
-  std::vector<int64_t> starts_, ends_, axes_;
+  std::optional<SliceArgs> attrs_;  // Slice-1 only
 };
 
 // Gather-1, 11, 13: y[o, j..., i] = x[o, idx[j...], i] along `axis`;

@@ -9,8 +9,8 @@
 // The attribute forward_opset selects Slice/Pad's attribute forms (opset < 10/11).
 #include <algorithm>
 #include <cstring>
-#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,11 +101,11 @@ class SliceGradKernel : public Kernel {
   static KernelOr Create(const Node& node, int64_t) {
     auto k = std::make_unique<SliceGradKernel>();
     ONYX_ASSIGN_OR_RETURN(const int64_t opset, node.GetInt("forward_opset", 13));
-    k->from_attrs_ = opset < 10;
-    if (k->from_attrs_) {
-      ONYX_ASSIGN_OR_RETURN(k->starts_, node.GetInts("starts", {}));
-      ONYX_ASSIGN_OR_RETURN(k->ends_, node.GetInts("ends", {}));
-      ONYX_ASSIGN_OR_RETURN(k->axes_, node.GetInts("axes", {}));
+    if (opset < 10) {
+      SliceArgs& attrs = k->attrs_.emplace();
+      ONYX_ASSIGN_OR_RETURN(attrs.starts, node.GetInts("starts", {}));
+      ONYX_ASSIGN_OR_RETURN(attrs.ends, node.GetInts("ends", {}));
+      ONYX_ASSIGN_OR_RETURN(attrs.axes, node.GetInts("axes", {}));
     }
     return k;
   }
@@ -113,71 +113,24 @@ class SliceGradKernel : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
-    std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
-    if (!from_attrs_) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(2));
-      ONYX_ASSIGN_OR_RETURN(const Tensor* e, ctx.RequiredInput(3));
-      ONYX_ASSIGN_OR_RETURN(starts, ReadInts(node, *s, "input starts"));
-      ONYX_ASSIGN_OR_RETURN(ends, ReadInts(node, *e, "input ends"));
-      if (ctx.input(4) != nullptr) {
-        ONYX_ASSIGN_OR_RETURN(axes, ReadInts(node, *ctx.input(4), "input axes"));
-      }
-      if (ctx.input(5) != nullptr) {
-        ONYX_ASSIGN_OR_RETURN(steps, ReadInts(node, *ctx.input(5), "input steps"));
-      }
-    }
-    if (axes.empty()) {
-      for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-    }
-    if (steps.empty()) steps.assign(starts.size(), 1);
-    if (ends.size() != starts.size() || axes.size() != starts.size() ||
-        steps.size() != starts.size()) {
-      return Bad(node, "starts, ends, axes and steps must have equal lengths");
-    }
-    ONYX_ASSIGN_OR_RETURN(std::vector<int> norm, NormalizeAxes(node, axes, x->rank()));
-    // Same clamping as Slice: the first selected X index and the count per axis.
-    const std::vector<int64_t> x_strides = ContiguousStrides(x->shape());
-    std::vector<int64_t> dst_strides = x_strides;
-    Shape out = x->shape();
-    int64_t base = 0;
-    for (size_t i = 0; i < norm.size(); ++i) {
-      const int a = norm[i];
-      const int64_t dim = x->dim(a), step = steps[i];
-      if (step == 0) return Bad(node, absl::StrFormat("step for axis %d is 0", a));
-      int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
-      int64_t end = ends[i] < 0 ? ends[i] + dim : ends[i];
-      int64_t count = 0;
-      if (dim > 0 && step > 0) {
-        start = std::clamp<int64_t>(start, 0, dim);
-        end = std::clamp<int64_t>(end, 0, dim);
-        count = end > start ? (end - start - 1) / step + 1 : 0;
-      } else if (dim > 0) {
-        start = std::clamp<int64_t>(start, 0, dim - 1);
-        end = std::clamp<int64_t>(end, -1, dim - 1);
-        count = start > end ? (step == std::numeric_limits<int64_t>::min()
-                                   ? 1
-                                   : (start - end - 1) / -step + 1)
-                            : 0;
-      }
-      out[a] = count;
-      if (count > 0) {
-        base += start * x_strides[a];
-        dst_strides[a] = count > 1 ? x_strides[a] * step : 0;
-      }
-    }
-    if (dy->shape() != out) {
+    ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
+                          ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, /*first_input=*/2));
+    // The same window as Slice's: dX is dY scattered into it, zero elsewhere.
+    ONYX_ASSIGN_OR_RETURN(const SliceWindow window, ResolveSlice(node, x->shape(), args));
+    if (dy->shape() != window.shape) {
       return Bad(node, absl::StrFormat("dY is %s but the slice of %s has shape %s",
-                                       dy->DebugString(), x->DebugString(), ShapeToString(out)));
+                                       dy->DebugString(), x->DebugString(),
+                                       ShapeToString(window.shape)));
     }
-    ONYX_ASSIGN_OR_RETURN(Tensor dx, ScatterWindow(ctx, *dy, x->shape(), base, dst_strides, out,
-                                                   std::vector<int64_t>(out.size(), 0)));
+    ONYX_ASSIGN_OR_RETURN(Tensor dx,
+                          ScatterWindow(ctx, *dy, x->shape(), window.offset, window.strides,
+                                        window.shape, std::vector<int64_t>(window.shape.size(), 0)));
     ctx.SetOutput(0, std::move(dx));
     return absl::OkStatus();
   }
 
  private:
-  bool from_attrs_ = false;
-  std::vector<int64_t> starts_, ends_, axes_;
+  std::optional<SliceArgs> attrs_;  // forward Slice-1 only
 };
 
 class GatherGradKernel : public Kernel {

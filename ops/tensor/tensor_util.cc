@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 #include "runtime/status_macros.h"
@@ -70,6 +71,94 @@ absl::StatusOr<std::vector<int>> NormalizeAxes(const Node& node, absl::Span<cons
     result.push_back(a);
   }
   return result;
+}
+
+absl::StatusOr<SliceArgs> SliceAttributes(const Node& node) {
+  if (node.FindAttribute("starts") == nullptr || node.FindAttribute("ends") == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: attributes starts and ends are required", node.Describe()));
+  }
+  SliceArgs args;
+  ONYX_ASSIGN_OR_RETURN(args.starts, node.GetInts("starts", {}));
+  ONYX_ASSIGN_OR_RETURN(args.ends, node.GetInts("ends", {}));
+  ONYX_ASSIGN_OR_RETURN(args.axes, node.GetInts("axes", {}));
+  return args;
+}
+
+absl::StatusOr<SliceArgs> ReadSliceArgs(KernelContext& ctx, const SliceArgs* attrs,
+                                        int first_input) {
+  const Node& node = ctx.node();
+  SliceArgs args;
+  if (attrs != nullptr) {
+    args = *attrs;
+  } else {
+    ONYX_ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(first_input));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* e, ctx.RequiredInput(first_input + 1));
+    ONYX_ASSIGN_OR_RETURN(args.starts, ReadInts(node, *s, "input starts"));
+    ONYX_ASSIGN_OR_RETURN(args.ends, ReadInts(node, *e, "input ends"));
+    if (ctx.input(first_input + 2) != nullptr) {
+      ONYX_ASSIGN_OR_RETURN(args.axes, ReadInts(node, *ctx.input(first_input + 2), "input axes"));
+    }
+    if (ctx.input(first_input + 3) != nullptr) {
+      ONYX_ASSIGN_OR_RETURN(args.steps,
+                            ReadInts(node, *ctx.input(first_input + 3), "input steps"));
+    }
+  }
+  const size_t n = args.starts.size();
+  if (args.axes.empty()) {
+    for (size_t i = 0; i < n; ++i) args.axes.push_back(static_cast<int64_t>(i));
+  }
+  if (args.steps.empty()) args.steps.assign(n, 1);
+  if (args.ends.size() != n || args.axes.size() != n || args.steps.size() != n) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: starts, ends, axes and steps have %d, %d, %d and %d entries (must be equal)",
+        node.Describe(), n, args.ends.size(), args.axes.size(), args.steps.size()));
+  }
+  return args;
+}
+
+int64_t SliceCount(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* first) {
+  start = start < 0 ? start + dim : start;
+  end = end < 0 ? end + dim : end;
+  *first = 0;
+  if (dim == 0) return 0;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    *first = start;
+    return end > start ? (end - start - 1) / step + 1 : 0;
+  }
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  *first = start;
+  if (start <= end) return 0;
+  return step == std::numeric_limits<int64_t>::min() ? 1 : (start - end - 1) / -step + 1;
+}
+
+
+absl::StatusOr<SliceWindow> ResolveSlice(const Node& node, const Shape& source,
+                                         const SliceArgs& args) {
+  ONYX_ASSIGN_OR_RETURN(std::vector<int> axes,
+                        NormalizeAxes(node, args.axes, static_cast<int>(source.size())));
+  const std::vector<int64_t> source_strides = ContiguousStrides(source);
+  SliceWindow window{source, 0, source_strides};
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const int a = axes[i];
+    const int64_t step = args.steps[i];
+    if (step == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: step for axis %d is 0", node.Describe(), a));
+    }
+    int64_t first = 0;
+    const int64_t count = SliceCount(source[a], args.starts[i], args.ends[i], step, &first);
+    window.shape[a] = count;
+    if (count > 0) {
+      window.offset += first * source_strides[a];
+      // A single element ignores the step (and so cannot overflow with it).
+      window.strides[a] = count > 1 ? source_strides[a] * step : 0;
+    }
+  }
+  return window;
 }
 
 std::vector<int64_t> ContiguousStrides(absl::Span<const int64_t> dims) {

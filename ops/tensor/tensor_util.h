@@ -31,6 +31,37 @@ absl::StatusOr<int64_t> ReadIntScalar(const Node& node, const Tensor& t, const c
 absl::StatusOr<std::vector<int>> NormalizeAxes(const Node& node, absl::Span<const int64_t> axes,
                                                int rank);
 
+// Slice's arguments, one entry per sliced axis.
+struct SliceArgs {
+  std::vector<int64_t> starts, ends, axes, steps;
+};
+
+// Slice-1's attributes: starts and ends (required), axes (optional).
+absl::StatusOr<SliceArgs> SliceAttributes(const Node& node);
+
+// The Slice arguments of one run: `attrs` when the op takes them as attributes
+// (opset < 10; read once by SliceAttributes), else the inputs starts, ends and
+// the optional axes, steps from input `first_input` on. Omitted axes become
+// 0, 1, ... and omitted steps 1; InvalidArgument when the lengths differ.
+absl::StatusOr<SliceArgs> ReadSliceArgs(KernelContext& ctx, const SliceArgs* attrs,
+                                        int first_input);
+
+// Number of elements a Slice takes from a dim of size `dim` (negative start/end
+// count from the end, then clamp to the dim); `first` is set to the first
+// index taken.
+int64_t SliceCount(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* first);
+
+// The elements of a tensor of shape `source` that a Slice with `args` selects:
+// the slice's shape, the flat index of its first element in the source, and
+// the source strides (in elements, step included; 0 on single-element axes).
+struct SliceWindow {
+  Shape shape;
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
+absl::StatusOr<SliceWindow> ResolveSlice(const Node& node, const Shape& source,
+                                         const SliceArgs& args);
+
 // Row-major strides (in elements) of `dims`.
 std::vector<int64_t> ContiguousStrides(absl::Span<const int64_t> dims);
 

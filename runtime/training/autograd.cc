@@ -93,7 +93,11 @@ absl::StatusOr<GradientGraph> BuildGradientGraph(Graph graph, const std::string&
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Node& node = graph.nodes[*it];
-    GradientContext ctx{.node = node, .opset = graph.OpsetFor(node.domain)};
+    GradientContext ctx{.node = node,
+                        .opset = graph.OpsetFor(node.domain),
+                        .output_grads = {},
+                        .wants_input_grad = {},
+                        .fresh_name = {}};
     bool any_output_grad = false;
     for (const std::string& out : node.outputs) {
       ctx.output_grads.push_back(out.empty() ? "" : total_grad(out));

@@ -20,6 +20,7 @@
 #include "runtime/op_registry.h"
 #include "runtime/session.h"
 #include "runtime/training/autograd.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::actgrad_test {
 
@@ -90,35 +91,13 @@ inline const OpRegistry& TestRegistry() {
   return *registry;
 }
 
-inline Attribute FloatAttr(std::string name, float v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute IntAttr(std::string name, int64_t v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute StringAttr(std::string name, std::string v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kString;
-  a.s = std::move(v);
-  return a;
-}
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::StringAttr;
+using testing_util::ToDoubles;
 
 inline ValueInfo Info(const std::string& name, DataType dtype, const Shape& shape) {
-  ValueInfo info;
-  info.name = name;
-  info.dtype = dtype;
-  info.has_shape = true;
-  for (int64_t d : shape) info.dims.push_back(Dim{d, ""});
-  return info;
+  return testing_util::InputInfo(name, dtype, shape);
 }
 
 // Inputs x0, x1, ... of `shapes`, node "f" = op(x...) -> "y", "loss" = DotLoss(y, r).
@@ -210,14 +189,6 @@ inline absl::StatusOr<std::vector<double>> FiniteDifferences(
     grad[k] = (*plus - *minus) / (2 * h);
   }
   return grad;
-}
-
-inline std::vector<double> ToDoubles(const Tensor& t) {
-  std::vector<double> v(t.num_elements());
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    v[i] = t.dtype() == DataType::kFloat64 ? t.data<double>()[i] : t.data<float>()[i];
-  }
-  return v;
 }
 
 // Values in [lo, hi] from a fixed LCG, each rounded to float32 (so float32 and

@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "runtime/session.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/common/run_node.h"
 #include "tests/unit/activation/reference.h"
 
 namespace onyx {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "runtime/graph.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::testing_util {
 

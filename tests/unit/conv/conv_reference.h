@@ -1,6 +1,6 @@
 // Test-only references for the conv family: naive double-precision Conv and
 // ConvTranspose written straight from the ONNX definitions (no shared code
-// with ops/conv), and small helpers to run one node through a Session.
+// with ops/conv), and the shared one-node runner under the names these tests use.
 #pragma once
 
 #include <cstdint>
@@ -10,9 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ops/register_all.h"
 #include "runtime/graph.h"
-#include "runtime/session.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::conv_test {
 
@@ -129,80 +128,31 @@ inline Tensor ToTensor(const Shape& shape, const std::vector<double>& v) {
   return Tensor::FromVector<float>(shape, std::vector<float>(v.begin(), v.end())).value();
 }
 
-inline Attribute Ints(std::string name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute Int(std::string name, int64_t v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute Float(std::string name, float v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute String(std::string name, std::string v) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttrType::kString;
-  a.s = std::move(v);
-  return a;
-}
+inline constexpr auto& Ints = testing_util::IntsAttr;
+inline constexpr auto& Int = testing_util::IntAttr;
+inline constexpr auto& Float = testing_util::FloatAttr;
+inline constexpr auto& String = testing_util::StringAttr;
 
 // One node `op` (domain ONNX opset 13, or com.onyx) named "conv0" over inputs
 // x0, x1, ... (an empty Tensor is an omitted input) with output "y".
+inline testing_util::NodeSpec ConvNodeSpec(const std::string& op, const std::string& domain,
+                                           std::vector<Attribute> attrs) {
+  return {.op_type = op,
+          .domain = domain,
+          .attrs = std::move(attrs),
+          .opset = 13,
+          .node_name = "conv0",
+          .imports = {"com.onyx"}};
+}
 inline Graph OneNode(const std::string& op, const std::string& domain, std::vector<Attribute> attrs,
                      const std::vector<Tensor>& inputs) {
-  Graph g;
-  g.opset_imports[""] = 13;
-  g.opset_imports["com.onyx"] = 1;
-  Node node;
-  node.name = "conv0";
-  node.op_type = op;
-  node.domain = domain;
-  node.attributes = std::move(attrs);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].empty()) {
-      node.inputs.push_back("");
-      continue;
-    }
-    ValueInfo info;
-    info.name = "x" + std::to_string(i);
-    info.dtype = inputs[i].dtype();
-    info.has_shape = true;
-    for (int64_t d : inputs[i].shape()) info.dims.push_back(Dim{d, ""});
-    g.inputs.push_back(info);
-    node.inputs.push_back(info.name);
-  }
-  node.outputs = {"y"};
-  ValueInfo out;
-  out.name = "y";
-  g.outputs.push_back(out);
-  g.nodes.push_back(std::move(node));
-  return g;
+  return testing_util::OneNodeGraph(ConvNodeSpec(op, domain, std::move(attrs)), inputs);
 }
 
 inline absl::StatusOr<Tensor> RunNode(const std::string& op, const std::string& domain,
                                       std::vector<Attribute> attrs,
                                       const std::vector<Tensor>& inputs) {
-  auto session = Session::Create(OneNode(op, domain, std::move(attrs), inputs), DefaultRegistry());
-  if (!session.ok()) return session.status();
-  NamedTensors feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].empty()) feeds.push_back({"x" + std::to_string(i), inputs[i]});
-  }
-  auto outputs = (*session)->Run(feeds);
-  if (!outputs.ok()) return outputs.status();
-  return (*outputs)[0];
+  return testing_util::RunNodeSpecFirst(ConvNodeSpec(op, domain, std::move(attrs)), inputs);
 }
 
 }  // namespace onyx::conv_test

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/common/run_node.h"
 #include "tests/unit/elementwise/run_op.h"
 
 namespace onyx {
@@ -29,22 +30,8 @@ std::vector<T> Values(const Tensor& t) {
   return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
 }
 
-// Row-major index of `idx` read through NumPy broadcasting into `shape`.
-int64_t Source(const std::vector<int64_t>& idx, const Shape& shape) {
-  int64_t lin = 0;
-  const size_t pad = idx.size() - shape.size();
-  for (size_t i = 0; i < shape.size(); ++i) lin = lin * shape[i] + (shape[i] == 1 ? 0 : idx[pad + i]);
-  return lin;
-}
-
-std::vector<int64_t> Unravel(int64_t lin, const Shape& s) {
-  std::vector<int64_t> idx(s.size());
-  for (int i = static_cast<int>(s.size()) - 1; i >= 0; --i) {
-    idx[i] = lin % s[i];
-    lin /= s[i];
-  }
-  return idx;
-}
+using testing_util::BroadcastSource;
+using testing_util::Unravel;
 
 void ExpectSame(double got, double want, double rel, const std::string& what) {
   if (std::isnan(want)) {
@@ -65,7 +52,8 @@ TEST(PowTest, FloatBroadcastingMatchesDoublePow) {
   ASSERT_EQ(y.shape(), as);
   for (int64_t o = 0; o < 24; ++o) {
     const auto idx = Unravel(o, as);
-    const double want = std::pow(double(a[Source(idx, as)]), double(b[Source(idx, bs)]));
+    const double want = std::pow(double(a[BroadcastSource(idx, as)]),
+                                 double(b[BroadcastSource(idx, bs)]));
     ExpectSame(y.data<float>()[o], want, 3e-7, "pow at " + std::to_string(o));
   }
 }
@@ -172,7 +160,9 @@ TEST(VariadicTest, BroadcastingOfThreeInputsWithNaN) {
     for (int64_t o = 0; o < NumElements(out); ++o) {
       const auto idx = Unravel(o, out);
       std::vector<double> operands;
-      for (size_t k = 0; k < shapes.size(); ++k) operands.push_back(vals[k][Source(idx, shapes[k])]);
+      for (size_t k = 0; k < shapes.size(); ++k) {
+        operands.push_back(vals[k][BroadcastSource(idx, shapes[k])]);
+      }
       ExpectSame(y.data<double>()[o], RefVariadic(op, operands), 1e-15, op + " " + std::to_string(o));
     }
   }

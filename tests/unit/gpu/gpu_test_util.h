@@ -13,7 +13,7 @@
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/session.h"
 #include "tests/status_matchers.h"
-#include "tests/unit/activation/one_node.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::gpu_test {
 
@@ -51,9 +51,7 @@ inline absl::StatusOr<Tensor> RunNode(const std::string& op, std::vector<Attribu
                                       const std::vector<Tensor>& inputs, int64_t opset,
                                       Device device, const std::string& domain = "") {
   const Graph g = testing_util::OneNodeGraph(op, std::move(attrs), inputs, opset, domain);
-  NamedTensors feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) feeds.push_back({"x" + std::to_string(i), inputs[i]});
-  auto out = RunGraph(g, feeds, device);
+  auto out = RunGraph(g, testing_util::InputFeeds(inputs), device);
   if (!out.ok()) return out.status();
   return (*out)[0];
 }

@@ -13,11 +13,13 @@
 #include "ops/register_all.h"
 #include "runtime/session.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/loss/loss_test_util.h"
 
 namespace onyx {
 namespace {
 
 namespace fs = std::filesystem;
+using loss_test::ToDoubles;
 
 std::vector<std::string> LossFolders() {
   std::vector<std::string> folders;
@@ -32,16 +34,6 @@ std::vector<std::string> LossFolders() {
   }
   std::sort(folders.begin(), folders.end());
   return folders;
-}
-
-std::vector<double> AsDoubles(const Tensor& t) {
-  std::vector<double> out;
-  if (t.dtype() == DataType::kFloat32) {
-    for (float v : t.span<float>()) out.push_back(v);
-  } else if (t.dtype() == DataType::kFloat64) {
-    for (double v : t.span<double>()) out.push_back(v);
-  }
-  return out;
 }
 
 void RunFolder(const std::string& folder) {
@@ -67,7 +59,7 @@ void RunFolder(const std::string& folder) {
                            LoadTensorProtoFile(dir + "/output_" + std::to_string(o) + ".pb"));
       EXPECT_EQ(outputs[o].dtype(), want.dtype()) << "output " << o;
       EXPECT_EQ(outputs[o].shape(), want.shape()) << "output " << o;
-      const std::vector<double> got = AsDoubles(outputs[o]), ref = AsDoubles(want);
+      const std::vector<double> got = ToDoubles(outputs[o]), ref = ToDoubles(want);
       ASSERT_EQ(got.size(), ref.size()) << "output " << o;
       ASSERT_FALSE(ref.empty()) << "output " << o << " is not float";
       for (size_t i = 0; i < ref.size(); ++i) {

@@ -13,40 +13,14 @@
 #include "runtime/gradient.h"
 #include "runtime/session.h"
 #include "runtime/tensor.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::loss_test {
 
-inline Attribute IntAttr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute FloatAttr(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttr(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kString;
-  a.s = v;
-  return a;
-}
-
-// Declares `name` as a graph input of `t`'s dtype and shape.
-inline ValueInfo InputInfo(const std::string& name, const Tensor& t) {
-  ValueInfo info;
-  info.name = name;
-  info.dtype = t.dtype();
-  info.has_shape = true;
-  for (int64_t d : t.shape()) info.dims.push_back(Dim{d, ""});
-  return info;
-}
+using testing_util::FloatAttr;
+using testing_util::InputInfo;
+using testing_util::IntAttr;
+using testing_util::StringAttr;
 
 // Runs op `op` of `domain` (node name "n") on `inputs` (an empty Tensor is an
 // omitted optional input) and returns its first `num_outputs` outputs.
@@ -54,35 +28,14 @@ inline absl::StatusOr<std::vector<Tensor>> RunNode(const std::string& domain, co
                                                    const std::vector<Tensor>& inputs,
                                                    std::vector<Attribute> attrs = {},
                                                    int num_outputs = 1, int64_t opset = 13) {
-  Graph graph;
-  graph.opset_imports[""] = opset;
-  graph.opset_imports[kOnyxDomain] = 1;
-  Node node;
-  node.name = "n";
-  node.op_type = op;
-  node.domain = domain;
-  node.attributes = std::move(attrs);
-  NamedTensors feeds;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].empty()) {
-      node.inputs.push_back("");
-      continue;
-    }
-    const std::string name = "x" + std::to_string(i);
-    graph.inputs.push_back(InputInfo(name, inputs[i]));
-    node.inputs.push_back(name);
-    feeds.emplace_back(name, inputs[i]);
-  }
-  for (int i = 0; i < num_outputs; ++i) {
-    ValueInfo out;
-    out.name = "y" + std::to_string(i);
-    node.outputs.push_back(out.name);
-    graph.outputs.push_back(out);
-  }
-  graph.nodes.push_back(std::move(node));
-  auto session = Session::Create(std::move(graph), DefaultRegistry());
-  if (!session.ok()) return session.status();
-  return (*session)->Run(feeds);
+  return testing_util::RunNodeSpec({.op_type = op,
+                                    .domain = domain,
+                                    .attrs = std::move(attrs),
+                                    .opset = opset,
+                                    .node_name = "n",
+                                    .outputs = testing_util::NumberedNames("y", num_outputs),
+                                    .imports = {kOnyxDomain}},
+                                   inputs);
 }
 
 // Like RunNode for a single output.

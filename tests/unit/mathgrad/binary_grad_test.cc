@@ -24,16 +24,7 @@ void PrintTo(const BinaryCase& c, std::ostream* os) {
 }
 
 // NumPy broadcast shape, written independently of the runtime's.
-Shape Broadcast(const Shape& a, const Shape& b) {
-  const size_t rank = std::max(a.size(), b.size());
-  Shape out(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
+using testing_util::BroadcastShape;
 
 // dA, dB of L = sum(R * op(A, B)) and the magnitudes (sums of |terms|) that bound
 // their rounding error.
@@ -43,7 +34,7 @@ struct Expected {
 
 Expected ClosedForm(const std::string& op, const std::vector<double>& a, const Shape& as,
                     const std::vector<double>& b, const Shape& bs, const std::vector<double>& r) {
-  const Shape ys = Broadcast(as, bs);
+  const Shape ys = BroadcastShape(as, bs);
   Expected e;
   e.da.assign(a.size(), 0);
   e.db.assign(b.size(), 0);
@@ -81,7 +72,7 @@ TEST_P(BinaryGradTest, MatchesClosedFormAndFiniteDifferences) {
   const std::vector<double> a = RandomValues(NumElements(c.a), 1);
   const std::vector<double> b =
       RandomValues(NumElements(c.b), 2, -2, 2, /*min_abs=*/c.op == "Div" ? 0.5 : 0);
-  const Shape ys = Broadcast(c.a, c.b);
+  const Shape ys = BroadcastShape(c.a, c.b);
   const std::vector<double> r = RandomValues(NumElements(ys), 3);
   ForwardSpec spec{c.op, {}, {FromDoubles(c.dtype, c.a, a), FromDoubles(c.dtype, c.b, b)}};
   const Tensor rt = FromDoubles(c.dtype, ys, r);

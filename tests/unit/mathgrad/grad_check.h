@@ -18,35 +18,15 @@
 #include "runtime/session.h"
 #include "runtime/status_macros.h"
 #include "runtime/training/autograd.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx::mathgrad_test {
 
 inline constexpr char kTestDomain[] = "test.mathgrad";
 
-inline Attribute IntAttr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-
-inline Attribute FloatAttr(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-
-// Values as doubles (float32 or float64 tensors).
-inline std::vector<double> ToDoubles(const Tensor& t) {
-  std::vector<double> v(t.num_elements());
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    v[i] = t.dtype() == DataType::kFloat32 ? t.data<float>()[i] : t.data<double>()[i];
-  }
-  return v;
-}
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::ToDoubles;
 
 inline Tensor FromDoubles(DataType dtype, const Shape& shape, const std::vector<double>& v) {
   if (dtype == DataType::kFloat32) {
@@ -144,44 +124,18 @@ struct ForwardSpec {
   int64_t opset = 13;
 };
 
-inline std::string InputName(size_t i) { return "x" + std::to_string(i); }
+using testing_util::InputName;
 
 inline Graph ForwardGraph(const ForwardSpec& spec) {
-  Graph graph;
-  graph.opset_imports[""] = spec.opset;
-  graph.opset_imports[kTestDomain] = 1;
-  Node node;
-  node.name = "fwd";
-  node.op_type = spec.op;
-  node.attributes = spec.attrs;
-  for (size_t i = 0; i < spec.inputs.size(); ++i) {
-    if (spec.inputs[i].empty()) {
-      node.inputs.push_back("");
-      continue;
-    }
-    ValueInfo info;
-    info.name = InputName(i);
-    info.dtype = spec.inputs[i].dtype();
-    info.has_shape = true;
-    for (int64_t d : spec.inputs[i].shape()) info.dims.push_back(Dim{d, ""});
-    graph.inputs.push_back(info);
-    node.inputs.push_back(info.name);
-  }
-  node.outputs = {"y"};
-  graph.nodes.push_back(std::move(node));
-  ValueInfo y;
-  y.name = "y";
-  graph.outputs.push_back(y);
-  return graph;
+  return testing_util::OneNodeGraph({.op_type = spec.op,
+                                     .attrs = spec.attrs,
+                                     .opset = spec.opset,
+                                     .node_name = "fwd",
+                                     .imports = {kTestDomain}},
+                                    spec.inputs);
 }
 
-inline NamedTensors Feeds(const ForwardSpec& spec) {
-  NamedTensors feeds;
-  for (size_t i = 0; i < spec.inputs.size(); ++i) {
-    if (!spec.inputs[i].empty()) feeds.emplace_back(InputName(i), spec.inputs[i]);
-  }
-  return feeds;
-}
+inline NamedTensors Feeds(const ForwardSpec& spec) { return testing_util::InputFeeds(spec.inputs); }
 
 // Runs the forward alone.
 inline absl::StatusOr<Tensor> RunForward(const ForwardSpec& spec) {
@@ -242,25 +196,7 @@ inline absl::StatusOr<std::vector<double>> FiniteDifferences(const ForwardSpec& 
   return grad;
 }
 
-// Row-major multi-index of `linear` in `shape`.
-inline std::vector<int64_t> Unravel(int64_t linear, const Shape& shape) {
-  std::vector<int64_t> index(shape.size());
-  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
-    index[i] = linear % shape[i];
-    linear /= shape[i];
-  }
-  return index;
-}
-
-// Linear index into `shape` read by NumPy broadcasting at multi-index `index`
-// (right-aligned; size-1 dims read index 0).
-inline int64_t BroadcastSource(const std::vector<int64_t>& index, const Shape& shape) {
-  int64_t linear = 0;
-  const size_t pad = index.size() - shape.size();
-  for (size_t i = 0; i < shape.size(); ++i) {
-    linear = linear * shape[i] + (shape[i] == 1 ? 0 : index[pad + i]);
-  }
-  return linear;
-}
+using testing_util::BroadcastSource;
+using testing_util::Unravel;
 
 }  // namespace onyx::mathgrad_test

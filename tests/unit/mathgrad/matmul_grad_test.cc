@@ -69,16 +69,7 @@ void PrintTo(const MatMulCase& c, std::ostream* os) {
   *os << ShapeToString(c.a) << " x " << ShapeToString(c.b) << " " << DataTypeName(c.dtype);
 }
 
-Shape Broadcast(const Shape& a, const Shape& b) {
-  const size_t rank = std::max(a.size(), b.size());
-  Shape out(rank, 1);
-  for (size_t i = 0; i < rank; ++i) {
-    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
+using testing_util::BroadcastShape;
 
 class MatMulGradTest : public ::testing::TestWithParam<MatMulCase> {};
 
@@ -89,7 +80,7 @@ TEST_P(MatMulGradTest, MatchesClosedFormAndFiniteDifferences) {
   const Shape b2 = c.b.size() == 1 ? Shape{c.b[0], 1} : c.b;
   const int64_t m = a2[a2.size() - 2], k = a2.back(), n = b2.back();
   const Shape batch =
-      Broadcast(Shape(a2.begin(), a2.end() - 2), Shape(b2.begin(), b2.end() - 2));
+      BroadcastShape(Shape(a2.begin(), a2.end() - 2), Shape(b2.begin(), b2.end() - 2));
   Shape ys = batch;
   if (c.a.size() != 1) ys.push_back(m);
   if (c.b.size() != 1) ys.push_back(n);

@@ -10,6 +10,7 @@
 #include "ops/register_all.h"
 #include "runtime/session.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx {
 namespace {
@@ -51,13 +52,7 @@ INSTANTIATE_TEST_SUITE_P(Node, ConformanceTest,
                                            "test_momentum_multiple", "test_nesterov_momentum"),
                          [](const auto& info) { return std::string(info.param); });
 
-Attribute FloatAttr(const char* name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
+using testing_util::FloatAttr;
 
 // One training-domain node over feeds named after its inputs.
 absl::StatusOr<std::vector<Tensor>> RunTrainingOp(const std::string& op,
@@ -72,18 +67,13 @@ absl::StatusOr<std::vector<Tensor>> RunTrainingOp(const std::string& op,
   node.domain = "ai.onnx.preview.training";
   node.attributes = std::move(attrs);
   for (const auto& [name, t] : inputs) {
-    ValueInfo info;
-    info.name = name;
-    info.dtype = t.dtype();
-    info.has_shape = true;
-    for (int64_t d : t.shape()) info.dims.push_back(Dim{d, ""});
-    g.inputs.push_back(info);
+    g.inputs.push_back(testing_util::InputInfo(name, t));
     node.inputs.push_back(name);
   }
-  for (int o = 0; o < num_outputs; ++o) {
+  node.outputs = testing_util::NumberedNames("out", num_outputs);
+  for (const std::string& name : node.outputs) {
     ValueInfo out;
-    out.name = "out" + std::to_string(o);
-    node.outputs.push_back(out.name);
+    out.name = name;
     g.outputs.push_back(out);
   }
   g.nodes.push_back(std::move(node));

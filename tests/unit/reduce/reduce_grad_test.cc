@@ -12,13 +12,7 @@
 namespace onyx::mathgrad_test {
 namespace {
 
-Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+using testing_util::IntsAttr;
 
 void CheckFd(const ForwardSpec& spec) {
   ASSERT_OK_AND_ASSIGN(Tensor y, RunForward(spec));

@@ -26,13 +26,8 @@ Tensor Ints(std::vector<int64_t> v) {
 Tensor Doubles(const Shape& shape, uint32_t seed) {
   return FromDoubles(DataType::kFloat64, shape, RandomValues(NumElements(shape), seed));
 }
-Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+
+using testing_util::IntsAttr;
 
 // Checks d(sum(Y * R))/d(input i), i in `wrt` (float64 inputs of `spec`),
 // against finite differences, then repeats autograd in float32.

@@ -14,6 +14,7 @@
 #include "runtime/kernel.h"
 #include "runtime/op_registry.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/common/run_node.h"
 
 namespace onyx {
 namespace {
@@ -21,27 +22,9 @@ namespace {
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 
-Attribute IntAttr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute StrAttr(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kString;
-  a.s = v;
-  return a;
-}
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+constexpr auto& StrAttr = testing_util::StringAttr;
 
 Node MakeNode(const std::string& op, int num_inputs, int num_outputs,
               std::vector<Attribute> attrs = {}) {
