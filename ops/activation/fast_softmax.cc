@@ -48,10 +48,31 @@ ONYX_FAST_INLINE void Scale(const float* in, float* out, int64_t cols, float s) 
   for (int64_t i = 0; i < cols; ++i) out[i] = in[i] * s;
 }
 
+// Rows shorter than a vector: x - max per row, then one vectorized exp pass over
+// all rows, then the per-row sums and scales (the per-row path would be scalar).
+ONYX_FAST_INLINE void ShortRows(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float max = xr[0];
+    for (int64_t c = 1; c < cols; ++c) max = max > xr[c] ? max : xr[c];
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] = xr[c] - max;
+  }
+  const int64_t n = rows * cols;
+  for (int64_t i = 0; i < n; ++i) y[i] = FastExp(y[i]);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + r * cols;
+    float sum = 0.f;
+    for (int64_t c = 0; c < cols; ++c) sum += yr[c];
+    const float inv = 1.f / sum;
+    for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
+  }
+}
+
 // The per-ISA body over rows [0, rows): `buffer` holds cols floats when
 // `stream_copy` (non-temporal row writer) is set, else rows are computed in y.
 ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols, float* buffer,
                            void (*stream_copy)(float*, const float*, int64_t)) {
+  if (cols < kLanes) return ShortRows(x, y, rows, cols);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;

@@ -36,9 +36,12 @@ TEST(FusedGemmTest, AlphaBetaTransposesAndEveryCShape) {
   const int64_t m = 3, k = 4, n = 5;
   const Tensor a = RandomTensor({k, m}, 101);  // transA = 1
   const Tensor b = RandomTensor({n, k}, 102);  // transB = 1
-  const float alpha = 0.5f, beta = -1.25f;
-  for (const Shape& c_shape : {Shape{}, Shape{n}, Shape{1, n}, Shape{m, 1}, Shape{m, n}}) {
-    SCOPED_TRACE(ShapeToString(c_shape));
+  // alpha == 1 with a row-vector C takes the matmul-bias path, else a binary post-op.
+  for (auto [alpha, beta] : {std::pair{0.5f, -1.25f}, std::pair{1.f, 1.f}, std::pair{1.f, 2.f}})
+  for (const Shape& c_shape :
+       {Shape{}, Shape{n}, Shape{1, n}, Shape{1, 1}, Shape{m, 1}, Shape{m, n}}) {
+    SCOPED_TRACE(ShapeToString(c_shape) + " alpha " + std::to_string(alpha) + " beta " +
+                 std::to_string(beta));
     const Tensor c = RandomTensor(c_shape, 103);
     ASSERT_OK_AND_ASSIGN(
         Tensor y, RunFused("FusedGemm", {a, b, c},
