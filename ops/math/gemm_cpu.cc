@@ -90,6 +90,8 @@ class GemmKernel : public Kernel {
     dnnl::matmul prim;
     dnnl::memory::desc a, b, bias, y;
     bool uses_bias;
+    dnnl::memory a_mem, b_mem, bias_mem, y_mem;
+    std::unordered_map<int, dnnl::memory> args;
   };
 
   absl::StatusOr<GemmDims> Resolve(const Node& node, const Tensor& a, const Tensor& b,
@@ -141,13 +143,14 @@ class GemmKernel : public Kernel {
     if (d.k == 0) {  // empty sum: oneDNN rejects K == 0
       std::fill(yp, yp + y.num_elements(), 0.f);
     } else {
-      ONYX_ASSIGN_OR_RETURN(const DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
+      ONYX_ASSIGN_OR_RETURN(DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
       try {
-        std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, AsDnnlMemory(e->a, a)},
-                                                      {DNNL_ARG_WEIGHTS, AsDnnlMemory(e->b, b)},
-                                                      {DNNL_ARG_DST, AsDnnlMemory(e->y, y)}};
-        if (e->uses_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(e->bias, *c));
-        e->prim.execute(CpuStream(), args);
+        // Memory objects and the argument map live in the entry: a call swaps pointers.
+        e->a_mem.set_data_handle(const_cast<void*>(a.raw_data()));
+        e->b_mem.set_data_handle(const_cast<void*>(b.raw_data()));
+        e->y_mem.set_data_handle(y.raw_data());
+        if (e->uses_bias) e->bias_mem.set_data_handle(const_cast<void*>(c->raw_data()));
+        e->prim.execute(CpuStream(), e->args);
         CpuStream().wait();
       } catch (const dnnl::error& err) {
         return DnnlError(node.Describe(), err);
@@ -163,11 +166,22 @@ class GemmKernel : public Kernel {
   // kernel for that bias shape (2.6 jits only a [1, N] bias): then, as for other
   // alpha/beta, alpha is the output scale (dst = alpha * A'B', no bias) and
   // beta * C is added afterwards.
-  absl::StatusOr<const DnnlEntry*> GetDnnl(const GemmDims& d, const Shape& a_shape,
-                                           const Shape& b_shape, const Tensor* c) {
+  absl::StatusOr<DnnlEntry*> GetDnnl(const GemmDims& d, const Shape& a_shape,
+                                     const Shape& b_shape, const Tensor* c) {
+    // The shapes of the previous call first: no key built (no allocation) per call.
+    if (last_ != nullptr && std::get<0>(last_->first) == a_shape &&
+        std::get<1>(last_->first) == b_shape) {
+      const Shape& last_c = std::get<2>(last_->first);  // {-1}: no C
+      const bool same_c = c != nullptr ? last_c == c->shape()
+                                       : last_c.size() == 1 && last_c[0] == -1;
+      if (same_c) return last_->second.get();
+    }
     auto key = std::make_tuple(a_shape, b_shape, c != nullptr ? c->shape() : Shape{-1});
     auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second.get();
+    if (it != cache_.end()) {
+      last_ = &*it;
+      return it->second.get();
+    }
     auto entry = std::make_unique<DnnlEntry>();
     try {
       using dnnl::memory;
@@ -193,16 +207,29 @@ class GemmKernel : public Kernel {
         entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(
             dnnl::matmul::desc(entry->a, entry->b, entry->y), attr, CpuEngine()));
       }
+      entry->a_mem = dnnl::memory(entry->a, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->b_mem = dnnl::memory(entry->b, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->y_mem = dnnl::memory(entry->y, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->args = {{DNNL_ARG_SRC, entry->a_mem},
+                     {DNNL_ARG_WEIGHTS, entry->b_mem},
+                     {DNNL_ARG_DST, entry->y_mem}};
+      if (entry->uses_bias) {
+        entry->bias_mem = dnnl::memory(entry->bias, CpuEngine(), DNNL_MEMORY_NONE);
+        entry->args.emplace(DNNL_ARG_BIAS, entry->bias_mem);
+      }
     } catch (const dnnl::error& e) {
       return DnnlError("Gemm matmul primitive creation", e);
     }
-    return cache_.emplace(std::move(key), std::move(entry)).first->second.get();
+    last_ = &*cache_.emplace(std::move(key), std::move(entry)).first;
+    return last_->second.get();
   }
 
   float alpha_, beta_;
   bool trans_a_, trans_b_;
   int64_t opset_;
-  std::map<std::tuple<Shape, Shape, Shape>, std::unique_ptr<DnnlEntry>> cache_;
+  using Cache = std::map<std::tuple<Shape, Shape, Shape>, std::unique_ptr<DnnlEntry>>;
+  Cache cache_;
+  Cache::value_type* last_ = nullptr;  // map nodes are stable
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> MakeGemm(const Node& node, int64_t opset) {
