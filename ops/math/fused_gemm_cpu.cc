@@ -2,6 +2,7 @@
 // attributes (alpha, beta, transA, transB) and C broadcast to [M, N]. One
 // oneDNN matmul: transposes read through strides, alpha as the output scale,
 // beta * C as a binary-add post-op, the activation as an eltwise post-op.
+// Small problems (small_gemm.h) run as a loop.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "ops/math/fused_activation.h"
 #include "ops/math/fused_ops.h"
+#include "ops/math/small_gemm.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
@@ -69,8 +71,13 @@ class FusedGemmKernel : public Kernel {
       c = &scaled_c;
     }
     float* yp = y->data<float>();
-    if (k == 0) {  // empty sum: oneDNN rejects K == 0
-      std::fill(yp, yp + y->num_elements(), 0.f);
+    if (k == 0 || m * n * k <= kSmallGemmMaxMacs) {  // oneDNN rejects K == 0
+      if (k == 0) {
+        std::fill(yp, yp + y->num_elements(), 0.f);
+      } else {
+        GemmLoop<float>(m, k, n, trans_a_, trans_b_, alpha_, a->data<float>(), b->data<float>(),
+                        yp);
+      }
       AddC(m, n, c, c_rows, c_cols, yp);
       act_.ApplyInPlace(yp, y->num_elements());
       return absl::OkStatus();

@@ -1,7 +1,7 @@
 // Gemm (opset 7, 9, 11, 13): Y = alpha * A' * B' + beta * C, A' = transA ? A^T
 // : A (B' likewise), C optional and unidirectionally broadcast to [M, N].
 // float32 runs on oneDNN matmul reading the transposes through strides; float64
-// on a loop.
+// and small float32 problems on a loop.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "ops/math/math_kernels.h"
+#include "ops/math/small_gemm.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
@@ -37,26 +38,6 @@ void AddScaledC(const GemmDims& d, T beta, const T* c, T* y) {
   }
 }
 
-// y[i, j] = alpha * sum_k A'(i, k) * B'(k, j), the transposes read through
-// strides.
-template <typename T>
-void GemmLoop(const GemmDims& d, bool trans_a, bool trans_b, T alpha, const T* a, const T* b,
-              T* y) {
-  const int64_t a_row = trans_a ? 1 : d.k, a_col = trans_a ? d.m : 1;
-  const int64_t b_row = trans_b ? 1 : d.n, b_col = trans_b ? d.k : 1;
-#pragma omp parallel for schedule(static) if (d.m * d.n * d.k >= (1 << 15))
-  for (int64_t i = 0; i < d.m; ++i) {
-    T* y_row = y + i * d.n;
-    std::fill(y_row, y_row + d.n, T(0));
-    for (int64_t kk = 0; kk < d.k; ++kk) {
-      const T av = a[i * a_row + kk * a_col];
-      const T* b_k = b + kk * b_row;
-      for (int64_t j = 0; j < d.n; ++j) y_row[j] += av * b_k[j * b_col];
-    }
-    for (int64_t j = 0; j < d.n; ++j) y_row[j] *= alpha;
-  }
-}
-
 class GemmKernel : public Kernel {
  public:
   GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, int64_t opset)
@@ -74,8 +55,8 @@ class GemmKernel : public Kernel {
       case DataType::kFloat32:
         return RunFloat(node, d, *a, *b, c, *y);
       case DataType::kFloat64:
-        GemmLoop<double>(d, trans_a_, trans_b_, alpha_, a->data<double>(), b->data<double>(),
-                         y->data<double>());
+        GemmLoop<double>(d.m, d.k, d.n, trans_a_, trans_b_, alpha_, a->data<double>(),
+                         b->data<double>(), y->data<double>());
         if (d.has_c) AddScaledC<double>(d, beta_, c->data<double>(), y->data<double>());
         return absl::OkStatus();
       default:
@@ -142,6 +123,9 @@ class GemmKernel : public Kernel {
     float* yp = y.data<float>();
     if (d.k == 0) {  // empty sum: oneDNN rejects K == 0
       std::fill(yp, yp + y.num_elements(), 0.f);
+    } else if (d.m * d.n * d.k <= kSmallGemmMaxMacs) {
+      GemmLoop<float>(d.m, d.k, d.n, trans_a_, trans_b_, alpha_, a.data<float>(), b.data<float>(),
+                      yp);
     } else {
       ONYX_ASSIGN_OR_RETURN(DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
       try {
