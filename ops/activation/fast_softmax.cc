@@ -48,6 +48,69 @@ ONYX_FAST_INLINE void Scale(const float* in, float* out, int64_t cols, float s) 
   for (int64_t i = 0; i < cols; ++i) out[i] = in[i] * s;
 }
 
+#if defined(__x86_64__)
+// exp(x - max) and its sum for AVX-512 with intrinsics (the generic body is
+// vectorized by GCC but its exp costs twice these: scalef applies 2^n with
+// correct underflow, so no two-step scaling or clamping is needed).
+ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t cols) {
+  const __mmask16 all = 0xFFFF;
+  const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
+  __m512 vmax = neg_inf;
+  __mmask16 nan = 0;
+  int64_t i = 0;
+  for (; i + 16 <= cols; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    vmax = _mm512_maskz_max_ps(all, vmax, v);
+  }
+  const __mmask16 tail = static_cast<__mmask16>((1u << (cols - i)) - 1);
+  if (tail != 0) {
+    const __m512 v = _mm512_mask_loadu_ps(neg_inf, tail, x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    vmax = _mm512_maskz_max_ps(all, vmax, v);
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, vmax);
+  float max = lanes[0];
+  for (int l = 1; l < 16; ++l) max = max > lanes[l] ? max : lanes[l];
+  if (nan != 0) max = __builtin_nanf("");  // NaN poisons the row, as in the formula
+  const __m512 vm = _mm512_set1_ps(max);
+  __m512 sum = _mm512_setzero_ps();
+  auto exp_of = [&](__m512 v) ONYX_TARGET_AVX512 {
+    const __m512 t = _mm512_maskz_max_ps(all, _mm512_sub_ps(v, vm), _mm512_set1_ps(-110.f));  // exp: 0
+    const __m512 n = _mm512_maskz_roundscale_ps(
+        all, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.f / 720.f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    return _mm512_maskz_scalef_ps(all, p, n);
+  };
+  i = 0;
+  for (; i + 16 <= cols; i += 16) {
+    __builtin_prefetch(x + cols + i);  // the next row, as ExpShiftedSum does
+    const __m512 e = exp_of(_mm512_loadu_ps(x + i));
+    _mm512_storeu_ps(out + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (tail != 0) {
+    const __m512 e = _mm512_maskz_mov_ps(tail, exp_of(_mm512_mask_loadu_ps(vm, tail, x + i)));
+    _mm512_mask_storeu_ps(out + i, tail, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  _mm512_store_ps(lanes, sum);
+  float total = 0.f;
+  for (int l = 0; l < 16; ++l) total += lanes[l];
+  return total;
+}
+#endif
+
 // Rows shorter than a vector: x - max per row, then one vectorized exp pass over
 // all rows, then the per-row sums and scales (the per-row path would be scalar).
 ONYX_FAST_INLINE void ShortRows(const float* x, float* y, int64_t rows, int64_t cols) {
@@ -70,15 +133,18 @@ ONYX_FAST_INLINE void ShortRows(const float* x, float* y, int64_t rows, int64_t 
 
 // The per-ISA body over rows [0, rows): `buffer` holds cols floats when
 // `stream_copy` (non-temporal row writer) is set, else rows are computed in y.
+// `exp_sum`: a per-ISA replacement for ExpShiftedSum, or nullptr.
 ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols, float* buffer,
-                           void (*stream_copy)(float*, const float*, int64_t)) {
+                           void (*stream_copy)(float*, const float*, int64_t),
+                           float (*exp_sum)(const float*, float*, int64_t) = nullptr) {
   if (cols < kLanes) return ShortRows(x, y, rows, cols);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
     float* work = stream_copy != nullptr ? buffer : yr;
-    const float inv = 1.f / ExpShiftedSum(xr, work, cols);
-    Scale(work, work, cols, inv);
+    const float sum =
+        exp_sum != nullptr ? exp_sum(xr, work, cols) : ExpShiftedSum(xr, work, cols);
+    Scale(work, work, cols, 1.f / sum);
     if (stream_copy != nullptr) stream_copy(yr, work, cols);
   }
 }
@@ -105,7 +171,8 @@ ONYX_STREAM_COPY(StreamCopySse, , 4, _mm_stream_ps, _mm_loadu_ps)
 // default target, whatever its enclosing function's target attribute.
 ONYX_TARGET_AVX512 void RowsAvx512(const float* x, float* y, int64_t rows, int64_t cols,
                                    float* buffer) {
-  Rows(x, y, rows, cols, buffer, buffer != nullptr ? StreamCopyAvx512 : nullptr);
+  Rows(x, y, rows, cols, buffer, buffer != nullptr ? StreamCopyAvx512 : nullptr,
+       ExpShiftedSumAvx512);
 }
 ONYX_TARGET_AVX2 void RowsAvx2(const float* x, float* y, int64_t rows, int64_t cols,
                                float* buffer) {
