@@ -77,7 +77,9 @@ ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t
   const __m512 vm = _mm512_set1_ps(max);
   __m512 sum = _mm512_setzero_ps();
   auto exp_of = [&](__m512 v) ONYX_TARGET_AVX512 {
-    const __m512 t = _mm512_maskz_max_ps(all, _mm512_sub_ps(v, vm), _mm512_set1_ps(-110.f));  // exp: 0
+    // Clamped at -110, whose exp rounds to 0, as is a NaN x - max (a row with NaN, or
+    // all -inf): such a row sums to 0 and scales to 0 * inf = NaN.
+    const __m512 t = _mm512_maskz_max_ps(all, _mm512_sub_ps(v, vm), _mm512_set1_ps(-110.f));
     const __m512 n = _mm512_maskz_roundscale_ps(
         all, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
