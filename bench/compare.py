@@ -119,8 +119,23 @@ class OrtWorker:
 
 
 # ----------------------------------------------------------------------------- Onyx side
+def onyx_env():
+    """Onyx's environment: GNU OpenMP waits passively unless the caller chose a policy.
+
+    libgomp's idle workers otherwise spin for GOMP_SPINCOUNT (300000) pause loops, about
+    10 ms on recent Xeons, after every parallel region; on a machine with more runnable
+    threads than cores (these 2-core machines run other builds) the spinning worker takes
+    the core the main thread needs, and the MLP at 2 threads took 90 ms instead of 0.04 ms.
+    libgomp reads the policy once, when it is loaded, and has no API to change it later,
+    so it is set here, in the process environment (see BENCHMARKS.md)."""
+    env = dict(os.environ)
+    if "OMP_WAIT_POLICY" not in env and "GOMP_SPINCOUNT" not in env:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
 def onyx(binary, *args, check=False):
-    r = subprocess.run([binary, *args], capture_output=True, text=True)
+    r = subprocess.run([binary, *args], capture_output=True, text=True, env=onyx_env())
     if check and r.returncode != 0:
         raise RuntimeError(r.stderr.strip())
     return r
@@ -233,7 +248,8 @@ def run_case(binary, label, model, batch, threads, rounds, seed):
 
 def stream(binary_dir, threads):
     exe = os.path.join(binary_dir, "bench", "stream_copy")
-    r = subprocess.run([exe, "--threads", str(threads)], capture_output=True, text=True, check=True)
+    r = subprocess.run([exe, "--threads", str(threads)], capture_output=True, text=True, check=True,
+                       env=onyx_env())
     return json.loads(r.stdout.splitlines()[0])
 
 

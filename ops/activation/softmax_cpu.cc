@@ -1,4 +1,5 @@
-// Softmax and LogSoftmax on oneDNN's softmax_forward / logsoftmax_forward.
+// Softmax and LogSoftmax on oneDNN's softmax_forward / logsoftmax_forward, except
+// Softmax over contiguous rows, which runs fast_softmax.h's fused loop.
 // Opset < 13: the input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])]
 // and normalized along dim 1; opset >= 13: normalized along the single `axis`.
 #include <array>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/activation/activation_cpu.h"
+#include "ops/activation/fast_softmax.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
@@ -47,6 +49,10 @@ class SoftmaxKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputMaybeInPlace(
                                           0, 0, DataType::kFloat32, x->shape()));
     if (x->num_elements() == 0) return absl::OkStatus();
+    if (!log_ && view[2] == 1) {  // contiguous rows: the fused loop beats the primitive
+      fast::SoftmaxLastAxis(x->data<float>(), y->data<float>(), view[0], view[1]);
+      return absl::OkStatus();
+    }
     try {
       if (view != cached_view_) {
         cached_view_ = {-1, -1, -1};

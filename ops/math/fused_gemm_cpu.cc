@@ -2,15 +2,18 @@
 // attributes (alpha, beta, transA, transB) and C broadcast to [M, N]. One
 // oneDNN matmul: transposes read through strides, alpha as the output scale,
 // beta * C as a binary-add post-op, the activation as an eltwise post-op.
+// Small problems (small_gemm.h) run as a loop.
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 
 #include "absl/strings/str_format.h"
 #include "ops/math/fused_activation.h"
 #include "ops/math/fused_ops.h"
+#include "ops/math/small_gemm.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
@@ -68,21 +71,27 @@ class FusedGemmKernel : public Kernel {
       c = &scaled_c;
     }
     float* yp = y->data<float>();
-    if (k == 0) {  // empty sum: oneDNN rejects K == 0
-      std::fill(yp, yp + y->num_elements(), 0.f);
+    if (k == 0 || m * n * k <= kSmallGemmMaxMacs) {  // oneDNN rejects K == 0
+      if (k == 0) {
+        std::fill(yp, yp + y->num_elements(), 0.f);
+      } else {
+        GemmLoop<float>(m, k, n, trans_a_, trans_b_, alpha_, a->data<float>(), b->data<float>(),
+                        yp);
+      }
       AddC(m, n, c, c_rows, c_cols, yp);
       act_.ApplyInPlace(yp, y->num_elements());
       return absl::OkStatus();
     }
     ONYX_ASSIGN_OR_RETURN(const Entry* e, GetEntry(m, k, n, c != nullptr, c_rows, c_cols));
     try {
-      std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, AsDnnlMemory(e->a, *a)},
-                                                    {DNNL_ARG_WEIGHTS, AsDnnlMemory(e->b, *b)},
-                                                    {DNNL_ARG_DST, AsDnnlMemory(e->y, *y)}};
+      // Memory objects and the argument map live in the entry: a call swaps pointers.
+      e->a_mem.set_data_handle(const_cast<void*>(a->raw_data()));
+      e->b_mem.set_data_handle(const_cast<void*>(b->raw_data()));
+      e->y_mem.set_data_handle(y->raw_data());
       if (c != nullptr && e->c_in_post_ops) {
-        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, AsDnnlMemory(e->c, *c));
+        e->c_mem.set_data_handle(const_cast<void*>(c->raw_data()));
       }
-      e->prim.execute(CpuStream(), args);
+      e->prim.execute(CpuStream(), e->args);
       CpuStream().wait();
     } catch (const dnnl::error& err) {
       return DnnlError(node.Describe(), err);
@@ -99,6 +108,8 @@ class FusedGemmKernel : public Kernel {
     dnnl::matmul prim;
     dnnl::memory::desc a, b, c, y;
     bool c_in_post_ops = false;  // false: C and the activation run as loops afterwards
+    dnnl::memory a_mem, b_mem, c_mem, y_mem;
+    std::unordered_map<int, dnnl::memory> args;
   };
 
   static void AddC(int64_t m, int64_t n, const Tensor* c, int64_t c_rows, int64_t c_cols,
@@ -128,17 +139,49 @@ class FusedGemmKernel : public Kernel {
       dnnl::primitive_attr attr;
       if (alpha_ != 1.f) attr.set_output_scales(0, {alpha_});
       const dnnl::matmul::desc desc(entry->a, entry->b, entry->y);
-      try {
+      int c_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+      // With alpha == 1 a row-vector C is the matmul bias: oneDNN's jitted
+      // kernels take it and run faster than with a binary-add post-op.
+      if (has_c && c_rows == 1 && alpha_ == 1.f) {
         dnnl::post_ops ops;
-        if (has_c) ops.append_binary(dnnl::algorithm::binary_add, entry->c);
         AppendActivation(act_, ops);
-        attr.set_post_ops(ops);
-        entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
-        entry->c_in_post_ops = true;
-      } catch (const dnnl::error& e) {
-        if (e.status != dnnl_unimplemented) throw;
-        attr.set_post_ops(dnnl::post_ops());
-        entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
+        dnnl::primitive_attr bias_attr;
+        bias_attr.set_post_ops(ops);
+        try {
+          dnnl::matmul::primitive_desc pd(
+              dnnl::matmul::desc(entry->a, entry->b, entry->c, entry->y), bias_attr, CpuEngine());
+          if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0) {
+            entry->prim = dnnl::matmul(pd);
+            entry->c_in_post_ops = true;
+            c_arg = DNNL_ARG_BIAS;
+          }
+        } catch (const dnnl::error& e) {
+          if (e.status != dnnl_unimplemented) throw;
+        }
+      }
+      if (!entry->c_in_post_ops) {
+        try {
+          dnnl::post_ops ops;
+          if (has_c) ops.append_binary(dnnl::algorithm::binary_add, entry->c);
+          AppendActivation(act_, ops);
+          attr.set_post_ops(ops);
+          entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
+          entry->c_in_post_ops = true;
+        } catch (const dnnl::error& e) {
+          if (e.status != dnnl_unimplemented) throw;
+          attr.set_post_ops(dnnl::post_ops());
+          entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, CpuEngine()));
+        }
+      }
+      entry->a_mem = dnnl::memory(entry->a, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->b_mem = dnnl::memory(entry->b, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->y_mem = dnnl::memory(entry->y, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->args = {{DNNL_ARG_SRC, entry->a_mem},
+                     {DNNL_ARG_WEIGHTS, entry->b_mem},
+                     {DNNL_ARG_DST, entry->y_mem}};
+      if (has_c && entry->c_in_post_ops) {
+        entry->c_mem = dnnl::memory(entry->c, CpuEngine(), DNNL_MEMORY_NONE);
+        entry->args.emplace(c_arg, entry->c_mem);
       }
     } catch (const dnnl::error& e) {
       return DnnlError("FusedGemm primitive creation", e);

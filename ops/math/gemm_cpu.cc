@@ -1,7 +1,7 @@
 // Gemm (opset 7, 9, 11, 13): Y = alpha * A' * B' + beta * C, A' = transA ? A^T
 // : A (B' likewise), C optional and unidirectionally broadcast to [M, N].
 // float32 runs on oneDNN matmul reading the transposes through strides; float64
-// on a loop.
+// and small float32 problems on a loop.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "ops/math/math_kernels.h"
+#include "ops/math/small_gemm.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
 
@@ -37,26 +38,6 @@ void AddScaledC(const GemmDims& d, T beta, const T* c, T* y) {
   }
 }
 
-// y[i, j] = alpha * sum_k A'(i, k) * B'(k, j), the transposes read through
-// strides.
-template <typename T>
-void GemmLoop(const GemmDims& d, bool trans_a, bool trans_b, T alpha, const T* a, const T* b,
-              T* y) {
-  const int64_t a_row = trans_a ? 1 : d.k, a_col = trans_a ? d.m : 1;
-  const int64_t b_row = trans_b ? 1 : d.n, b_col = trans_b ? d.k : 1;
-#pragma omp parallel for schedule(static) if (d.m * d.n * d.k >= (1 << 15))
-  for (int64_t i = 0; i < d.m; ++i) {
-    T* y_row = y + i * d.n;
-    std::fill(y_row, y_row + d.n, T(0));
-    for (int64_t kk = 0; kk < d.k; ++kk) {
-      const T av = a[i * a_row + kk * a_col];
-      const T* b_k = b + kk * b_row;
-      for (int64_t j = 0; j < d.n; ++j) y_row[j] += av * b_k[j * b_col];
-    }
-    for (int64_t j = 0; j < d.n; ++j) y_row[j] *= alpha;
-  }
-}
-
 class GemmKernel : public Kernel {
  public:
   GemmKernel(float alpha, float beta, bool trans_a, bool trans_b, int64_t opset)
@@ -74,8 +55,8 @@ class GemmKernel : public Kernel {
       case DataType::kFloat32:
         return RunFloat(node, d, *a, *b, c, *y);
       case DataType::kFloat64:
-        GemmLoop<double>(d, trans_a_, trans_b_, alpha_, a->data<double>(), b->data<double>(),
-                         y->data<double>());
+        GemmLoop<double>(d.m, d.k, d.n, trans_a_, trans_b_, alpha_, a->data<double>(),
+                         b->data<double>(), y->data<double>());
         if (d.has_c) AddScaledC<double>(d, beta_, c->data<double>(), y->data<double>());
         return absl::OkStatus();
       default:
@@ -90,6 +71,8 @@ class GemmKernel : public Kernel {
     dnnl::matmul prim;
     dnnl::memory::desc a, b, bias, y;
     bool uses_bias;
+    dnnl::memory a_mem, b_mem, bias_mem, y_mem;
+    std::unordered_map<int, dnnl::memory> args;
   };
 
   absl::StatusOr<GemmDims> Resolve(const Node& node, const Tensor& a, const Tensor& b,
@@ -140,14 +123,18 @@ class GemmKernel : public Kernel {
     float* yp = y.data<float>();
     if (d.k == 0) {  // empty sum: oneDNN rejects K == 0
       std::fill(yp, yp + y.num_elements(), 0.f);
+    } else if (d.m * d.n * d.k <= kSmallGemmMaxMacs) {
+      GemmLoop<float>(d.m, d.k, d.n, trans_a_, trans_b_, alpha_, a.data<float>(), b.data<float>(),
+                      yp);
     } else {
-      ONYX_ASSIGN_OR_RETURN(const DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
+      ONYX_ASSIGN_OR_RETURN(DnnlEntry* e, GetDnnl(d, a.shape(), b.shape(), c));
       try {
-        std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, AsDnnlMemory(e->a, a)},
-                                                      {DNNL_ARG_WEIGHTS, AsDnnlMemory(e->b, b)},
-                                                      {DNNL_ARG_DST, AsDnnlMemory(e->y, y)}};
-        if (e->uses_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(e->bias, *c));
-        e->prim.execute(CpuStream(), args);
+        // Memory objects and the argument map live in the entry: a call swaps pointers.
+        e->a_mem.set_data_handle(const_cast<void*>(a.raw_data()));
+        e->b_mem.set_data_handle(const_cast<void*>(b.raw_data()));
+        e->y_mem.set_data_handle(y.raw_data());
+        if (e->uses_bias) e->bias_mem.set_data_handle(const_cast<void*>(c->raw_data()));
+        e->prim.execute(CpuStream(), e->args);
         CpuStream().wait();
       } catch (const dnnl::error& err) {
         return DnnlError(node.Describe(), err);
@@ -163,11 +150,22 @@ class GemmKernel : public Kernel {
   // kernel for that bias shape (2.6 jits only a [1, N] bias): then, as for other
   // alpha/beta, alpha is the output scale (dst = alpha * A'B', no bias) and
   // beta * C is added afterwards.
-  absl::StatusOr<const DnnlEntry*> GetDnnl(const GemmDims& d, const Shape& a_shape,
-                                           const Shape& b_shape, const Tensor* c) {
+  absl::StatusOr<DnnlEntry*> GetDnnl(const GemmDims& d, const Shape& a_shape,
+                                     const Shape& b_shape, const Tensor* c) {
+    // The shapes of the previous call first: no key built (no allocation) per call.
+    if (last_ != nullptr && std::get<0>(last_->first) == a_shape &&
+        std::get<1>(last_->first) == b_shape) {
+      const Shape& last_c = std::get<2>(last_->first);  // {-1}: no C
+      const bool same_c = c != nullptr ? last_c == c->shape()
+                                       : last_c.size() == 1 && last_c[0] == -1;
+      if (same_c) return last_->second.get();
+    }
     auto key = std::make_tuple(a_shape, b_shape, c != nullptr ? c->shape() : Shape{-1});
     auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second.get();
+    if (it != cache_.end()) {
+      last_ = &*it;
+      return it->second.get();
+    }
     auto entry = std::make_unique<DnnlEntry>();
     try {
       using dnnl::memory;
@@ -193,16 +191,29 @@ class GemmKernel : public Kernel {
         entry->prim = dnnl::matmul(dnnl::matmul::primitive_desc(
             dnnl::matmul::desc(entry->a, entry->b, entry->y), attr, CpuEngine()));
       }
+      entry->a_mem = dnnl::memory(entry->a, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->b_mem = dnnl::memory(entry->b, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->y_mem = dnnl::memory(entry->y, CpuEngine(), DNNL_MEMORY_NONE);
+      entry->args = {{DNNL_ARG_SRC, entry->a_mem},
+                     {DNNL_ARG_WEIGHTS, entry->b_mem},
+                     {DNNL_ARG_DST, entry->y_mem}};
+      if (entry->uses_bias) {
+        entry->bias_mem = dnnl::memory(entry->bias, CpuEngine(), DNNL_MEMORY_NONE);
+        entry->args.emplace(DNNL_ARG_BIAS, entry->bias_mem);
+      }
     } catch (const dnnl::error& e) {
       return DnnlError("Gemm matmul primitive creation", e);
     }
-    return cache_.emplace(std::move(key), std::move(entry)).first->second.get();
+    last_ = &*cache_.emplace(std::move(key), std::move(entry)).first;
+    return last_->second.get();
   }
 
   float alpha_, beta_;
   bool trans_a_, trans_b_;
   int64_t opset_;
-  std::map<std::tuple<Shape, Shape, Shape>, std::unique_ptr<DnnlEntry>> cache_;
+  using Cache = std::map<std::tuple<Shape, Shape, Shape>, std::unique_ptr<DnnlEntry>>;
+  Cache cache_;
+  Cache::value_type* last_ = nullptr;  // map nodes are stable
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> MakeGemm(const Node& node, int64_t opset) {

@@ -1,5 +1,6 @@
 // com.onyx FusedMatMul and FusedGemm kernels against double-precision loops
 // written here, including the shapes oneDNN does not take (K = 0).
+#include <array>
 #include <cmath>
 
 #include "tests/unit/passes/pass_test_util.h"
@@ -32,13 +33,19 @@ void ExpectNear(const Tensor& got, const std::vector<double>& want) {
   }
 }
 
-TEST(FusedGemmTest, AlphaBetaTransposesAndEveryCShape) {
-  const int64_t m = 3, k = 4, n = 5;
+// Sizes: 3x4x5 runs the small-problem loop, 40x30x20 the oneDNN matmul.
+class FusedGemmSizeTest : public ::testing::TestWithParam<std::array<int64_t, 3>> {};
+
+TEST_P(FusedGemmSizeTest, AlphaBetaTransposesAndEveryCShape) {
+  const auto [m, k, n] = GetParam();
   const Tensor a = RandomTensor({k, m}, 101);  // transA = 1
   const Tensor b = RandomTensor({n, k}, 102);  // transB = 1
-  const float alpha = 0.5f, beta = -1.25f;
-  for (const Shape& c_shape : {Shape{}, Shape{n}, Shape{1, n}, Shape{m, 1}, Shape{m, n}}) {
-    SCOPED_TRACE(ShapeToString(c_shape));
+  // alpha == 1 with a row-vector C takes the matmul-bias path, else a binary post-op.
+  for (auto [alpha, beta] : {std::pair{0.5f, -1.25f}, std::pair{1.f, 1.f}, std::pair{1.f, 2.f}})
+  for (const Shape& c_shape :
+       {Shape{}, Shape{n}, Shape{1, n}, Shape{1, 1}, Shape{m, 1}, Shape{m, n}}) {
+    SCOPED_TRACE(ShapeToString(c_shape) + " alpha " + std::to_string(alpha) + " beta " +
+                 std::to_string(beta));
     const Tensor c = RandomTensor(c_shape, 103);
     ASSERT_OK_AND_ASSIGN(
         Tensor y, RunFused("FusedGemm", {a, b, c},
@@ -61,6 +68,10 @@ TEST(FusedGemmTest, AlphaBetaTransposesAndEveryCShape) {
     ExpectNear(y, want);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(LoopAndOneDnn, FusedGemmSizeTest,
+                         ::testing::Values(std::array<int64_t, 3>{3, 4, 5},
+                                           std::array<int64_t, 3>{40, 30, 20}));
 
 TEST(FusedGemmTest, EmptyInnerDimGivesActivationOfBetaC) {
   const Tensor a = Tensor::Zeros(DataType::kFloat32, {2, 0}).value();

@@ -1,0 +1,188 @@
+// fast_loops.h / fast_softmax.h: every ISA variant this CPU supports (AVX-512,
+// AVX2, baseline), with plain and non-temporal stores, at misaligned offsets and
+// lengths that cover the aligned head, whole blocks and the tail, against
+// double-precision formulas written here. Values cover large |x|, results in the
+// denormal range, denormal inputs, +-0, +-inf and NaN.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ops/activation/activation_math.h"
+#include "ops/activation/fast_loops.h"
+#include "ops/activation/fast_softmax.h"
+
+namespace onyx {
+namespace {
+
+using fast::Isa;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr double kMinDenormal = 1.4012984643248171e-45;  // 2^-149
+
+std::vector<Isa> SupportedIsas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512}) {
+    if (fast::IsaSupported(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+// Specials, then a sweep of [-110, 100] and random values in [-30, 30].
+std::vector<float> Inputs(int64_t n) {
+  const std::vector<float> special = {
+      0.f, -0.f, 1e-40f, -1e-40f, 1e-30f, -1e-30f, 1.f, -1.f, 0.5f, -0.5f, 88.7f, 88.72f,
+      88.73f, 89.f, 100.f, -87.3f, -87.4f, -100.f, -103.f, -103.9f, -104.f, -104.5f, -110.f,
+      1e4f, -1e4f, kInf, -kInf, std::nanf(""), 0.34657359f, -0.34657359f, 20.f, -20.f,
+      3.f, -3.f, 2.f, -2.f};
+  std::vector<float> v;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-30.f, 30.f);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i < int64_t(special.size())) {
+      v.push_back(special[i]);
+    } else if (i < 2100) {
+      v.push_back(-110.f + 210.f * float(i - special.size()) / 2064.f);
+    } else {
+      v.push_back(dist(rng));
+    }
+  }
+  return v;
+}
+
+struct ExpFn {
+  template <typename T> T Forward(T x) const { return fast::FastExp(x); }
+};
+
+// Runs fn on every supported ISA, streaming or not, for several lengths and
+// output misalignments, and checks each result against `ref` (double).
+template <typename Fn, typename Ref>
+void CheckEveryVariant(const std::string& name, const Fn& fn, Ref ref, double rtol,
+                       double atol) {
+  for (Isa isa : SupportedIsas()) {
+    for (bool stream : {false, true}) {
+      for (int64_t n : {1, 15, 16, 1000, 1029, 5000, 70001}) {
+        for (int offset : {0, 1, 3}) {
+          const std::vector<float> x = Inputs(n);
+          std::vector<float> buffer(n + 16, -7.f);
+          float* y = buffer.data() + offset;
+          fast::ForwardFloat(fn, x.data(), y, n, isa, stream);
+          for (int64_t i = 0; i < n; ++i) {
+            const double want = std::isnan(x[i]) ? double(x[i]) : ref(double(x[i]));
+            const double got = y[i];
+            auto where = [&] {  // built only when an assertion fails
+              return name + " " + fast::IsaName(isa) + (stream ? " stream" : " plain") +
+                     " n=" + std::to_string(n) + " x=" + std::to_string(x[i]);
+            };
+            if (std::isnan(want)) {
+              ASSERT_TRUE(std::isnan(got)) << where() << " got " << got;
+            } else if (std::isinf(want) || std::fabs(want) > std::numeric_limits<float>::max()) {
+              ASSERT_EQ(got, want > 0 ? kInf : -kInf) << where();
+            } else {
+              ASSERT_NEAR(got, want, atol + rtol * std::fabs(want)) << where();
+            }
+          }
+          EXPECT_EQ(buffer[n + offset], -7.f) << name << ": wrote past the end";
+        }
+      }
+    }
+  }
+}
+
+TEST(FastLoops, ReportsBaselineSupported) {
+  EXPECT_TRUE(fast::IsaSupported(Isa::kBaseline));
+  EXPECT_TRUE(fast::IsaSupported(fast::BestIsa()));
+}
+
+TEST(FastLoops, ExpMatchesDoubleIncludingDenormalResults) {
+  // 3 ulp relative; in the denormal range a result is off by at most 2 of its ulps.
+  CheckEveryVariant("exp", ExpFn{}, [](double x) { return std::exp(x); }, 3.6e-7,
+                    2 * kMinDenormal);
+}
+
+TEST(FastLoops, SigmoidMatchesDouble) {
+  CheckEveryVariant("sigmoid", fast::FastSigmoidFn{},
+                    [](double x) { return 1.0 / (1.0 + std::exp(-x)); }, 5e-7,
+                    1.2e-38);  // about FLT_MIN: results below it (x < -87.33) are not resolved
+}
+
+TEST(FastLoops, PiecewiseOpsMatchDouble) {
+  auto clamp01 = [](double v) { return v < 0 ? 0.0 : (v > 1 ? 1.0 : v); };
+  CheckEveryVariant("hardsigmoid", HardSigmoidFn{0.2f, 0.5f},
+                    [&](double x) { return clamp01(double(0.2f) * x + double(0.5f)); }, 1.2e-7,
+                    6e-8);  // alpha * x + beta rounds to float: half an ulp of 1
+  CheckEveryVariant("thresholdedrelu", ThresholdedReluFn{1.f},
+                    [](double x) { return x > 1.0 ? x : 0.0; }, 0, 0);
+  CheckEveryVariant("relu", ReluFn{}, [](double x) { return x < 0 ? 0.0 : x; }, 0, 0);
+  CheckEveryVariant("leakyrelu", LeakyReluFn{0.1f},
+                    [](double x) { return x < 0 ? double(0.1f) * x : x; }, 6e-8, kMinDenormal);
+  CheckEveryVariant("hardswish", HardSwishFn{},
+                    [&](double x) { return x * clamp01(x / 6 + 0.5); }, 3e-7, 2e-7);
+}
+
+// Softmax rows against the double formula; in place and out of place.
+void CheckSoftmax(Isa isa, bool stream, bool in_place, int64_t rows, int64_t cols) {
+  std::vector<float> x(rows * cols);
+  std::mt19937 rng(rows * 31 + cols);
+  std::uniform_real_distribution<float> dist(-20.f, 20.f);
+  for (float& v : x) v = dist(rng);
+  if (cols >= 3 && rows >= 4) {
+    x[0] = 1e4f;                  // row 0: a huge value dominates
+    x[cols] = -kInf;              // row 1: exp(-inf) = 0
+    x[2 * cols + 1] = std::nanf("");  // row 2: NaN poisons the row
+    x[3 * cols + 2] = -100.f;     // row 3: a denormal-range exp
+  }
+  if (rows >= 5) {  // row 4: all -inf gives 0 / 0 = NaN
+    for (int64_t c = 0; c < cols; ++c) x[4 * cols + c] = -kInf;
+  }
+  std::vector<double> want(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    double max = -INFINITY;
+    bool nan = false;
+    for (int64_t c = 0; c < cols; ++c) {
+      nan |= std::isnan(x[r * cols + c]);
+      max = std::max(max, double(x[r * cols + c]));
+    }
+    double sum = 0;
+    for (int64_t c = 0; c < cols; ++c) sum += std::exp(double(x[r * cols + c]) - max);
+    for (int64_t c = 0; c < cols; ++c) {
+      want[r * cols + c] = nan ? NAN : std::exp(double(x[r * cols + c]) - max) / sum;
+    }
+  }
+  std::vector<float> out = x;
+  float* y = in_place ? out.data() : nullptr;
+  std::vector<float> separate(in_place ? 0 : x.size() + 1);
+  if (!in_place) y = separate.data() + 1;  // misaligned rows
+  fast::SoftmaxLastAxis(in_place ? y : x.data(), y, rows, cols, isa, stream && !in_place);
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    auto where = [&] {
+      return std::string(fast::IsaName(isa)) + " rows=" + std::to_string(rows) +
+             " cols=" + std::to_string(cols) + " i=" + std::to_string(i);
+    };
+    if (std::isnan(want[i])) {
+      ASSERT_TRUE(std::isnan(y[i])) << where();
+    } else {
+      // x - max rounds to float: half an ulp of |x - max| (< 64 here) is 4e-6 of exp.
+      ASSERT_NEAR(y[i], want[i], 5e-6 * want[i] + 4 * kMinDenormal) << where();
+    }
+  }
+}
+
+TEST(FastSoftmax, MatchesDoubleOnEveryVariant) {
+  for (Isa isa : SupportedIsas()) {
+    for (bool stream : {false, true}) {
+      for (bool in_place : {false, true}) {
+        for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+                 {1, 1}, {5, 2}, {4, 15}, {4, 16}, {7, 17}, {800, 2}, {40, 1000}, {4, 20000}}) {
+          CheckSoftmax(isa, stream, in_place, rows, cols);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onyx
