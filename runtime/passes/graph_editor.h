@@ -48,6 +48,9 @@ class GraphEditor {
   DataType DTypeOf(const std::string& value) const;
   // The static dims of `value` when all are fixed.
   std::optional<Shape> StaticShape(const std::string& value) const;
+  // True when both values are known to have the same shape: equal rank, each
+  // dim fixed and equal or symbolic with the same non-empty name ("batch").
+  bool SameShape(const std::string& a, const std::string& b) const;
 
   // A value/initializer/node name not yet used in the graph, derived from `base`.
   std::string UniqueName(const std::string& base);
