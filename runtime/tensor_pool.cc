@@ -24,7 +24,7 @@ absl::StatusOr<Tensor> TensorPool::TakeWithLayout(DataType dtype, Shape shape,
   // Newest first: the most recently released buffer is the likeliest in cache.
   for (size_t i = free_.size(); i-- > 0;) {
     const Tensor& t = free_[i].tensor;
-    if (t.storage_bytes() != bytes) continue;
+    if (t.dtype() != dtype || t.storage_bytes() != bytes) continue;
     absl::StatusOr<Tensor> view = t.Reinterpreted(dtype, std::move(shape), std::move(layout));
     free_[i] = std::move(free_.back());
     free_.pop_back();
