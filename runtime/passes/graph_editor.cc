@@ -213,6 +213,13 @@ void GraphEditor::ReplaceNode(int index, Node node) {
   Index(index);
 }
 
+void GraphEditor::AddNode(Node node) {
+  names_.insert(node.name);
+  graph_.nodes.push_back(std::move(node));
+  removed_.push_back(false);
+  Index(num_nodes() - 1);
+}
+
 void GraphEditor::RemoveNode(int index) {
   if (removed_[index]) return;
   Unindex(index);

@@ -60,6 +60,8 @@ class GraphEditor {
   // Replaces node `index` by `node` (its slot and file position are kept).
   void ReplaceNode(int index, Node node);
   void RemoveNode(int index);
+  // Appends `node` (execution order comes from the session's topological sort).
+  void AddNode(Node node);
   // Makes every input slot that reads `from` read `to` instead (graph outputs
   // are not touched: callers keep graph output names themselves).
   void ReplaceUses(const std::string& from, const std::string& to);
