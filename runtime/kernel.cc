@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "runtime/device_backend.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_layout.h"
 #include "runtime/tensor_pool.h"
 
 namespace onyx {
@@ -56,12 +57,40 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int inp
                                                                   DataType dtype,
                                                                   Shape shape) {
   const Tensor* in = input(input_index);
-  if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() &&
+  if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() && in->is_plain() &&
       in->dtype() == dtype && in->num_elements() == NumElements(shape)) {
     ONYX_ASSIGN_OR_RETURN(outputs_[i], in->Reshaped(std::move(shape)));
     return &outputs_[i];
   }
   return AllocateOutput(i, dtype, std::move(shape));
+}
+
+absl::StatusOr<Tensor*> KernelContext::AllocateOutputWithLayout(
+    int i, DataType dtype, Shape shape, std::shared_ptr<const TensorLayout> layout) {
+  if (layout == nullptr) return AllocateOutput(i, dtype, std::move(shape));
+  ONYX_DCHECK(i >= 0 && i < num_outputs() && blocked_outputs_allowed_ && backend_ == nullptr);
+  if (pool_ != nullptr) {
+    ONYX_ASSIGN_OR_RETURN(outputs_[i], pool_->TakeWithLayout(dtype, std::move(shape),
+                                                             std::move(layout), max_tensor_bytes_));
+    return &outputs_[i];
+  }
+  ONYX_ASSIGN_OR_RETURN(outputs_[i], Tensor::UninitializedWithLayout(
+                                         dtype, std::move(shape), std::move(layout),
+                                         max_tensor_bytes_));
+  return &outputs_[i];
+}
+
+absl::StatusOr<Tensor*> KernelContext::AllocateOutputWithLayoutMaybeInPlace(
+    int i, int input_index, DataType dtype, Shape shape,
+    std::shared_ptr<const TensorLayout> layout) {
+  if (layout == nullptr) return AllocateOutputMaybeInPlace(i, input_index, dtype, std::move(shape));
+  const Tensor* in = input(input_index);
+  if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() && in->dtype() == dtype &&
+      in->shape() == shape && in->layout() != nullptr && in->layout()->desc == layout->desc) {
+    outputs_[i] = *in;
+    return &outputs_[i];
+  }
+  return AllocateOutputWithLayout(i, dtype, std::move(shape), std::move(layout));
 }
 
 void KernelContext::SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }

@@ -41,6 +41,19 @@ class KernelContext {
   // Only for kernels that read each element before writing it (elementwise).
   absl::StatusOr<Tensor*> AllocateOutputMaybeInPlace(int i, int input_index,
                                                      DataType dtype, Shape shape);
+  // Layout propagation (runtime/tensor_layout.h): true when the session lets
+  // this kernel leave output `i` in a blocked layout; kernels called outside a
+  // session (tests) always produce plain outputs.
+  bool blocked_outputs_allowed() const { return blocked_outputs_allowed_; }
+  void set_blocked_outputs_allowed(bool allowed) { blocked_outputs_allowed_ = allowed; }
+  // An output in `layout` (null: plain). Only when blocked_outputs_allowed().
+  absl::StatusOr<Tensor*> AllocateOutputWithLayout(int i, DataType dtype, Shape shape,
+                                                   std::shared_ptr<const TensorLayout> layout);
+  // Like AllocateOutputWithLayout, but hands out input `input_index`'s buffer
+  // when it dies here, nobody else holds it and it is laid out as asked.
+  absl::StatusOr<Tensor*> AllocateOutputWithLayoutMaybeInPlace(
+      int i, int input_index, DataType dtype, Shape shape,
+      std::shared_ptr<const TensorLayout> layout);
   // Sets output `i` to an existing tensor (views such as Reshape, Identity).
   void SetOutput(int i, Tensor tensor);
   int64_t max_tensor_bytes() const { return max_tensor_bytes_; }
@@ -58,6 +71,7 @@ class KernelContext {
   int64_t max_tensor_bytes_;
   DeviceBackend* backend_ = nullptr;
   TensorPool* pool_ = nullptr;
+  bool blocked_outputs_allowed_ = false;
 };
 
 class Kernel {
@@ -66,6 +80,9 @@ class Kernel {
   // Computes all outputs. Kernels may cache per-shape state (oneDNN primitives),
   // so one Kernel is not called from two threads at once.
   virtual absl::Status Compute(KernelContext& ctx) = 0;
+  // True when Compute reads inputs in blocked layouts (runtime/tensor_layout.h);
+  // every other kernel is handed plain inputs.
+  virtual bool AcceptsBlockedInputs() const { return false; }
 };
 
 }  // namespace onyx

@@ -13,6 +13,7 @@
 #include "runtime/passes/optimize_graph.h"
 #include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx {
 namespace {
@@ -125,6 +126,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   }
   values_.resize(value_names_.size());
   const bool reuse = options_.reuse_buffers;
+  blocked_layouts_ = options_.blocked_layouts && options_.opt_level >= 1 && !device_session;
 
   steps_.reserve(order_.size());
   for (size_t s = 0; s < order_.size(); ++s) {
@@ -147,6 +149,7 @@ absl::Status Session::Plan(const OpRegistry& registry) {
                       : registry.CreateKernel(node, opset, Device::kCpu);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
+    step.accepts_blocked = step.kernel->AcceptsBlockedInputs();
     if (step.on_device) {  // for inputs the device kernel turns down at run time
       auto cpu_kernel = registry.CreateKernel(node, opset, Device::kCpu);
       if (cpu_kernel.ok()) step.cpu_kernel = std::move(cpu_kernel).value();
@@ -239,6 +242,10 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
   if (status.ok()) {
     results.reserve(output_ids_.size());
     for (int id : output_ids_) {
+      if (!is_constant_[id] && !values_[id].is_plain()) {  // graph outputs are plain
+        status = MakePlain(values_[id]);
+        if (!status.ok()) break;
+      }
       const Tensor& value = is_constant_[id] ? constants_[id] : values_[id];
       if (!value.on_device()) {
         results.push_back(value);
@@ -334,6 +341,11 @@ absl::Status Session::ComputeStep(Step& step, Kernel& kernel, bool on_device) {
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int id = step.inputs[i];
       const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
+      // Blocked values reach only kernels that opt in; the plain copy replaces
+      // the value, so later plain readers share it.
+      if (t != nullptr && !t->is_plain() && !step.accepts_blocked) {
+        ONYX_RETURN_IF_ERROR(MakePlain(values_[id]));
+      }
       step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
     }
   }
@@ -345,7 +357,16 @@ absl::Status Session::ComputeStep(Step& step, Kernel& kernel, bool on_device) {
   } else if (options_.reuse_buffers) {
     ctx.set_pool(&pool_);
   }
+  ctx.set_blocked_outputs_allowed(blocked_layouts_);
   return kernel.Compute(ctx);
+}
+
+absl::Status Session::MakePlain(Tensor& value) {
+  ONYX_ASSIGN_OR_RETURN(Tensor plain, EnsurePlain(value, options_.reuse_buffers ? &pool_ : nullptr,
+                                                  options_.max_tensor_bytes));
+  Recycle(value);
+  value = std::move(plain);
+  return absl::OkStatus();
 }
 
 void Session::Recycle(Tensor& tensor) {
@@ -367,7 +388,7 @@ void Session::EndRun() {
   memory_stats_.fresh_bytes = pool_.fresh_bytes();
   pool_.EndRun();
   int64_t held = pool_.free_bytes();
-  for (const Tensor& t : last_outputs_) held += static_cast<int64_t>(t.byte_size());
+  for (const Tensor& t : last_outputs_) held += static_cast<int64_t>(t.storage_bytes());
   memory_stats_.arena_bytes = held;
 }
 

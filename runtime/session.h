@@ -31,6 +31,10 @@ struct SessionOptions {
   // true: the executor recycles buffers within and across runs and lets
   // elementwise kernels write into an input that dies at their node.
   bool reuse_buffers = true;
+  // Layout propagation (runtime/tensor_layout.h): kernels that opt in may pass
+  // oneDNN blocked layouts to each other (conv chains); everything else still
+  // sees plain tensors. CPU sessions at opt_level >= 1 only.
+  bool blocked_layouts = true;
 };
 
 // Sees every node of a run as it finishes (profiling). Timing is taken only when
@@ -101,6 +105,7 @@ class Session {
     std::vector<const Tensor*> input_ptrs;
     std::vector<Tensor> output_tensors;
     bool on_device = false;        // runs on options_.backend (inputs moved there)
+    bool accepts_blocked = false;  // kernel->AcceptsBlockedInputs()
     std::unique_ptr<Kernel> cpu_kernel;  // device steps: the CPU kernel to fall back on
   };
   // Device sessions: moves the step's inputs to the side it runs on, then fills
@@ -108,6 +113,8 @@ class Session {
   absl::Status PlaceInputs(Step& step, bool on_device);
   // Runs `kernel` on the step's inputs into step.output_tensors.
   absl::Status ComputeStep(Step& step, Kernel& kernel, bool on_device);
+  // Replaces a blocked value by its plain copy (runtime/tensor_layout.h).
+  absl::Status MakePlain(Tensor& value);
   // Drops `tensor`, handing host buffers to the pool when reusing buffers.
   void Recycle(Tensor& tensor);
 
@@ -123,6 +130,7 @@ class Session {
   // Run state: values by id (constants are read from constants_ directly).
   std::vector<Tensor> values_;
   std::vector<bool> is_constant_;
+  bool blocked_layouts_ = false;  // options_.blocked_layouts, where it applies
   TensorPool pool_;
   std::vector<Tensor> last_outputs_;  // recycled at the next run if the caller let go
   SessionMemoryStats memory_stats_;

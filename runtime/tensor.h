@@ -1,4 +1,6 @@
-// Tensor: a dtype, a shape and a shared, 64-byte aligned buffer (row-major).
+// Tensor: a dtype, a shape and a shared, 64-byte aligned buffer, row-major
+// ("plain") unless it carries a TensorLayout (runtime/tensor_layout.h): a
+// oneDNN blocked layout that conv chains pass between the kernels that opt in.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +15,8 @@
 #include "runtime/shape.h"
 
 namespace onyx {
+
+struct TensorLayout;  // runtime/tensor_layout.h
 
 // Largest single allocation Onyx attempts unless told otherwise (16 GiB): a
 // hostile model declaring absurd sizes gets ResourceExhausted, not an OOM kill.
@@ -34,6 +38,11 @@ class Tensor {
   // `on_device` marks memory the host must not dereference.
   static Tensor FromBuffer(DataType dtype, Shape shape, std::shared_ptr<std::byte> data,
                            bool on_device);
+  // Uninitialized tensor whose buffer holds `layout` (its size may exceed the
+  // plain bytes: blocked layouts pad channels).
+  static absl::StatusOr<Tensor> UninitializedWithLayout(
+      DataType dtype, Shape shape, std::shared_ptr<const TensorLayout> layout,
+      int64_t max_bytes = kDefaultMaxTensorBytes);
   // Copies `values` into a new tensor of `shape` (for tests and small constants).
   template <typename T>
   static absl::StatusOr<Tensor> FromVector(Shape shape, absl::Span<const T> values);
@@ -46,7 +55,16 @@ class Tensor {
   int rank() const { return static_cast<int>(shape_.size()); }
   int64_t dim(int i) const { return shape_[i]; }
   int64_t num_elements() const { return num_elements_; }
+  // Bytes of the logical (plain) data.
   size_t byte_size() const { return num_elements_ * DataTypeSize(dtype_); }
+  // Bytes the buffer holds (>= byte_size() for a blocked layout).
+  size_t storage_bytes() const { return storage_bytes_; }
+  // Plain row-major data, which is all a kernel sees unless it opts in to
+  // blocked inputs (Kernel::AcceptsBlockedInputs).
+  bool is_plain() const { return layout_ == nullptr; }
+  // The blocked layout, or null when plain.
+  const TensorLayout* layout() const { return layout_.get(); }
+  const std::shared_ptr<const TensorLayout>& shared_layout() const { return layout_; }
 
   void* raw_data() { return data_.get(); }
   const void* raw_data() const { return data_.get(); }
@@ -58,7 +76,12 @@ class Tensor {
   }
 
   // Same buffer viewed with another shape of equal element count (no copy).
+  // Plain tensors only.
   absl::StatusOr<Tensor> Reshaped(Shape shape) const;
+  // Same buffer as `dtype`, `shape` in `layout` (null: plain), which must fit
+  // in storage_bytes(). For buffer pools; the contents are reinterpreted as is.
+  absl::StatusOr<Tensor> Reinterpreted(DataType dtype, Shape shape,
+                                       std::shared_ptr<const TensorLayout> layout) const;
   // Deep copy.
   absl::StatusOr<Tensor> Clone() const;
   // True when no other Tensor shares this buffer (safe to write in place).
@@ -67,10 +90,16 @@ class Tensor {
   std::string DebugString() const;
 
  private:
+  // A fresh buffer of `bytes` (checked against `max_bytes`) for `shape`.
+  static absl::StatusOr<Tensor> Allocate(DataType dtype, Shape shape, int64_t bytes,
+                                         int64_t max_bytes);
+
   DataType dtype_ = DataType::kUndefined;
   Shape shape_;
   int64_t num_elements_ = 0;
+  size_t storage_bytes_ = 0;
   std::shared_ptr<std::byte> data_;
+  std::shared_ptr<const TensorLayout> layout_;
   bool on_device_ = false;
 };
 

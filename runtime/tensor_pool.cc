@@ -4,23 +4,36 @@
 #include <utility>
 
 #include "runtime/status_macros.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx {
 
 absl::StatusOr<Tensor> TensorPool::Take(DataType dtype, Shape shape, int64_t max_bytes) {
+  return TakeWithLayout(dtype, std::move(shape), nullptr, max_bytes);
+}
+
+absl::StatusOr<Tensor> TensorPool::TakeWithLayout(DataType dtype, Shape shape,
+                                                  std::shared_ptr<const TensorLayout> layout,
+                                                  int64_t max_bytes) {
   ONYX_ASSIGN_OR_RETURN(int64_t count, CheckedNumElements(shape));
+  if (!IsStorableType(dtype)) {
+    return Tensor::UninitializedWithLayout(dtype, std::move(shape), std::move(layout), max_bytes);
+  }
+  const size_t bytes = layout != nullptr ? LayoutBytes(*layout)
+                                         : static_cast<size_t>(count) * DataTypeSize(dtype);
   // Newest first: the most recently released buffer is the likeliest in cache.
   for (size_t i = free_.size(); i-- > 0;) {
     const Tensor& t = free_[i].tensor;
-    if (t.dtype() != dtype || t.num_elements() != count) continue;
-    absl::StatusOr<Tensor> view = t.Reshaped(std::move(shape));
+    if (t.dtype() != dtype || t.storage_bytes() != bytes) continue;
+    absl::StatusOr<Tensor> view = t.Reinterpreted(dtype, std::move(shape), std::move(layout));
     free_[i] = std::move(free_.back());
     free_.pop_back();
     return view;  // the pool's reference is gone: the caller is the sole owner
   }
-  ONYX_ASSIGN_OR_RETURN(Tensor fresh, Tensor::Uninitialized(dtype, std::move(shape), max_bytes));
+  ONYX_ASSIGN_OR_RETURN(Tensor fresh, Tensor::UninitializedWithLayout(
+                                          dtype, std::move(shape), std::move(layout), max_bytes));
   ++fresh_allocations_;
-  fresh_bytes_ += static_cast<int64_t>(fresh.byte_size());
+  fresh_bytes_ += static_cast<int64_t>(fresh.storage_bytes());
   return fresh;
 }
 
@@ -46,7 +59,7 @@ void TensorPool::EndRun() {
 
 int64_t TensorPool::free_bytes() const {
   int64_t total = 0;
-  for (const Entry& e : free_) total += static_cast<int64_t>(e.tensor.byte_size());
+  for (const Entry& e : free_) total += static_cast<int64_t>(e.tensor.storage_bytes());
   return total;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,8 +15,12 @@ namespace onyx {
 class TensorPool {
  public:
   // A tensor of `dtype` and `shape` with unspecified contents: a free buffer of
-  // the same dtype and element count when there is one, else a fresh one.
+  // the same dtype and byte size when there is one, else a fresh one.
   absl::StatusOr<Tensor> Take(DataType dtype, Shape shape, int64_t max_bytes);
+  // The same in a blocked `layout` (null: plain), sized by the layout.
+  absl::StatusOr<Tensor> TakeWithLayout(DataType dtype, Shape shape,
+                                        std::shared_ptr<const TensorLayout> layout,
+                                        int64_t max_bytes);
   // Takes `tensor`'s buffer for reuse when no other Tensor shares it (a caller,
   // a view, a kernel); otherwise only drops this reference. Leaves `tensor` empty.
   void Give(Tensor& tensor);

@@ -14,6 +14,7 @@
 #include "ops/conv/conv_kernels.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx::conv {
 namespace {
@@ -102,21 +103,42 @@ class ConvKernel final : public Kernel {
           absl::StrFormat("%s: input Z has shape %s, expected the output shape %s", node.Describe(),
                           ShapeToString(z->shape()), ShapeToString(y_shape)));
     }
+    if (NumElements(y_shape) == 0) {
+      return ctx.AllocateOutput(0, DataType::kFloat32, y_shape).status();
+    }
+    // W and B are normally initializers (plain); a computed one is made plain.
+    Tensor w_plain, b_plain;
+    if (!w->is_plain()) {
+      ONYX_ASSIGN_OR_RETURN(w_plain, EnsurePlain(*w));
+      w = &w_plain;
+    }
+    if (b != nullptr && !b->is_plain()) {
+      ONYX_ASSIGN_OR_RETURN(b_plain, EnsurePlain(*b));
+      b = &b_plain;
+    }
+    ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan,
+                          GetPlan(node, g, x->shape(), w->shape(), b != nullptr, z != nullptr));
+    // Layout propagation: leave Y in the layout the primitive computes it in
+    // (no reorder here; the session reorders for consumers that need plain).
+    std::shared_ptr<const TensorLayout> layout =
+        ctx.blocked_outputs_allowed() ? plan->dst_layout : nullptr;
     // With a residual, Y may take over Z's buffer (the sum post-op reads it),
     // unless Z is also read as X, W or B.
     Tensor* y;
     const void* zp = z != nullptr ? z->raw_data() : nullptr;
     if (z != nullptr && zp != x->raw_data() && zp != w->raw_data() &&
         (b == nullptr || zp != b->raw_data())) {
-      ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutputMaybeInPlace(0, 3, DataType::kFloat32, y_shape));
+      ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutputWithLayoutMaybeInPlace(0, 3, DataType::kFloat32,
+                                                                        y_shape, layout));
     } else {
-      ONYX_ASSIGN_OR_RETURN(y, ctx.AllocateOutput(0, DataType::kFloat32, y_shape));
+      ONYX_ASSIGN_OR_RETURN(y,
+                            ctx.AllocateOutputWithLayout(0, DataType::kFloat32, y_shape, layout));
     }
-    if (y->num_elements() == 0) return absl::OkStatus();
-    ONYX_ASSIGN_OR_RETURN(const ForwardPlan* plan,
-                          GetPlan(node, g, x->shape(), w->shape(), b != nullptr, z != nullptr));
     return plan->Run(weights_, *x, *w, b, z, z != nullptr && y->raw_data() == z->raw_data(), *y);
   }
+
+  // X and Z may arrive in a blocked layout (layout propagation).
+  bool AcceptsBlockedInputs() const override { return true; }
 
  private:
   absl::StatusOr<const ForwardPlan*> GetPlan(const Node& node, const ConvGeometry& g,

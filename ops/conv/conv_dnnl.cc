@@ -121,24 +121,50 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
   if (!wmem.ok()) return wmem.status();
   try {
     dnnl::stream& stream = CpuStream();
-    memory x_mem = AsDnnlMemory(src_plain, x);
-    memory y_mem = AsDnnlMemory(dst_plain, y);
-    if (src_buf) src_in.execute(stream, x_mem, const_cast<memory&>(src_buf));
-    memory dst_mem = dst_buf ? dst_buf : y_mem;
-    if (has_sum) {
-      memory z_mem = AsDnnlMemory(dst_plain, *z);
-      if (dst_buf) {
-        z_in.execute(stream, z_mem, dst_mem);
-      } else if (!z_in_y) {
-        std::memcpy(y.raw_data(), z->raw_data(), y.byte_size());
+    const dnnl::engine& engine = CpuEngine();
+    // Source: used as is when already in src's layout, else reordered.
+    memory src_mem;
+    if (x.is_plain()) {
+      src_mem = AsDnnlMemory(src_plain, x);
+      if (src_buf) {
+        src_in.execute(stream, src_mem, const_cast<memory&>(src_buf));
+        src_mem = src_buf;
+      }
+    } else {
+      memory x_mem(x.layout()->desc, engine, const_cast<void*>(x.raw_data()));
+      if (x.layout()->desc == src) {
+        src_mem = x_mem;
+      } else {
+        if (!src_scratch) src_scratch = memory(src, engine);
+        Reorder(x_mem, src_scratch);
+        src_mem = src_scratch;
       }
     }
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_buf ? src_buf : x_mem},
-                                            {DNNL_ARG_WEIGHTS, *wmem},
-                                            {DNNL_ARG_DST, dst_mem}};
+    // Destination: y itself when it is plain and dst is plain, or when y was
+    // allocated in dst's blocked layout; else dst_buf, reordered into y after.
+    const bool y_direct = !y.is_plain() || !dst_buf;
+    memory dst_mem = !y.is_plain() ? memory(dst, engine, y.raw_data())
+                     : dst_buf      ? dst_buf
+                                    : AsDnnlMemory(dst_plain, y);
+    if (has_sum && !z_in_y) {
+      const memory::desc z_desc = PhysicalDesc(*z);
+      memory z_mem(z_desc, engine, const_cast<void*>(z->raw_data()));
+      if (z_desc == dst_mem.get_desc()) {
+        std::memcpy(dst_mem.get_data_handle(), z->raw_data(), z_desc.get_size());
+      } else if (z->is_plain() && dst_buf) {
+        z_in.execute(stream, z_mem, dst_mem);
+      } else {
+        Reorder(z_mem, dst_mem);
+      }
+    }
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, *wmem}, {DNNL_ARG_DST, dst_mem}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(bias, *b));
     prim.execute(stream, args);
-    if (dst_buf) dst_out.execute(stream, dst_mem, y_mem);
+    if (!y_direct) {
+      memory y_mem = AsDnnlMemory(dst_plain, y);
+      dst_out.execute(stream, dst_mem, y_mem);
+    }
     stream.wait();
   } catch (const dnnl::error& e) {
     return DnnlError("conv forward", e);

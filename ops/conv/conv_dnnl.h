@@ -13,6 +13,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/conv/conv_params.h"
 #include "runtime/tensor.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx::conv {
 
@@ -67,13 +68,19 @@ struct ForwardPlan {
   bool has_sum = false;                 // dst holds Z before the primitive runs (sum post-op)
   dnnl::memory src_buf, dst_buf;        // only when src/dst differ from plain
   dnnl::reorder src_in, dst_out, z_in;  // plain <-> blocked, when needed
+  // dst's layout for an output left blocked (layout propagation); null when
+  // the primitive writes plain data anyway.
+  std::shared_ptr<const TensorLayout> dst_layout;
+  // For a blocked x in another layout than src (made on first use).
+  mutable dnnl::memory src_scratch;
 
   // Sets the layouts from `pd` and allocates the scratch buffers.
   template <typename PrimitiveDesc>
   void Adopt(const PrimitiveDesc& pd);
 
-  // y = prim(x, w, b) [+ z], w through `cache`. `y` is allocated by the caller
-  // (it may already hold z when `z_in_y`).
+  // y = prim(x, w, b) [+ z], w through `cache`. `y` is allocated by the caller,
+  // plain or in dst_layout (it may already hold z when `z_in_y`). x and z may
+  // be in any layout; w and b are plain.
   absl::Status Run(WeightCache& cache, const Tensor& x, const Tensor& w, const Tensor* b,
                    const Tensor* z, bool z_in_y, Tensor& y) const;
 };
@@ -89,6 +96,7 @@ void ForwardPlan::Adopt(const PrimitiveDesc& pd) {
         dnnl::reorder::primitive_desc(pd.get_engine(), src_plain, pd.get_engine(), src));
   }
   if (dst != dst_plain) {
+    dst_layout = std::make_shared<const TensorLayout>(TensorLayout{dst});
     dst_buf = dnnl::memory(dst, pd.get_engine());
     dst_out = dnnl::reorder(
         dnnl::reorder::primitive_desc(pd.get_engine(), dst, pd.get_engine(), dst_plain));

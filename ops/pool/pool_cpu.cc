@@ -16,6 +16,7 @@
 #include "ops/pool/pool_kernels.h"
 #include "ops/pool/pool_loops.h"
 #include "runtime/status_macros.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx::pool {
 namespace {
@@ -39,6 +40,21 @@ class WindowPoolKernel final : public Kernel {
           DataTypeName(dtype), kind_ == PoolKind::kMax ? ", int8, uint8" : ""));
     }
     ONYX_ASSIGN_OR_RETURN(const PoolGeometry g, MakePoolGeometry(node, attrs_, x->shape()));
+    // A blocked X (layout propagation from a conv) stays blocked through the
+    // oneDNN primitive; the loops and Indices need it plain.
+    Tensor x_plain;
+    if (!x->is_plain()) {
+      const bool blocked_ok = ctx.blocked_outputs_allowed() && !ctx.wants_output(1) &&
+                              NumElements(g.output_shape) > 0 &&
+                              dnnl_.Prepare(g, x->shape(), &x->layout()->desc);
+      if (blocked_ok) {
+        ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputWithLayout(
+                                              0, dtype, g.output_shape, dnnl_.dst_layout()));
+        return dnnl_.Forward(*x, *y);
+      }
+      ONYX_ASSIGN_OR_RETURN(x_plain, EnsurePlain(*x));
+      x = &x_plain;
+    }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, dtype, g.output_shape));
     int64_t* indices = nullptr;
     if (kind_ == PoolKind::kMax && ctx.wants_output(1)) {
@@ -65,6 +81,9 @@ class WindowPoolKernel final : public Kernel {
     }
     return absl::OkStatus();
   }
+
+  // X may arrive blocked from a conv (layout propagation).
+  bool AcceptsBlockedInputs() const override { return true; }
 
  private:
   template <typename T>

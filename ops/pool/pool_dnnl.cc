@@ -40,14 +40,23 @@ bool ToDnnl(const PoolGeometry& g, PoolKind kind, bool count_include_pad, DnnlPo
 
 }  // namespace
 
-bool DnnlPooling::Prepare(const PoolGeometry& g, const Shape& x_shape) {
-  if (x_shape == cached_shape_) return fits_;
+bool DnnlPooling::Prepare(const PoolGeometry& g, const Shape& x_shape,
+                          const dnnl::memory::desc* blocked_src) {
+  const dnnl::memory::desc src_key = blocked_src != nullptr ? *blocked_src : dnnl::memory::desc();
+  if (x_shape == cached_shape_ && src_key == cached_src_) return fits_;
   cached_shape_ = x_shape;
+  cached_src_ = src_key;
+  dst_layout_ = nullptr;
   DnnlPoolDims d;
-  fits_ = ToDnnl(g, kind_, count_include_pad_, d);
+  fits_ = ToDnnl(g, kind_, count_include_pad_, d) &&
+          (blocked_src == nullptr || pass_ == Pass::kForward);
   if (!fits_) return false;
-  src_ = PlainDesc(x_shape);
-  dst_ = PlainDesc(g.output_shape);
+  src_ = blocked_src != nullptr ? *blocked_src : PlainDesc(x_shape);
+  // A blocked source lets oneDNN pick Y's layout (the same blocking).
+  dst_ = blocked_src != nullptr
+             ? dnnl::memory::desc(dnnl::memory::dims(g.output_shape.begin(), g.output_shape.end()),
+                                  dnnl::memory::data_type::f32, dnnl::memory::format_tag::any)
+             : PlainDesc(g.output_shape);
   const auto algorithm = kind_ == PoolKind::kMax ? dnnl::algorithm::pooling_max
                          : count_include_pad_    ? dnnl::algorithm::pooling_avg_include_padding
                                                  : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -60,6 +69,8 @@ bool DnnlPooling::Prepare(const PoolGeometry& g, const Shape& x_shape) {
         CpuEngine());
     if (!backward) {
       forward_ = dnnl::pooling_v2_forward(forward_pd);
+      dst_ = forward_pd.dst_desc();
+      dst_layout_ = LayoutFor(dst_, g.output_shape);
       return true;
     }
     backward_ = dnnl::pooling_v2_backward(dnnl::pooling_v2_backward::primitive_desc(
@@ -79,6 +90,7 @@ bool DnnlPooling::Prepare(const PoolGeometry& g, const Shape& x_shape) {
 
 absl::Status DnnlPooling::Forward(const Tensor& x, Tensor& y) {
   try {
+    // AsDnnlMemory wraps the buffer in the given (possibly blocked) layout.
     forward_.execute(CpuStream(), {{DNNL_ARG_SRC, AsDnnlMemory(src_, x)},
                                    {DNNL_ARG_DST, AsDnnlMemory(dst_, y)}});
     CpuStream().wait();

@@ -8,6 +8,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/pool/pool_geometry.h"
 #include "runtime/tensor.h"
+#include "runtime/tensor_layout.h"
 
 namespace onyx::pool {
 
@@ -20,8 +21,13 @@ class DnnlPooling {
       : kind_(kind), count_include_pad_(count_include_pad), pass_(pass) {}
 
   // Builds the primitives for X's shape (once per shape). False when oneDNN
-  // does not fit this geometry (the caller runs its loops).
-  bool Prepare(const PoolGeometry& g, const Shape& x_shape);
+  // does not fit this geometry (the caller runs its loops). `blocked_src`: X
+  // arrives in this blocked layout (forward only); Y then gets the layout
+  // oneDNN picks for it, dst_layout().
+  bool Prepare(const PoolGeometry& g, const Shape& x_shape,
+               const dnnl::memory::desc* blocked_src = nullptr);
+  // Y's layout after Prepare: null when plain.
+  const std::shared_ptr<const TensorLayout>& dst_layout() const { return dst_layout_; }
   // y = pool(x) (Pass::kForward).
   absl::Status Forward(const Tensor& x, Tensor& y);
   // dx from dy (Pass::kBackward); MaxPool re-runs the forward on x for its argmax.
@@ -32,7 +38,9 @@ class DnnlPooling {
   bool count_include_pad_;
   Pass pass_;
   Shape cached_shape_;
+  dnnl::memory::desc cached_src_;  // the blocked source layout, or empty for plain
   bool fits_ = false;
+  std::shared_ptr<const TensorLayout> dst_layout_;
   dnnl::memory::desc src_, dst_;
   dnnl::primitive forward_, backward_;
   dnnl::memory dst_scratch_, workspace_;  // MaxPool backward only

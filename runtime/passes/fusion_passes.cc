@@ -176,10 +176,9 @@ bool FuseActivations(Graph& graph, const OpRegistry& registry, Device device) {
         const Node& c = e.node(conv);
         if (!(IsOnnxOp(c, "Conv") || (c.op_type == "FusedConv" && c.inputs.size() < 4))) continue;
         const std::string& z = add.inputs[1 - side];
-        auto conv_shape = e.StaticShape(add.inputs[side]);
-        auto z_shape = e.StaticShape(z);
-        if (!conv_shape.has_value() || conv_shape != z_shape ||
-            e.DTypeOf(z) != DataType::kFloat32 || FusedOpFor(e, registry, device, c).empty()) {
+        // Symbolic dims count as equal when named alike (a dynamic batch).
+        if (!e.SameShape(add.inputs[side], z) || e.DTypeOf(z) != DataType::kFloat32 ||
+            FusedOpFor(e, registry, device, c).empty()) {
           continue;
         }
         Node fused = c;

@@ -170,6 +170,27 @@ std::optional<Shape> GraphEditor::StaticShape(const std::string& value) const {
   return shape;
 }
 
+bool GraphEditor::SameShape(const std::string& a, const std::string& b) const {
+  if (auto sa = StaticShape(a), sb = StaticShape(b); sa.has_value() && sb.has_value()) {
+    return *sa == *sb;
+  }
+  const ValueInfo* ia = TypeOf(a);
+  const ValueInfo* ib = TypeOf(b);
+  if (ia == nullptr || ib == nullptr || !ia->has_shape || !ib->has_shape ||
+      ia->dims.size() != ib->dims.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < ia->dims.size(); ++i) {
+    const Dim& da = ia->dims[i];
+    const Dim& db = ib->dims[i];
+    if (da.is_fixed() != db.is_fixed()) return false;
+    if (da.is_fixed() ? da.value != db.value : da.param.empty() || da.param != db.param) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string GraphEditor::UniqueName(const std::string& base) {
   std::string name = base;
   while (names_.contains(name)) name = absl::StrCat(base, "_", ++next_id_);
@@ -190,6 +211,13 @@ void GraphEditor::ReplaceNode(int index, Node node) {
   graph_.nodes[index] = std::move(node);
   removed_[index] = false;
   Index(index);
+}
+
+void GraphEditor::AddNode(Node node) {
+  names_.insert(node.name);
+  graph_.nodes.push_back(std::move(node));
+  removed_.push_back(false);
+  Index(num_nodes() - 1);
 }
 
 void GraphEditor::RemoveNode(int index) {

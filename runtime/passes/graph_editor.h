@@ -48,6 +48,9 @@ class GraphEditor {
   DataType DTypeOf(const std::string& value) const;
   // The static dims of `value` when all are fixed.
   std::optional<Shape> StaticShape(const std::string& value) const;
+  // True when both values are known to have the same shape: equal rank, each
+  // dim fixed and equal or symbolic with the same non-empty name ("batch").
+  bool SameShape(const std::string& a, const std::string& b) const;
 
   // A value/initializer/node name not yet used in the graph, derived from `base`.
   std::string UniqueName(const std::string& base);
@@ -57,6 +60,8 @@ class GraphEditor {
   // Replaces node `index` by `node` (its slot and file position are kept).
   void ReplaceNode(int index, Node node);
   void RemoveNode(int index);
+  // Appends `node` (execution order comes from the session's topological sort).
+  void AddNode(Node node);
   // Makes every input slot that reads `from` read `to` instead (graph outputs
   // are not touched: callers keep graph output names themselves).
   void ReplaceUses(const std::string& from, const std::string& to);

@@ -33,6 +33,7 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   passes::FuseLayerNorm(graph, registry, device);
   passes::FuseMatMulBias(graph, registry, device);
   passes::FuseActivations(graph, registry, device);
+  passes::FlattenMatMulBatch(graph, registry, device);
   passes::EliminateDeadNodes(graph);
   return absl::OkStatus();
 }

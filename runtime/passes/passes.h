@@ -51,6 +51,11 @@ bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device = Dev
 // MatMul(A, B) + bias (constant, one value per output column) -> com.onyx
 // FusedMatMul(A, B, bias) for float32.
 bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// MatMul / FusedMatMul of A [d..., M, K] (rank >= 3) by a constant 2-D B: A is viewed
+// as [d...*M, K] and the result reshaped back (Reshape views, no copies), so the
+// kernel runs one GEMM instead of d... small ones (a [128, 1, 256] A was 128 GEMVs).
+// Only when at most one dim of A is symbolic (it becomes the -1 of both Reshapes).
+bool FlattenMatMulBatch(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
 // Conv [+ Add(Z)] [-> activation] -> com.onyx FusedConv; MatMul/FusedMatMul or
 // Gemm -> activation -> com.onyx FusedMatMul / FusedGemm (float32). Activations:
 // Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu (both forms), Mish, Swish,
