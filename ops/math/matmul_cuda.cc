@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "ops/math/matmul_cuda.h"
 #include "ops/register_all.h"
+#include "runtime/cuda/cublas_api.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
 #include "runtime/status_macros.h"
@@ -25,15 +26,16 @@ absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
 absl::Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m,
                           int64_t n, int64_t k, float alpha, const float* a, int64_t stride_a,
                           const float* b, int64_t stride_b, float* y, int64_t batch) {
+  ONYX_ASSIGN_OR_RETURN(const CublasApi* api, LoadCublas());
   const float beta = 0.f;
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
   return CublasStatus(
-      cublasSgemmStridedBatched(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                                static_cast<int>(m), static_cast<int>(k), &alpha, b, ldb,
-                                stride_b, a, lda, stride_a, &beta, y, static_cast<int>(n),
-                                m * n, static_cast<int>(batch)),
+      api->sgemm_strided_batched(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                 trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+                                 static_cast<int>(m), static_cast<int>(k), &alpha, b, ldb,
+                                 stride_b, a, lda, stride_a, &beta, y, static_cast<int>(n),
+                                 m * n, static_cast<int>(batch)),
       "cublasSgemmStridedBatched");
 }
 

@@ -2,6 +2,7 @@
 #include "runtime/cuda/cuda_backend.h"
 
 #include "absl/strings/str_format.h"
+#include "runtime/cuda/cublas_api.h"
 #include "runtime/cuda/cuda_status.h"
 #include "runtime/status_macros.h"
 
@@ -51,7 +52,7 @@ absl::StatusOr<std::shared_ptr<CudaBackend>> CudaBackend::Create(int device_ordi
 }
 
 CudaBackend::~CudaBackend() {
-  if (cublas_ != nullptr) cublasDestroy(cublas_);
+  if (cublas_ != nullptr) (*LoadCublas())->destroy(cublas_);
 }
 
 absl::StatusOr<Tensor> CudaBackend::Allocate(DataType dtype, Shape shape, int64_t max_bytes) {
@@ -110,8 +111,9 @@ absl::Status CudaBackend::Synchronize() {
 
 absl::StatusOr<cublasHandle_t> CudaBackend::Cublas() {
   if (cublas_ == nullptr) {
-    ONYX_RETURN_IF_ERROR(CublasStatus(cublasCreate(&cublas_), "cublasCreate"));
-    ONYX_RETURN_IF_ERROR(CublasStatus(cublasSetStream(cublas_, stream()), "cublasSetStream"));
+    ONYX_ASSIGN_OR_RETURN(const CublasApi* api, LoadCublas());
+    ONYX_RETURN_IF_ERROR(CublasStatus(api->create(&cublas_), "cublasCreate"));
+    ONYX_RETURN_IF_ERROR(CublasStatus(api->set_stream(cublas_, stream()), "cublasSetStream"));
   }
   return cublas_;
 }

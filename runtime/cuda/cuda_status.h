@@ -1,7 +1,6 @@
-// CUDA / cuBLAS error codes as absl::Status (code Internal, the call named).
+// CUDA error codes as absl::Status (code Internal, the call named).
 #pragma once
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include "absl/status/status.h"
@@ -17,12 +16,6 @@ inline absl::Status CudaStatus(cudaError_t error, const char* what) {
   }
   return absl::InternalError(absl::StrFormat("%s: %s (%s)", what, cudaGetErrorString(error),
                                              cudaGetErrorName(error)));
-}
-
-inline absl::Status CublasStatus(cublasStatus_t status, const char* what) {
-  if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  return absl::InternalError(
-      absl::StrFormat("%s: %s", what, cublasGetStatusString(status)));
 }
 
 // After a kernel launch: launch-configuration errors show up here at once.

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
+#include "runtime/cuda/cublas_api.h"
 #include "tests/unit/gpu/gpu_test_util.h"
 
 namespace onyx::gpu_test {
@@ -22,6 +24,25 @@ TEST(CudaDeviceQuery, NoDeviceIsAPreconditionNotACrash) {
   auto session = Session::Create(testing_util::OneNodeGraph("Relu", {}, {x}, 14),
                                  DefaultRegistry(), options);
   EXPECT_EQ(session.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Runs in every build (ctest gives each test its own process): a CPU session
+// with a MatMul never maps libcublas, whose load alone costs ~150 MiB of RSS;
+// the lazy loader then opens it and resolves every entry point (no GPU needed).
+TEST(CublasLoading, OnlyWhenFirstUsed) {
+  ASSERT_FALSE(cuda::CublasMapped()) << "libcublas mapped before any CUDA work";
+  Tensor a = RandomFloats({4, 3}, -1.f, 1.f, 1);
+  Tensor b = RandomFloats({3, 2}, -1.f, 1.f, 2);
+  ASSERT_OK(RunNode("MatMul", {}, {a, b}, 13, Device::kCpu).status());
+  EXPECT_FALSE(cuda::CublasMapped()) << "a CPU session loaded libcublas";
+
+  ASSERT_OK_AND_ASSIGN(const cuda::CublasApi* api, cuda::LoadCublas());
+  EXPECT_NE(api->create, nullptr);
+  EXPECT_NE(api->sgemm_strided_batched, nullptr);
+  EXPECT_TRUE(cuda::CublasMapped());
+  EXPECT_EQ(cuda::CublasStatus(CUBLAS_STATUS_SUCCESS, "x").code(), absl::StatusCode::kOk);
+  EXPECT_THAT(cuda::CublasStatus(CUBLAS_STATUS_NOT_INITIALIZED, "cublasCreate").message(),
+              ::testing::HasSubstr("cublasCreate"));
 }
 
 TEST(CachingAllocatorSizes, RoundUp) {
