@@ -8,12 +8,13 @@ namespace onyx {
 
 KernelContext::KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
                              absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
-                             int64_t max_tensor_bytes)
+                             int64_t max_tensor_bytes, int64_t* memory_left)
     : node_(node),
       inputs_(inputs),
       input_dies_(input_dies),
       outputs_(outputs),
-      max_tensor_bytes_(max_tensor_bytes) {}
+      max_tensor_bytes_(max_tensor_bytes),
+      memory_left_(memory_left) {}
 
 const Tensor* KernelContext::input(int i) const {
   if (i < 0 || i >= num_inputs()) return nullptr;
@@ -36,6 +37,22 @@ bool KernelContext::wants_output(int i) const {
 
 absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
   ONYX_DCHECK(i >= 0 && i < num_outputs());
+  if (memory_left_ != nullptr) {
+    // Checked before allocating, so a hostile shape never reaches the allocator.
+    ONYX_ASSIGN_OR_RETURN(int64_t count, CheckedNumElements(shape));
+    int64_t bytes = 0;
+    if (__builtin_mul_overflow(count, static_cast<int64_t>(DataTypeSize(dtype)), &bytes) ||
+        bytes > *memory_left_) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "output %d (\"%s\", %s%s) does not fit in the run's memory limit (%d bytes left)",
+          i, i < static_cast<int>(node_.outputs.size()) ? node_.outputs[i] : "",
+          DataTypeName(dtype), ShapeToString(shape), *memory_left_));
+    }
+    ONYX_ASSIGN_OR_RETURN(outputs_[i],
+                          Tensor::Uninitialized(dtype, std::move(shape), max_tensor_bytes_));
+    *memory_left_ -= bytes;
+    return &outputs_[i];
+  }
   ONYX_ASSIGN_OR_RETURN(outputs_[i],
                         Tensor::Uninitialized(dtype, std::move(shape), max_tensor_bytes_));
   return &outputs_[i];

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "runtime/graph_order.h"
+#include "runtime/memory_account.h"
 #include "runtime/shape_inference.h"
 #include "runtime/status_macros.h"
 
@@ -59,7 +60,16 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   }
   for (const ValueInfo* in : graph_.FeedInputs()) feed_ids_.push_back(value_ids_[in->name]);
   constants_.resize(value_names_.size());
-  for (const auto& [name, tensor] : graph_.initializers) constants_[value_ids_[name]] = tensor;
+  int64_t constant_bytes = 0;
+  for (const auto& [name, tensor] : graph_.initializers) {
+    constants_[value_ids_[name]] = tensor;
+    constant_bytes += static_cast<int64_t>(tensor.byte_size());
+  }
+  if (constant_bytes > options_.max_memory_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the model's initializers hold %d bytes, more than the %d-byte memory limit",
+        constant_bytes, options_.max_memory_bytes));
+  }
 
   // Last use of each value; graph outputs and constants are never released.
   std::vector<int> last_use(value_names_.size(), -1);
@@ -158,6 +168,17 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, std::vector<Tensor>&
 absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
   std::vector<Tensor> values = constants_;
   ONYX_RETURN_IF_ERROR(CheckFeeds(feeds, values));
+  // Memory accounting only when a cap is set, so the default run pays nothing.
+  const bool budgeted = options_.max_memory_bytes < std::numeric_limits<int64_t>::max();
+  MemoryAccount account;
+  if (budgeted) {
+    for (const Tensor& t : values) account.Hold(t);
+    if (account.live_bytes() > options_.max_memory_bytes) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "initializers and inputs hold %d bytes, more than the %d-byte memory limit",
+          account.live_bytes(), options_.max_memory_bytes));
+    }
+  }
 
   std::vector<const Tensor*> inputs;
   std::vector<Tensor> outputs;
@@ -172,15 +193,24 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
     // std::vector<bool> has no contiguous storage: copy into a plain array.
     std::unique_ptr<bool[]> dies(new bool[step.input_dies.size() + 1]);
     for (size_t i = 0; i < step.input_dies.size(); ++i) dies[i] = step.input_dies[i];
+    int64_t memory_left = options_.max_memory_bytes - account.live_bytes();
     KernelContext ctx(node, inputs, absl::MakeConstSpan(dies.get(), step.input_dies.size()),
-                      absl::MakeSpan(outputs), options_.max_tensor_bytes);
-    absl::Status status = step.kernel->Compute(ctx);
+                      absl::MakeSpan(outputs), options_.max_tensor_bytes,
+                      budgeted ? &memory_left : nullptr);
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> lock(*step.kernel_lock);
+      status = step.kernel->Compute(ctx);
+    }
     if (!status.ok()) {
       // Kernels that already name their node are left as they are.
       if (absl::StrContains(status.message(), node.Describe())) return status;
       return AtNode(node, status);
     }
-    for (int id : step.release) values[id] = Tensor();
+    for (int id : step.release) {
+      if (budgeted) account.Drop(values[id]);
+      values[id] = Tensor();
+    }
     for (size_t o = 0; o < step.outputs.size(); ++o) {
       if (step.outputs[o] < 0) continue;
       if (outputs[o].empty()) {
@@ -188,7 +218,14 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds) {
                                 "kernel did not produce output %d (\"%s\")", o,
                                 node.outputs[o])));
       }
+      if (budgeted) account.Hold(outputs[o]);
       values[step.outputs[o]] = std::move(outputs[o]);
+    }
+    // Outputs a kernel made without AllocateOutput (views, constants) count too.
+    if (budgeted && account.live_bytes() > options_.max_memory_bytes) {
+      return AtNode(node, absl::ResourceExhaustedError(absl::StrFormat(
+                              "live tensors reach %d bytes, more than the %d-byte memory limit",
+                              account.live_bytes(), options_.max_memory_bytes)));
     }
   }
 

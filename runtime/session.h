@@ -2,7 +2,9 @@
 // lifetimes planned) and run as many times as needed.
 #pragma once
 
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +20,9 @@ namespace onyx {
 struct SessionOptions {
   Device device = Device::kCpu;
   int64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // Cap on the bytes of all tensors alive at once in a run (initializers, feeds
+  // and intermediates); the default is no cap (and no accounting cost).
+  int64_t max_memory_bytes = std::numeric_limits<int64_t>::max();
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -32,7 +37,8 @@ class Session {
 
   // Runs with `feeds` (every FeedInputs() entry, checked against its declared
   // dtype, rank and fixed dims; symbolic dims must agree across inputs).
-  // Returns the graph outputs in declaration order.
+  // Returns the graph outputs in declaration order. Safe to call from several
+  // threads at once: each kernel is locked while it computes.
   absl::StatusOr<std::vector<Tensor>> Run(const NamedTensors& feeds);
 
   const Graph& graph() const { return graph_; }
@@ -52,6 +58,7 @@ class Session {
     std::vector<int> outputs;      // value ids, -1 for omitted
     std::vector<int> release;      // value ids whose last use is this step
     std::vector<bool> input_dies;  // per input: released after this step
+    std::unique_ptr<std::mutex> kernel_lock = std::make_unique<std::mutex>();
   };
 
   Graph graph_;

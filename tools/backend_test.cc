@@ -37,15 +37,19 @@ std::vector<fs::path> DataSets(const fs::path& dir) {
 }  // namespace
 
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol) {
+                                 double rtol, double atol, int64_t max_memory_bytes) {
   const fs::path root(dir);
-  auto graph = LoadOnnxModel((root / "model.onnx").string());
+  LoadOptions load;
+  load.max_total_bytes = max_memory_bytes;
+  auto graph = LoadOnnxModel((root / "model.onnx").string(), load);
   if (!graph.ok()) return Fail(std::string(graph.status().message()));
   std::vector<std::string> feed_names;
   for (const ValueInfo* in : graph->FeedInputs()) feed_names.push_back(in->name);
   const size_t num_outputs = graph->outputs.size();
 
-  auto session = Session::Create(*std::move(graph), registry);
+  SessionOptions options;
+  options.max_memory_bytes = max_memory_bytes;
+  auto session = Session::Create(*std::move(graph), registry, options);
   if (!session.ok()) return Fail(std::string(session.status().message()));
 
   BackendTestResult result;

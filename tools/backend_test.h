@@ -2,6 +2,8 @@
 // test_data_set_N/input_K.pb, output_K.pb): shared by `onyx test` and ctest.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "runtime/op_registry.h"
@@ -16,7 +18,9 @@ struct BackendTestResult {
 
 // As in ONNX's backend runner, input_K.pb feeds the K-th graph input that is not
 // also an initializer, and output_K.pb is compared with graph output K.
-BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
-                                 double rtol, double atol);
+// `max_memory_bytes` caps the model's tensors (see SessionOptions::max_memory_bytes).
+BackendTestResult RunBackendTest(
+    const std::string& dir, const OpRegistry& registry, double rtol, double atol,
+    int64_t max_memory_bytes = std::numeric_limits<int64_t>::max());
 
 }  // namespace onyx

@@ -11,7 +11,8 @@ namespace onyx {
 int TestCommand(const TestArgs& args) {
   int passed = 0, failed = 0;
   for (const std::string& dir : args.dirs) {
-    const BackendTestResult result = RunBackendTest(dir, DefaultRegistry(), args.rtol, args.atol);
+    const BackendTestResult result = RunBackendTest(dir, DefaultRegistry(), args.rtol, args.atol,
+                                                          args.max_memory);
     std::printf("%s %s: %s\n", result.passed ? "PASS" : "FAIL", dir.c_str(),
                 result.detail.c_str());
     (result.passed ? passed : failed)++;

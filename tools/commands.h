@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct RunArgs {
   std::string output_dir;
   int threads = 0;  // 0: OpenMP's default
   uint64_t seed = 0;
+  int64_t max_memory = std::numeric_limits<int64_t>::max();  // bytes of live tensors
 };
 int RunCommand(const RunArgs& args);
 
@@ -33,6 +35,7 @@ struct TestArgs {
   std::vector<std::string> dirs;
   double rtol = 1e-3;  // the ONNX backend runner's defaults
   double atol = 1e-7;
+  int64_t max_memory = std::numeric_limits<int64_t>::max();
 };
 int TestCommand(const TestArgs& args);
 

@@ -21,12 +21,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "compute threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run_cmd->add_option("--seed", run.seed, "seed for random inputs");
+  run_cmd->add_option("--max-memory", run.max_memory, "cap on live tensor bytes (e.g. 512MiB)")
+      ->transform(CLI::AsSizeValue(false))->check(CLI::PositiveNumber);
 
   onyx::TestArgs test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run ONNX backend test folders (model.onnx + test_data_set_N)");
   test_cmd->add_option("dirs", test.dirs, "test folders")->required();
   test_cmd->add_option("--rtol", test.rtol, "relative tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
+  test_cmd->add_option("--max-memory", test.max_memory, "cap on live tensor bytes (e.g. 512MiB)")
+      ->transform(CLI::AsSizeValue(false))->check(CLI::PositiveNumber);
 
   onyx::TrainArgs train;
   onyx::TrainConfig& tc = train.config;
