@@ -37,6 +37,11 @@ class ConcatKernel : public Kernel {
     }
     const Tensor& first = *xs[0];
     const int rank = first.rank();
+    // NormalizeAxis accepts axis 0 for rank 0, but a scalar has no axis to join.
+    if (rank == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
+    }
     ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
     Shape out = first.shape();
     out[axis] = 0;
@@ -103,6 +108,12 @@ class SplitKernel : public Kernel {
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    // Fuzz finding: NormalizeAxis accepts axis 0 for rank 0, and dim(0) of a
+    // scalar read past its (empty) shape.
+    if (x->rank() == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: input must have rank >= 1, got a scalar", node.Describe()));
+    }
     ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, x->rank()));
     const int64_t dim = x->dim(axis);
     const int n = ctx.num_outputs();

@@ -20,13 +20,24 @@ namespace {
 using testing::FloatValue;
 using testing::MakeNode;
 
-constexpr int kIn = 16, kOut = 8;
+constexpr int kIn = 32, kOut = 512;
+
+Dim Fixed(int64_t value) {
+  Dim d;
+  d.value = value;
+  return d;
+}
+Dim Symbol(const std::string& name) {
+  Dim d;
+  d.param = name;
+  return d;
+}
 
 // y = Softmax(Relu(x W + b)) for x of shape [batch, kIn].
 Graph MlpGraph(const std::vector<float>& w, const std::vector<float>& b) {
   Graph g;
   g.opset_imports[""] = 13;
-  g.inputs.push_back(FloatValue("x", {Dim{.param = "batch"}, Dim{.value = kIn}}));
+  g.inputs.push_back(FloatValue("x", {Symbol("batch"), Fixed(kIn)}));
   g.initializers["w"] = Tensor::FromVector<float>({kIn, kOut}, w).value();
   g.initializers["b"] = Tensor::FromVector<float>({kOut}, b).value();
   g.nodes.push_back(MakeNode("MatMul", {"x", "w"}, {"xw"}));
@@ -39,7 +50,7 @@ Graph MlpGraph(const std::vector<float>& w, const std::vector<float>& b) {
   axis.i = -1;
   softmax.attributes.push_back(axis);
   g.nodes.push_back(softmax);
-  g.outputs.push_back(FloatValue("y", {Dim{.param = "batch"}, Dim{.value = kOut}}));
+  g.outputs.push_back(FloatValue("y", {Symbol("batch"), Fixed(kOut)}));
   return g;
 }
 
