@@ -1,6 +1,8 @@
 // Hostile models and inputs through the `onyx` CLI: each is refused with exit
 // status 1 and a message naming the node, or gives the correct result. Limits
 // (memory, node count, protobuf nesting) are checked here too.
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "importers/npy/npy.h"
 #include "importers/onnx/onnx_importer.h"
 #include "onnx_proto/onnx.pb.h"
+#include "runtime/training/checkpoint.h"
 #include "tests/e2e/cli_runner.h"
 #include "tests/status_matchers.h"
 #include "tools/tensor_util.h"
@@ -426,6 +429,34 @@ TEST(HostileLimitsTest, DeeplyNestedSubgraphsAreRefused) {
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(graph.status().message().find("protobuf parsing failed"), std::string::npos);
+}
+
+// Disk full while a checkpoint is written: the temp file is pointed at
+// /dev/full (every write fails with ENOSPC). The write must fail cleanly, leave
+// the previous checkpoint readable and unchanged, and remove its temp file.
+TEST_F(HostileTest, DiskFullWhileCheckpointingKeepsThePreviousCheckpoint) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const std::string path = (dir_ / "ckpt.bin").string();
+  Checkpoint first;
+  first.epoch = 3;
+  first.tensors.emplace_back("param/w", Tensor::FromVector<float>({2}, {1.5f, -2.f}).value());
+  ASSERT_OK(WriteCheckpoint(first, path));
+
+  Checkpoint second = first;
+  second.epoch = 4;
+  second.tensors[0].second = Tensor::FromVector<float>({2}, {9.f, 9.f}).value();
+  const fs::path tmp = path + ".tmp." + std::to_string(::getpid());
+  fs::create_symlink("/dev/full", tmp);
+  const absl::Status written = WriteCheckpoint(second, path);
+  EXPECT_FALSE(written.ok());
+  EXPECT_NE(written.message().find("No space left"), std::string::npos) << written;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(tmp))) << "temp file left behind";
+
+  ASSERT_OK_AND_ASSIGN(Checkpoint read, ReadCheckpoint(path));
+  EXPECT_EQ(read.epoch, 3);
+  ASSERT_EQ(read.tensors.size(), 1u);
+  EXPECT_EQ(read.tensors[0].second.data<float>()[0], 1.5f);
+  EXPECT_EQ(read.tensors[0].second.data<float>()[1], -2.f);
 }
 
 }  // namespace
