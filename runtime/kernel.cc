@@ -5,6 +5,17 @@
 #include "runtime/status_macros.h"
 
 namespace onyx {
+namespace {
+
+// A model decides how many outputs a node names (maybe none): kernels must not
+// index past them. InvalidArgument naming the node when output `i` is missing.
+absl::Status CheckOutputIndex(const Node& node, int num_outputs, int i) {
+  if (i >= 0 && i < num_outputs) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s has %d outputs, its op computes output %d", node.Describe(), num_outputs, i));
+}
+
+}  // namespace
 
 KernelContext::KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
                              absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
@@ -35,8 +46,9 @@ bool KernelContext::wants_output(int i) const {
          !node_.outputs[i].empty();
 }
 
+
 absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
-  ONYX_DCHECK(i >= 0 && i < num_outputs());
+  ONYX_RETURN_IF_ERROR(CheckOutputIndex(node_, num_outputs(), i));
   if (memory_left_ != nullptr) {
     // Checked before allocating, so a hostile shape never reaches the allocator.
     ONYX_ASSIGN_OR_RETURN(int64_t count, CheckedNumElements(shape));
@@ -61,6 +73,7 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Sha
 absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int input_index,
                                                                   DataType dtype,
                                                                   Shape shape) {
+  ONYX_RETURN_IF_ERROR(CheckOutputIndex(node_, num_outputs(), i));
   const Tensor* in = input(input_index);
   if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() &&
       in->dtype() == dtype && in->num_elements() == NumElements(shape)) {
@@ -70,6 +83,9 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int inp
   return AllocateOutput(i, dtype, std::move(shape));
 }
 
-void KernelContext::SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+void KernelContext::SetOutput(int i, Tensor tensor) {
+  // Past the node's outputs nobody reads it (the executor reports missing ones).
+  if (i >= 0 && i < num_outputs()) outputs_[i] = std::move(tensor);
+}
 
 }  // namespace onyx

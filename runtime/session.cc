@@ -89,6 +89,11 @@ absl::Status Session::Plan(const OpRegistry& registry) {
           "%s: the model imports no opset for domain \"%s\"", node.Describe(),
           node.domain.empty() ? "ai.onnx" : node.domain));
     }
+    // Fuzz finding: kernels write output 0 unconditionally; every ONNX op has one.
+    if (node.outputs.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s has no outputs (every op needs at least one)", node.Describe()));
+    }
     Step step;
     step.node_index = order_[s];
     auto kernel = registry.CreateKernel(node, opset, options_.device);

@@ -239,6 +239,15 @@ TEST_F(HostileTest, FuzzConcatOfScalarsNamesTheNode) {
   ExpectRefused(m.Save(dir_ / "m.onnx"), {"Concat node \"join\"", "rank >= 1"});
 }
 
+// Fuzz finding crash-2e680409 (fuzz_model): a node naming no outputs.
+TEST_F(HostileTest, FuzzNodeWithoutOutputsNamesTheNode) {
+  ModelBuilder m;
+  m.Input("x", {1, 3}).Int64s("axes", {0}).Output("y");
+  m.Node("Squeeze", "squeeze_y", {"x", "axes"}, "y");
+  m.Node("Squeeze", "no_outputs", {"x", "axes"}, "unused")->clear_output();
+  ExpectRefused(m.Save(dir_ / "m.onnx"), {"Squeeze node \"no_outputs\"", "no outputs"});
+}
+
 TEST_F(HostileTest, ExpandToIncompatibleShapeNamesTheNode) {
   ModelBuilder m;
   m.Input("x", {3}).Int64s("shape", {2, 4}).Output("y");
