@@ -6,7 +6,8 @@ packages=(cmake g++ make libdnnl-dev libprotobuf-dev protobuf-compiler libonnx-d
           libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           ocl-icd-opencl-dev opencl-c-headers  # dnnl-config.cmake looks for OpenCL
           libxml2-dev                          # the plot tests read SVGs back
-          pkg-config librsvg2-dev)             # PNG plots (optional: SVG works without)
+          pkg-config librsvg2-dev              # PNG plots (optional: SVG works without)
+          clang libclang-rt-14-dev)            # tools/fuzz.sh (libFuzzer, sanitizers)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,8 @@
 // KernelContext against hostile node shapes and the run's memory budget.
 #include "runtime/kernel.h"
 
+#include "runtime/shape.h"
+
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 #include "tests/unit/runtime/test_kernels.h"
@@ -40,6 +42,20 @@ TEST(KernelContextTest, OutputsAreChargedToTheMemoryBudget) {
   EXPECT_FALSE(ctx.AllocateOutput(1, DataType::kFloat32, {int64_t{1} << 62, 8}).ok());
   ASSERT_OK(ctx.AllocateOutput(1, DataType::kFloat32, {2}).status());
   EXPECT_EQ(left, 0);
+}
+
+// A zero dim makes the element count 0, but outer/inner sizes and strides of the
+// other dims would still overflow: such shapes are refused.
+TEST(ShapeLimitsTest, ZeroDimDoesNotHideOverflowingDims) {
+  const int64_t big = int64_t{1} << 40;
+  EXPECT_FALSE(CheckedNumElements({0, big, big}).ok());
+  EXPECT_FALSE(CheckedNumElements({big, 0, big}).ok());
+  ASSERT_OK_AND_ASSIGN(int64_t count, CheckedNumElements({0, big, 1 << 20}));
+  EXPECT_EQ(count, 0);
+  ASSERT_OK_AND_ASSIGN(count, CheckedNumElements({3, 0, 5}));
+  EXPECT_EQ(count, 0);
+  ASSERT_OK_AND_ASSIGN(count, CheckedNumElements({int64_t{1} << 31, int64_t{1} << 31}));
+  EXPECT_EQ(count, int64_t{1} << 62);
 }
 
 }  // namespace
