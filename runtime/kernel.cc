@@ -7,15 +7,27 @@
 #include "runtime/tensor_pool.h"
 
 namespace onyx {
+namespace {
+
+// A model decides how many outputs a node names (maybe none): kernels must not
+// index past them. InvalidArgument naming the node when output `i` is missing.
+absl::Status CheckOutputIndex(const Node& node, int num_outputs, int i) {
+  if (i >= 0 && i < num_outputs) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s has %d outputs, its op computes output %d", node.Describe(), num_outputs, i));
+}
+
+}  // namespace
 
 KernelContext::KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
                              absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
-                             int64_t max_tensor_bytes)
+                             int64_t max_tensor_bytes, int64_t* memory_left)
     : node_(node),
       inputs_(inputs),
       input_dies_(input_dies),
       outputs_(outputs),
-      max_tensor_bytes_(max_tensor_bytes) {}
+      max_tensor_bytes_(max_tensor_bytes),
+      memory_left_(memory_left) {}
 
 const Tensor* KernelContext::input(int i) const {
   if (i < 0 || i >= num_inputs()) return nullptr;
@@ -37,7 +49,20 @@ bool KernelContext::wants_output(int i) const {
 }
 
 absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Shape shape) {
-  ONYX_DCHECK(i >= 0 && i < num_outputs());
+  ONYX_RETURN_IF_ERROR(CheckOutputIndex(node_, num_outputs(), i));
+  int64_t bytes = 0;
+  if (memory_left_ != nullptr) {
+    // Checked before allocating, so a hostile shape never reaches the allocator.
+    ONYX_ASSIGN_OR_RETURN(int64_t count, CheckedNumElements(shape));
+    if (__builtin_mul_overflow(count, static_cast<int64_t>(DataTypeSize(dtype)), &bytes) ||
+        bytes > *memory_left_) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "output %d (\"%s\", %s%s) does not fit in the run's memory limit (%d bytes left)",
+          i, i < static_cast<int>(node_.outputs.size()) ? node_.outputs[i] : "",
+          DataTypeName(dtype), ShapeToString(shape), *memory_left_));
+    }
+    *memory_left_ -= bytes;
+  }
   if (backend_ != nullptr) {  // a device kernel: its outputs live on the device
     ONYX_ASSIGN_OR_RETURN(outputs_[i],
                           backend_->Allocate(dtype, std::move(shape), max_tensor_bytes_));
@@ -55,6 +80,7 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DataType dtype, Sha
 absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int input_index,
                                                                   DataType dtype,
                                                                   Shape shape) {
+  ONYX_RETURN_IF_ERROR(CheckOutputIndex(node_, num_outputs(), i));
   const Tensor* in = input(input_index);
   if (in != nullptr && input_dies_[input_index] && in->IsSoleOwner() &&
       in->dtype() == dtype && in->num_elements() == NumElements(shape)) {
@@ -64,6 +90,9 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutputMaybeInPlace(int i, int inp
   return AllocateOutput(i, dtype, std::move(shape));
 }
 
-void KernelContext::SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+void KernelContext::SetOutput(int i, Tensor tensor) {
+  // Past the node's outputs nobody reads it (the executor reports missing ones).
+  if (i >= 0 && i < num_outputs()) outputs_[i] = std::move(tensor);
+}
 
 }  // namespace onyx

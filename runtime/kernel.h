@@ -20,9 +20,12 @@ class KernelContext {
  public:
   // `inputs[i]` is null for an omitted optional input; `input_dies[i]` says the
   // executor drops that input after this node (its buffer may be reused).
+  // `memory_left`, when given, is the run's remaining memory budget in bytes:
+  // each new output buffer is charged against it (ResourceExhausted past it).
   KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
                 absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
-                int64_t max_tensor_bytes = kDefaultMaxTensorBytes);
+                int64_t max_tensor_bytes = kDefaultMaxTensorBytes,
+                int64_t* memory_left = nullptr);
 
   const Node& node() const { return node_; }
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
@@ -58,13 +61,15 @@ class KernelContext {
   int64_t max_tensor_bytes_;
   DeviceBackend* backend_ = nullptr;
   TensorPool* pool_ = nullptr;
+  int64_t* memory_left_;
 };
 
 class Kernel {
  public:
   virtual ~Kernel() = default;
   // Computes all outputs. Kernels may cache per-shape state (oneDNN primitives),
-  // so one Kernel is not called from two threads at once.
+  // so one Kernel is not called from two threads at once (Session::Run holds a
+  // per-kernel lock around Compute).
   virtual absl::Status Compute(KernelContext& ctx) = 0;
 };
 
