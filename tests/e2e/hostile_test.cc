@@ -137,7 +137,7 @@ TEST_F(HostileTest, GatherIndexOutOfRangeNamesTheNode) {
   m.Input("x", {3, 2}).Int64s("idx", {1, 3}).Output("y");
   m.Node("Gather", "pick_rows", {"x", "idx"}, "y");
   ExpectRefused(m.Save(dir_ / "m.onnx"),
-                {"Gather node \"pick_rows\"", "index 3", "out of range", "size 3"});
+                {"Gather node \"pick_rows\"", "index 3", "out of range", "[3,2]"});
 }
 
 TEST_F(HostileTest, GatherNegativeIndexOutOfRangeNamesTheNode) {
@@ -195,7 +195,7 @@ TEST_F(HostileTest, SoftmaxAxisOutOfRangeNamesTheNode) {
   ModelBuilder m;
   m.Input("x", {2, 3}).Output("y");
   SetIntAttr(m.Node("Softmax", "probs", {"x"}, "y"), "axis", 5);
-  ExpectRefused(m.Save(dir_ / "m.onnx"), {"Softmax node \"probs\"", "axis 5", "float32[2,3]"});
+  ExpectRefused(m.Save(dir_ / "m.onnx"), {"Softmax node \"probs\"", "axis 5", "out of range", "[2,3]"});
 }
 
 TEST_F(HostileTest, SoftmaxHugeNegativeAxisNamesTheNode) {
