@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "importers/npy/npy.h"
 #include "importers/onnx/onnx_importer.h"
@@ -248,6 +249,16 @@ TEST_F(HostileTest, SliceWithAbsurdStartsAndEndsClampsToTheAxis) {
   }
 }
 
+// Fuzz finding crash-89e6a374 (fuzz_model): Reshape's shape input declared with
+// length 2^40 made shape inference allocate 2^40 dims at Session::Create. Now the
+// output rank is left unknown and the (impossible) random input is refused.
+TEST_F(HostileTest, FuzzReshapeWithHugeDeclaredShapeLengthIsRefused) {
+  ModelBuilder m;
+  m.Input("x", {2, 3}).Input("shape", {int64_t{1} << 40}, onnx::TensorProto::INT64).Output("y");
+  m.Node("Reshape", "reshape_y", {"x", "shape"}, "y");
+  ExpectRefused(m.Save(dir_ / "m.onnx"), {"\"shape\"", "[1099511627776]"});
+}
+
 TEST_F(HostileTest, ExpandToIncompatibleShapeNamesTheNode) {
   ModelBuilder m;
   m.Input("x", {3}).Int64s("shape", {2, 4}).Output("y");
@@ -392,7 +403,7 @@ TEST(HostileLimitsTest, NodeCountAboveTheLimitIsRefused) {
   ModelBuilder m;
   m.Input("x", {2}).Output("v10");
   for (int i = 0; i < 10; ++i) {
-    m.Node("Relu", "", {i == 0 ? "x" : "v" + std::to_string(i)}, "v" + std::to_string(i + 1));
+    m.Node("Relu", "", {i == 0 ? std::string("x") : absl::StrCat("v", i)}, absl::StrCat("v", i + 1));
   }
   LoadOptions options;
   options.max_nodes = 9;
