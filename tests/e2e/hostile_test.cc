@@ -259,6 +259,20 @@ TEST_F(HostileTest, FuzzReshapeWithHugeDeclaredShapeLengthIsRefused) {
   ExpectRefused(m.Save(dir_ / "m.onnx"), {"\"shape\"", "[1099511627776]"});
 }
 
+// Fuzz finding crash-1229fb7b (fuzz_model): the kernels refuse a scalar (main's
+// fix), but Split's and Concat's shape functions read dim 0 of a rank-0 input at
+// Session::Create first.
+TEST_F(HostileTest, FuzzSplitOrConcatOfScalarIsRefusedAtShapeInference) {
+  ModelBuilder split;
+  split.Input("x", {}).Output("a").Output("b");
+  split.Node("Split", "halves", {"x"}, "a")->add_output("b");
+  ExpectRefused(split.Save(dir_ / "split.onnx"), {"Split node \"halves\"", "rank >= 1"});
+  ModelBuilder concat;
+  concat.Input("x", {}).Input("z", {}).Output("y");
+  SetIntAttr(concat.Node("Concat", "join", {"x", "z"}, "y"), "axis", 0);
+  ExpectRefused(concat.Save(dir_ / "concat.onnx"), {"Concat node \"join\"", "rank >= 1"});
+}
+
 TEST_F(HostileTest, ExpandToIncompatibleShapeNamesTheNode) {
   ModelBuilder m;
   m.Input("x", {3}).Int64s("shape", {2, 4}).Output("y");
