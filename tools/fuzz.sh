@@ -35,7 +35,8 @@ seed() {  # seed DIR FILES...: copies files under 64 KiB, named after their path
   mkdir -p "$dir"
   for f in "$@"; do
     [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ] || continue
-    cp -n "$f" "$dir/$(echo "$f" | tr '/' '_')"
+    # No leading "../" in the name: a dotfile would be hidden from ls and the count.
+    cp -n "$f" "$dir/$(echo "$f" | sed 's|^\(\.\./\)*||' | tr '/' '_')"
   done
 }
 
@@ -54,7 +55,7 @@ for target in "${targets[@]}"; do
       fi ;;
     fuzz_npy) seed "$corpus" $(find models -name '*.npy') ;;
   esac
-  echo "== $target: $(ls "$corpus" | wc -l) corpus files, ${seconds}s"
+  echo "== $target: $(ls -A "$corpus" | wc -l) corpus files, ${seconds}s"
   # -rss_limit_mb: a model that gets past the size caps must still not blow up memory.
   "$build/tests/fuzz/$target" "$corpus" -max_total_time="$seconds" -max_len=65536 \
     -timeout=30 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts"
