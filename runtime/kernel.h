@@ -20,9 +20,12 @@ class KernelContext {
  public:
   // `inputs[i]` is null for an omitted optional input; `input_dies[i]` says the
   // executor drops that input after this node (its buffer may be reused).
+  // `memory_left`, when given, is the run's remaining memory budget in bytes:
+  // each new output buffer is charged against it (ResourceExhausted past it).
   KernelContext(const Node& node, absl::Span<const Tensor* const> inputs,
                 absl::Span<const bool> input_dies, absl::Span<Tensor> outputs,
-                int64_t max_tensor_bytes = kDefaultMaxTensorBytes);
+                int64_t max_tensor_bytes = kDefaultMaxTensorBytes,
+                int64_t* memory_left = nullptr);
 
   const Node& node() const { return node_; }
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
@@ -64,6 +67,9 @@ class KernelContext {
   void set_pool(TensorPool* pool) { pool_ = pool; }
 
  private:
+  // Charges `bytes` for output `i` against the run's memory budget, if any.
+  absl::Status ChargeOutput(int i, DataType dtype, const Shape& shape, int64_t bytes);
+
   const Node& node_;
   absl::Span<const Tensor* const> inputs_;
   absl::Span<const bool> input_dies_;
@@ -72,13 +78,15 @@ class KernelContext {
   DeviceBackend* backend_ = nullptr;
   TensorPool* pool_ = nullptr;
   bool blocked_outputs_allowed_ = false;
+  int64_t* memory_left_;
 };
 
 class Kernel {
  public:
   virtual ~Kernel() = default;
   // Computes all outputs. Kernels may cache per-shape state (oneDNN primitives),
-  // so one Kernel is not called from two threads at once.
+  // so one Kernel is not called from two threads at once (Session::Run holds a
+  // per-kernel lock around Compute).
   virtual absl::Status Compute(KernelContext& ctx) = 0;
   // True when Compute reads inputs in blocked layouts (runtime/tensor_layout.h);
   // every other kernel is handed plain inputs.

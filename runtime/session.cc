@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 
 #include "absl/container/flat_hash_set.h"
@@ -108,7 +109,16 @@ absl::Status Session::Plan(const OpRegistry& registry) {
   }
   for (const ValueInfo* in : graph_.FeedInputs()) feed_ids_.push_back(value_ids_[in->name]);
   constants_.resize(value_names_.size());
-  for (const auto& [name, tensor] : graph_.initializers) constants_[value_ids_[name]] = tensor;
+  int64_t constant_bytes = 0;
+  for (const auto& [name, tensor] : graph_.initializers) {
+    constants_[value_ids_[name]] = tensor;
+    constant_bytes += static_cast<int64_t>(tensor.byte_size());
+  }
+  if (constant_bytes > options_.max_memory_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the model's initializers hold %d bytes, more than the %d-byte memory limit",
+        constant_bytes, options_.max_memory_bytes));
+  }
 
   // Last use of each value; graph outputs and constants are never released.
   std::vector<int> last_use(value_names_.size(), -1);
@@ -124,7 +134,6 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     is_constant_[value_ids_[name]] = true;
     memory_stats_.initializer_bytes += static_cast<int64_t>(tensor.byte_size());
   }
-  values_.resize(value_names_.size());
   const bool reuse = options_.reuse_buffers;
   blocked_layouts_ = options_.blocked_layouts && options_.opt_level >= 1 && !device_session;
 
@@ -169,15 +178,17 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     for (const std::string& out : node.outputs) {
       step.outputs.push_back(out.empty() ? -1 : value_ids_[out]);
     }
-    step.input_ptrs.resize(step.inputs.size());
-    step.output_tensors.resize(step.outputs.size());
+    step.first_input = num_input_slots_;
+    step.first_output = num_output_slots_;
+    num_input_slots_ += static_cast<int>(step.inputs.size());
+    num_output_slots_ += static_cast<int>(step.outputs.size());
     steps_.push_back(std::move(step));
   }
   if (device_session) ONYX_RETURN_IF_ERROR(UploadDeviceOnlyConstants());
   return absl::OkStatus();
 }
 
-absl::Status Session::CheckFeeds(const NamedTensors& feeds) {
+absl::Status Session::CheckFeeds(const NamedTensors& feeds, RunState& state) {
   absl::flat_hash_map<std::string, int64_t> symbols;  // symbolic dim -> bound size
   const std::vector<const ValueInfo*> declared = graph_.FeedInputs();
   for (const auto& [name, tensor] : feeds) {
@@ -219,10 +230,10 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds) {
         }
       }
     }
-    values_[it->second] = tensor;
+    state.values[it->second] = tensor;
   }
   for (int id : feed_ids_) {
-    if (values_[id].empty()) {
+    if (state.values[id].empty()) {
       return absl::InvalidArgumentError(
           absl::StrFormat("input \"%s\" was not given", value_names_[id]));
     }
@@ -230,23 +241,76 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds) {
   return absl::OkStatus();
 }
 
+std::unique_ptr<Session::RunState> Session::AcquireRunState() {
+  {
+    std::lock_guard<std::mutex> lock(states_mu_);
+    if (!idle_states_.empty()) {
+      std::unique_ptr<RunState> state = std::move(idle_states_.back());
+      idle_states_.pop_back();
+      return state;
+    }
+  }
+  // First run, or every idle state is in use by a concurrent run.
+  auto state = std::make_unique<RunState>();
+  state->values.resize(value_names_.size());
+  state->input_ptrs.resize(num_input_slots_);
+  state->output_tensors.resize(num_output_slots_);
+  return state;
+}
+
+void Session::ReleaseRunState(std::unique_ptr<RunState> state) {
+  std::lock_guard<std::mutex> lock(states_mu_);
+  idle_states_.push_back(std::move(state));
+}
+
+SessionMemoryStats Session::memory_stats() const {
+  std::lock_guard<std::mutex> lock(states_mu_);
+  return memory_stats_;
+}
+
 absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
                                                  RunObserver* observer) {
-  // Outputs of the previous run whose caller has let go become free buffers.
-  for (Tensor& t : last_outputs_) pool_.Give(t);
-  last_outputs_.clear();
+  // Device kernels share one stream and the backend's allocator: one run at a time.
+  std::unique_lock<std::mutex> device_lock;
+  if (options_.backend != nullptr) device_lock = std::unique_lock<std::mutex>(device_run_mu_);
+  std::unique_ptr<RunState> state = AcquireRunState();
+  absl::StatusOr<std::vector<Tensor>> results = RunWith(*state, feeds, observer);
+  ReleaseRunState(std::move(state));
+  return results;
+}
 
-  absl::Status status = CheckFeeds(feeds);
-  if (status.ok()) status = RunSteps(observer);
+bool Session::budgeted() const {
+  return options_.max_memory_bytes < std::numeric_limits<int64_t>::max();
+}
+
+absl::StatusOr<std::vector<Tensor>> Session::RunWith(RunState& state, const NamedTensors& feeds,
+                                                     RunObserver* observer) {
+  // Outputs of this state's previous run whose caller has let go become free buffers.
+  for (Tensor& t : state.last_outputs) state.pool.Give(t);
+  state.last_outputs.clear();
+
+  absl::Status status = CheckFeeds(feeds, state);
+  if (status.ok() && budgeted()) {
+    // Memory accounting only when a cap is set, so the default run pays nothing.
+    state.account.Clear();
+    for (const Tensor& t : constants_) state.account.Hold(t);
+    for (const Tensor& t : state.values) state.account.Hold(t);
+    if (state.account.live_bytes() > options_.max_memory_bytes) {
+      status = absl::ResourceExhaustedError(absl::StrFormat(
+          "initializers and inputs hold %d bytes, more than the %d-byte memory limit",
+          state.account.live_bytes(), options_.max_memory_bytes));
+    }
+  }
+  if (status.ok()) status = RunSteps(state, observer);
   std::vector<Tensor> results;
   if (status.ok()) {
     results.reserve(output_ids_.size());
     for (int id : output_ids_) {
-      if (!is_constant_[id] && !values_[id].is_plain()) {  // graph outputs are plain
-        status = MakePlain(values_[id]);
+      if (!is_constant_[id] && !state.values[id].is_plain()) {  // graph outputs are plain
+        status = MakePlain(state, state.values[id]);
         if (!status.ok()) break;
       }
-      const Tensor& value = is_constant_[id] ? constants_[id] : values_[id];
+      const Tensor& value = is_constant_[id] ? constants_[id] : state.values[id];
       if (!value.on_device()) {
         results.push_back(value);
         continue;
@@ -260,39 +324,54 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
     }
     // Asynchronous device failures surface here rather than in a later run.
     if (status.ok() && options_.backend != nullptr) status = options_.backend->Synchronize();
-    if (status.ok() && options_.reuse_buffers) last_outputs_ = results;
+    if (status.ok() && options_.reuse_buffers) state.last_outputs = results;
   }
-  EndRun();
+  EndRun(state);
   if (!status.ok()) return status;
   return results;
 }
 
-absl::Status Session::RunSteps(RunObserver* observer) {
+absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
+  const bool budget = budgeted();
   for (Step& step : steps_) {
     const Node& node = *step.node;
+    absl::Span<Tensor> outputs(state.output_tensors.data() + step.first_output,
+                               step.outputs.size());
+    int64_t memory_left = options_.max_memory_bytes - state.account.live_bytes();
+    int64_t* budget_left = budget ? &memory_left : nullptr;
     std::chrono::steady_clock::time_point start;
     if (observer != nullptr) start = std::chrono::steady_clock::now();
-    absl::Status status = ComputeStep(step, *step.kernel, step.on_device);
-    // A device kernel that does not take these inputs (a dtype it lacks)
-    // says Unimplemented before touching anything: run the CPU kernel instead.
-    if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
-      LogCpuFallbackOnce(node, options_.device, status.message());
-      for (Tensor& t : step.output_tensors) t = Tensor();
-      status = ComputeStep(step, *step.cpu_kernel, /*on_device=*/false);
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> lock(*step.kernel_lock);
+      status = ComputeStep(state, step, *step.kernel, step.on_device, budget_left);
+      // A device kernel that does not take these inputs (a dtype it lacks)
+      // says Unimplemented before touching anything: run the CPU kernel instead.
+      if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
+        LogCpuFallbackOnce(node, options_.device, status.message());
+        for (Tensor& t : outputs) t = Tensor();
+        memory_left = options_.max_memory_bytes - state.account.live_bytes();
+        status = ComputeStep(state, step, *step.cpu_kernel, /*on_device=*/false, budget_left);
+      }
     }
     if (!status.ok()) {
-      for (Tensor& t : step.output_tensors) t = Tensor();
+      for (Tensor& t : outputs) t = Tensor();
       // Kernels that already name their node are left as they are.
       if (absl::StrContains(status.message(), node.Describe())) return status;
       return AtNode(node, status);
     }
     if (observer != nullptr) {
-      observer->OnNode(node, step.input_ptrs, step.output_tensors, start,
-                       std::chrono::steady_clock::now());
+      observer->OnNode(node,
+                       absl::MakeConstSpan(state.input_ptrs.data() + step.first_input,
+                                           step.inputs.size()),
+                       outputs, start, std::chrono::steady_clock::now());
     }
-    for (int id : step.release) Recycle(values_[id]);
+    for (int id : step.release) {
+      if (budget) state.account.Drop(state.values[id]);
+      Recycle(state, state.values[id]);
+    }
     for (size_t o = 0; o < step.outputs.size(); ++o) {
-      Tensor& out = step.output_tensors[o];
+      Tensor& out = outputs[o];
       if (step.outputs[o] < 0) {
         out = Tensor();  // an output the graph does not name
         continue;
@@ -302,93 +381,113 @@ absl::Status Session::RunSteps(RunObserver* observer) {
                                 "kernel did not produce output %d (\"%s\")", o,
                                 node.outputs[o])));
       }
-      values_[step.outputs[o]] = std::move(out);
+      if (budget) state.account.Hold(out);
+      state.values[step.outputs[o]] = std::move(out);
       out = Tensor();
+    }
+    // Outputs a kernel made without AllocateOutput (views, constants) count too.
+    if (budget && state.account.live_bytes() > options_.max_memory_bytes) {
+      return AtNode(node, absl::ResourceExhaustedError(absl::StrFormat(
+                              "live tensors reach %d bytes, more than the %d-byte memory limit",
+                              state.account.live_bytes(), options_.max_memory_bytes)));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status Session::PlaceInputs(Step& step, bool on_device) {
+absl::Status Session::PlaceInputs(RunState& state, const Step& step, bool on_device) {
+  const Tensor** input_ptrs = state.input_ptrs.data() + step.first_input;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     const int id = step.inputs[i];
     if (id < 0) {
-      step.input_ptrs[i] = nullptr;
+      input_ptrs[i] = nullptr;
       continue;
     }
-    const Tensor* t = is_constant_[id] ? &constants_[id] : &values_[id];
+    const Tensor* t = is_constant_[id] ? &constants_[id] : &state.values[id];
     if (!t->empty() && t->on_device() != on_device) {
-      // The moved copy lands in values_ (for a constant: a copy for this run),
-      // so later readers on the same side reuse it.
-      Tensor& moved = values_[id];
+      // The moved copy lands in the run's values (for a constant: a copy for
+      // this run), so later readers on the same side reuse it.
+      Tensor& moved = state.values[id];
       if (moved.empty() || moved.on_device() != on_device) {
         ONYX_ASSIGN_OR_RETURN(Tensor copy, on_device ? options_.backend->ToDevice(*t)
                                                      : options_.backend->ToHost(*t));
-        Recycle(moved);
+        if (budgeted()) {
+          state.account.Drop(moved);
+          state.account.Hold(copy);
+        }
+        Recycle(state, moved);
         moved = std::move(copy);
       }
       t = &moved;
     }
-    step.input_ptrs[i] = t->empty() ? nullptr : t;
+    input_ptrs[i] = t->empty() ? nullptr : t;
   }
   return absl::OkStatus();
 }
 
-absl::Status Session::ComputeStep(Step& step, Kernel& kernel, bool on_device) {
+absl::Status Session::ComputeStep(RunState& state, const Step& step, Kernel& kernel,
+                                  bool on_device, int64_t* memory_left) {
+  const Tensor** input_ptrs = state.input_ptrs.data() + step.first_input;
   if (options_.backend != nullptr) {
-    ONYX_RETURN_IF_ERROR(PlaceInputs(step, on_device));
+    ONYX_RETURN_IF_ERROR(PlaceInputs(state, step, on_device));
   } else {
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int id = step.inputs[i];
-      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &values_[id];
+      const Tensor* t = id < 0 ? nullptr : is_constant_[id] ? &constants_[id] : &state.values[id];
       // Blocked values reach only kernels that opt in; the plain copy replaces
       // the value, so later plain readers share it.
       if (t != nullptr && !t->is_plain() && !step.accepts_blocked) {
-        ONYX_RETURN_IF_ERROR(MakePlain(values_[id]));
+        ONYX_RETURN_IF_ERROR(MakePlain(state, state.values[id]));
       }
-      step.input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
+      input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
     }
   }
-  KernelContext ctx(*step.node, step.input_ptrs,
+  KernelContext ctx(*step.node, absl::MakeConstSpan(input_ptrs, step.inputs.size()),
                     absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
-                    absl::MakeSpan(step.output_tensors), options_.max_tensor_bytes);
+                    absl::MakeSpan(state.output_tensors.data() + step.first_output,
+                                   step.outputs.size()),
+                    options_.max_tensor_bytes, memory_left);
   if (on_device) {
     ctx.set_backend(options_.backend.get());
   } else if (options_.reuse_buffers) {
-    ctx.set_pool(&pool_);
+    ctx.set_pool(&state.pool);
   }
   ctx.set_blocked_outputs_allowed(blocked_layouts_);
   return kernel.Compute(ctx);
 }
 
-absl::Status Session::MakePlain(Tensor& value) {
-  ONYX_ASSIGN_OR_RETURN(Tensor plain, EnsurePlain(value, options_.reuse_buffers ? &pool_ : nullptr,
-                                                  options_.max_tensor_bytes));
-  Recycle(value);
+absl::Status Session::MakePlain(RunState& state, Tensor& value) {
+  ONYX_ASSIGN_OR_RETURN(Tensor plain,
+                        EnsurePlain(value, options_.reuse_buffers ? &state.pool : nullptr,
+                                    options_.max_tensor_bytes));
+  Recycle(state, value);
   value = std::move(plain);
   return absl::OkStatus();
 }
 
-void Session::Recycle(Tensor& tensor) {
+void Session::Recycle(RunState& state, Tensor& tensor) {
   // Device buffers belong to the backend's allocator, never to the host pool.
   if (options_.reuse_buffers && !tensor.on_device()) {
-    pool_.Give(tensor);
+    state.pool.Give(tensor);
   } else {
     tensor = Tensor();
   }
 }
 
-void Session::EndRun() {
+void Session::EndRun(RunState& state) {
   // Values still held (graph outputs, feeds, results of a failed run) are dropped;
   // sole-owned ones go back to the pool.
-  for (Tensor& t : values_) {
-    if (!t.empty()) Recycle(t);
+  for (Tensor& t : state.values) {
+    if (!t.empty()) Recycle(state, t);
   }
-  memory_stats_.fresh_allocations = pool_.fresh_allocations();
-  memory_stats_.fresh_bytes = pool_.fresh_bytes();
-  pool_.EndRun();
-  int64_t held = pool_.free_bytes();
-  for (const Tensor& t : last_outputs_) held += static_cast<int64_t>(t.storage_bytes());
+  const int64_t fresh_allocations = state.pool.fresh_allocations();
+  const int64_t fresh_bytes = state.pool.fresh_bytes();
+  state.pool.EndRun();
+  int64_t held = state.pool.free_bytes();
+  for (const Tensor& t : state.last_outputs) held += static_cast<int64_t>(t.storage_bytes());
+  std::lock_guard<std::mutex> lock(states_mu_);
+  memory_stats_.fresh_allocations = fresh_allocations;
+  memory_stats_.fresh_bytes = fresh_bytes;
   memory_stats_.arena_bytes = held;
 }
 

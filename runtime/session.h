@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "runtime/device_backend.h"
 #include "runtime/graph.h"
 #include "runtime/kernel.h"
+#include "runtime/memory_account.h"
 #include "runtime/op_registry.h"
 #include "runtime/tensor_pool.h"
 
@@ -35,6 +38,9 @@ struct SessionOptions {
   // oneDNN blocked layouts to each other (conv chains); everything else still
   // sees plain tensors. CPU sessions at opt_level >= 1 only.
   bool blocked_layouts = true;
+  // Cap on the bytes of all tensors alive at once in a run (initializers, feeds
+  // and intermediates); the default is no cap (and no accounting cost).
+  int64_t max_memory_bytes = std::numeric_limits<int64_t>::max();
 };
 
 // Sees every node of a run as it finishes (profiling). Timing is taken only when
@@ -71,7 +77,10 @@ class Session {
   // dtype, rank and fixed dims; symbolic dims must agree across inputs).
   // Returns the graph outputs in declaration order, on the host.
   // `observer`, when given, is told about each node as it finishes.
-  // Not reentrant: one Run at a time per session (kernels cache state anyway).
+  // Safe to call from several threads at once (same results as serial runs):
+  // each run has its own values and buffer pool, each kernel is locked while it
+  // computes, and device sessions run one at a time. `observer` is called from
+  // the running thread.
   absl::StatusOr<std::vector<Tensor>> Run(const NamedTensors& feeds,
                                           RunObserver* observer = nullptr);
 
@@ -79,14 +88,32 @@ class Session {
   const Graph& graph() const { return graph_; }
   // Nodes in execution order.
   const std::vector<int>& order() const { return order_; }
-  const SessionMemoryStats& memory_stats() const { return memory_stats_; }
+  // As of the last finished run (of any thread).
+  SessionMemoryStats memory_stats() const;
 
  private:
   Session() = default;
   absl::Status Plan(const OpRegistry& registry);
-  absl::Status CheckFeeds(const NamedTensors& feeds);
-  absl::Status RunSteps(RunObserver* observer);
-  void EndRun();
+  // Everything one run mutates. An idle one is reused by the next run (so a
+  // single-threaded caller allocates none); concurrent runs get their own.
+  struct RunState {
+    std::vector<Tensor> values;  // by value id (constants are read from constants_)
+    // Per-step scratch, flat (Step::first_input / first_output index into them),
+    // kept so that a run allocates no vectors per node.
+    std::vector<const Tensor*> input_ptrs;
+    std::vector<Tensor> output_tensors;
+    TensorPool pool;
+    std::vector<Tensor> last_outputs;  // recycled at the state's next run if the caller let go
+    MemoryAccount account;  // live buffers, kept only when max_memory_bytes is set
+  };
+  std::unique_ptr<RunState> AcquireRunState();
+  void ReleaseRunState(std::unique_ptr<RunState> state);
+  absl::StatusOr<std::vector<Tensor>> RunWith(RunState& state, const NamedTensors& feeds,
+                                              RunObserver* observer);
+  absl::Status CheckFeeds(const NamedTensors& feeds, RunState& state);
+  absl::Status RunSteps(RunState& state, RunObserver* observer);
+  void EndRun(RunState& state);
+  bool budgeted() const;  // max_memory_bytes is set
   // Device sessions only: the kernel for `device`, else the CPU one.
   absl::StatusOr<std::unique_ptr<Kernel>> CreateDeviceOrCpuKernel(const OpRegistry& registry,
                                                                   const Node& node,
@@ -101,22 +128,26 @@ class Session {
     std::vector<int> outputs;      // value ids, -1 for omitted
     std::vector<int> release;      // non-constant value ids whose last use is this step
     std::unique_ptr<bool[]> input_dies;  // per input: released after this step
-    // Per-run scratch, kept so that a run allocates no vectors per node.
-    std::vector<const Tensor*> input_ptrs;
-    std::vector<Tensor> output_tensors;
+    int first_input = 0;   // this step's slots in RunState::input_ptrs
+    int first_output = 0;  // and RunState::output_tensors
     bool on_device = false;        // runs on options_.backend (inputs moved there)
     bool accepts_blocked = false;  // kernel->AcceptsBlockedInputs()
     std::unique_ptr<Kernel> cpu_kernel;  // device steps: the CPU kernel to fall back on
+    // Held around Compute: kernels cache per-shape state (oneDNN primitives,
+    // memories, scratch), so one kernel never computes for two runs at once.
+    std::unique_ptr<std::mutex> kernel_lock = std::make_unique<std::mutex>();
   };
   // Device sessions: moves the step's inputs to the side it runs on, then fills
   // step.input_ptrs.
-  absl::Status PlaceInputs(Step& step, bool on_device);
-  // Runs `kernel` on the step's inputs into step.output_tensors.
-  absl::Status ComputeStep(Step& step, Kernel& kernel, bool on_device);
+  absl::Status PlaceInputs(RunState& state, const Step& step, bool on_device);
+  // Runs `kernel` on the step's inputs into the step's output slots; new
+  // outputs are charged to `memory_left` when given.
+  absl::Status ComputeStep(RunState& state, const Step& step, Kernel& kernel, bool on_device,
+                           int64_t* memory_left);
   // Replaces a blocked value by its plain copy (runtime/tensor_layout.h).
-  absl::Status MakePlain(Tensor& value);
+  absl::Status MakePlain(RunState& state, Tensor& value);
   // Drops `tensor`, handing host buffers to the pool when reusing buffers.
-  void Recycle(Tensor& tensor);
+  void Recycle(RunState& state, Tensor& tensor);
 
   Graph graph_;
   SessionOptions options_;
@@ -127,13 +158,16 @@ class Session {
   std::vector<int> output_ids_;
   std::vector<int> order_;
   std::vector<Step> steps_;
-  // Run state: values by id (constants are read from constants_ directly).
-  std::vector<Tensor> values_;
   std::vector<bool> is_constant_;
   bool blocked_layouts_ = false;  // options_.blocked_layouts, where it applies
-  TensorPool pool_;
-  std::vector<Tensor> last_outputs_;  // recycled at the next run if the caller let go
+  int num_input_slots_ = 0;
+  int num_output_slots_ = 0;
+
+  mutable std::mutex states_mu_;  // guards idle_states_ and memory_stats_
+  std::vector<std::unique_ptr<RunState>> idle_states_;
   SessionMemoryStats memory_stats_;
+  // Device sessions: one run at a time (one stream, the backend's allocator).
+  std::mutex device_run_mu_;
 };
 
 }  // namespace onyx

@@ -12,15 +12,20 @@ namespace onyx {
 
 absl::StatusOr<int64_t> CheckedNumElements(absl::Span<const int64_t> dims) {
   int64_t count = 1;
+  // The product of the non-zero dims must fit too: then every partial product
+  // (outer/inner sizes, strides) of an accepted shape fits, even when a 0 dim
+  // makes the element count itself 0.
+  int64_t nonzero = 1;
   for (int64_t d : dims) {
     if (d < 0) {
       return absl::InvalidArgumentError(
           absl::StrFormat("shape %s has a negative dim", ShapeToString(dims)));
     }
-    if (__builtin_mul_overflow(count, d, &count)) {
+    if (__builtin_mul_overflow(nonzero, d == 0 ? 1 : d, &nonzero)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "shape %s has more elements than fit in 64 bits", ShapeToString(dims)));
     }
+    count *= d;  // cannot overflow: |count| <= nonzero
   }
   return count;
 }

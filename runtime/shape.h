@@ -12,7 +12,8 @@ namespace onyx {
 
 using Shape = std::vector<int64_t>;
 
-// Product of dims; InvalidArgument when a dim is negative or the product overflows.
+// Product of dims; InvalidArgument when a dim is negative or the product of the
+// non-zero dims overflows (so every partial product of an accepted shape fits).
 absl::StatusOr<int64_t> CheckedNumElements(absl::Span<const int64_t> dims);
 // Product of dims for shapes already validated (no checks).
 int64_t NumElements(absl::Span<const int64_t> dims);

@@ -39,7 +39,9 @@ std::vector<fs::path> DataSets(const fs::path& dir) {
 BackendTestResult RunBackendTest(const std::string& dir, const OpRegistry& registry,
                                  double rtol, double atol, const SessionOptions& options) {
   const fs::path root(dir);
-  auto graph = LoadOnnxModel((root / "model.onnx").string());
+  LoadOptions load;
+  load.max_total_bytes = options.max_memory_bytes;
+  auto graph = LoadOnnxModel((root / "model.onnx").string(), load);
   if (!graph.ok()) return Fail(std::string(graph.status().message()));
   std::vector<std::string> feed_names;
   for (const ValueInfo* in : graph->FeedInputs()) feed_names.push_back(in->name);

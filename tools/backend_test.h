@@ -2,6 +2,8 @@
 // test_data_set_N/input_K.pb, output_K.pb): shared by `onyx test` and ctest.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "runtime/op_registry.h"

@@ -2,6 +2,7 @@
 // optionally writes each output as NAME.npy.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -26,7 +27,9 @@ int RunCommand(const RunArgs& args) {
     return kExitUsage;
   }
 
-  auto graph = LoadOnnxModel(args.model);
+  LoadOptions load;
+  load.max_total_bytes = args.max_memory;
+  auto graph = LoadOnnxModel(args.model, load);
   if (!graph.ok()) return ReportError(graph.status());
   std::vector<ValueInfo> feed_infos;
   for (const ValueInfo* in : graph->FeedInputs()) feed_infos.push_back(*in);
@@ -36,6 +39,7 @@ int RunCommand(const RunArgs& args) {
   auto options = SessionOptionsForDevice(args.device);
   if (!options.ok()) return ReportError(options.status());
   options->opt_level = args.opt_level;
+  options->max_memory_bytes = args.max_memory;
   auto session = Session::Create(*std::move(graph), DefaultRegistry(), *options);
   if (!session.ok()) return ReportError(session.status());
   if (!args.save_optimized.empty()) {
@@ -61,8 +65,12 @@ int RunCommand(const RunArgs& args) {
     bool given = false;
     for (const auto& [name, tensor] : feeds) given |= name == info.name;
     if (given) continue;
-    auto tensor = RandomInput(info, *dims, rng);
-    if (!tensor.ok()) return ReportError(tensor.status());
+    auto tensor = RandomInput(info, *dims, rng, std::min(args.max_memory, kDefaultMaxTensorBytes));
+    if (!tensor.ok()) {
+      return ReportError(absl::Status(
+          tensor.status().code(), absl::StrFormat("random input \"%s\": %s", info.name,
+                                                  std::string(tensor.status().message()))));
+    }
     std::printf("input %s: random %s\n", info.name.c_str(), tensor->DebugString().c_str());
     feeds.emplace_back(info.name, *std::move(tensor));
   }

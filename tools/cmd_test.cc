@@ -13,6 +13,7 @@ int TestCommand(const TestArgs& args) {
   auto options = SessionOptionsForDevice(args.device);
   if (!options.ok()) return ReportError(options.status());
   options->opt_level = args.opt_level;
+  options->max_memory_bytes = args.max_memory;
   int passed = 0, failed = 0;
   for (const std::string& dir : args.dirs) {
     const BackendTestResult result =

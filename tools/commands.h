@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct RunArgs {
   int opt_level = 2;            // runtime/passes/optimize_graph.h
   std::string save_optimized;   // write the optimized graph here (ONNX)
   std::string device = "cpu";
+  int64_t max_memory = std::numeric_limits<int64_t>::max();  // bytes of live tensors
 };
 int RunCommand(const RunArgs& args);
 
@@ -55,6 +57,7 @@ struct TestArgs {
   double atol = 1e-7;
   int opt_level = 2;
   std::string device = "cpu";
+  int64_t max_memory = std::numeric_limits<int64_t>::max();
 };
 int TestCommand(const TestArgs& args);
 

@@ -9,7 +9,8 @@ packages=(cmake g++ make libdnnl-dev libprotobuf-dev protobuf-compiler libonnx-d
           pkg-config librsvg2-dev              # PNG plots (optional: SVG works without)
           libopenmpi-dev openmpi-bin           # onyx train --distributed (ONYX_MPI)
           python3-torch python3-torchvision    # the real-model e2e tests export their models
-          python3-onnx python3-numpy)          # at test time (models/make_real_models.py)
+          python3-onnx python3-numpy           # at test time (models/make_real_models.py)
+          clang libclang-rt-14-dev)            # tools/fuzz.sh (libFuzzer, sanitizers)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--opt-level", run.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
   run_cmd->add_option("--save-optimized", run.save_optimized, "write the optimized graph as ONNX here");
   run_cmd->add_option("--device", run.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  run_cmd->add_option("--max-memory", run.max_memory, "cap on live tensor bytes (e.g. 512MiB)")
+      ->transform(CLI::AsSizeValue(false))->check(CLI::PositiveNumber);
 
   onyx::BenchArgs bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a model's latency, throughput and memory");
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
   test_cmd->add_option("--atol", test.atol, "absolute tolerance")->check(CLI::NonNegativeNumber);
   test_cmd->add_option("--opt-level", test.opt_level, "graph optimization level 0|1|2 (default 2)")->check(CLI::Range(0, 2));
   test_cmd->add_option("--device", test.device, "cpu|cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  test_cmd->add_option("--max-memory", test.max_memory, "cap on live tensor bytes (e.g. 512MiB)")
+      ->transform(CLI::AsSizeValue(false))->check(CLI::PositiveNumber);
 
   onyx::TrainArgs train;
   onyx::TrainConfig& tc = train.config;

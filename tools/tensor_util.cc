@@ -59,7 +59,7 @@ absl::StatusOr<Tensor> LoadTensorFile(const std::string& path) {
 
 absl::StatusOr<Tensor> RandomInput(const ValueInfo& info,
                                    const absl::flat_hash_map<std::string, int64_t>& dims,
-                                   std::mt19937_64& rng) {
+                                   std::mt19937_64& rng, int64_t max_bytes) {
   if (!info.has_shape) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "input \"%s\" has no declared shape: give it with --input", info.name));
@@ -73,7 +73,7 @@ absl::StatusOr<Tensor> RandomInput(const ValueInfo& info,
     auto it = dims.find(d.param);
     shape.push_back(it == dims.end() ? 1 : it->second);
   }
-  ONYX_ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(info.dtype, shape));
+  ONYX_ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(info.dtype, shape, max_bytes));
   switch (info.dtype) {
     case DataType::kFloat32: FillUniform<float>(t, rng, -1, 1); break;
     case DataType::kFloat64: FillUniform<double>(t, rng, -1, 1); break;

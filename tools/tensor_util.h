@@ -21,7 +21,8 @@ absl::StatusOr<Tensor> LoadTensorFile(const std::string& path);
 // their value from `dims` (by name), else 1; unknown rank is refused.
 absl::StatusOr<Tensor> RandomInput(const ValueInfo& info,
                                    const absl::flat_hash_map<std::string, int64_t>& dims,
-                                   std::mt19937_64& rng);
+                                   std::mt19937_64& rng,
+                                   int64_t max_bytes = kDefaultMaxTensorBytes);
 
 // Element `i` converted to double (bool -> 0/1; float16/bfloat16 decoded).
 double ElementAsDouble(const Tensor& t, int64_t i);

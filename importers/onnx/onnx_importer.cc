@@ -21,15 +21,36 @@ using onnx_internal::TensorReadOptions;
 constexpr int64_t kMinIrVersion = 3;
 constexpr int64_t kMaxIrVersion = 13;
 
-// Parses with an explicit total-bytes limit and protobuf's default recursion limit.
+// Parses with explicit total-bytes and nesting limits.
 template <typename Message>
 bool ParseBounded(const std::string& bytes, Message* message) {
   if (static_cast<int64_t>(bytes.size()) > kMaxProtoFileBytes) return false;
   google::protobuf::io::CodedInputStream input(
       reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
   input.SetTotalBytesLimit(INT_MAX);
+  input.SetRecursionLimit(kMaxProtoNesting);
   return message->ParseFromCodedStream(&input) && input.ConsumedEntireMessage();
 }
+
+// Adds a tensor's bytes to the model's running total; ResourceExhausted past the cap.
+absl::Status ChargeBytes(const Tensor& tensor, const std::string& what, int64_t max_total,
+                         int64_t* total) {
+  const int64_t bytes = static_cast<int64_t>(tensor.byte_size());
+  if (__builtin_add_overflow(*total, bytes, total) || *total > max_total) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s (%d bytes) brings the model's tensors past the %d-byte memory limit", what, bytes,
+        max_total));
+  }
+  return absl::OkStatus();
+}
+
+// What a graph conversion needs besides the proto: limits and the running total.
+struct ConvertContext {
+  TensorReadOptions tensor_options;
+  int64_t max_total_bytes = 0;
+  int64_t max_nodes = 0;
+  int64_t total_bytes = 0;
+};
 
 std::string NormalizeDomain(const std::string& domain) {
   return domain == "ai.onnx" ? std::string(kOnnxDomain) : domain;
@@ -65,8 +86,7 @@ absl::StatusOr<ValueInfo> ConvertValueInfo(const onnx::ValueInfoProto& proto,
 }
 
 absl::StatusOr<Attribute> ConvertAttribute(const onnx::AttributeProto& proto,
-                                           const Node& node,
-                                           const TensorReadOptions& tensor_options) {
+                                           const Node& node, ConvertContext* context) {
   Attribute attr;
   attr.name = proto.name();
   const std::string where =
@@ -93,11 +113,13 @@ absl::StatusOr<Attribute> ConvertAttribute(const onnx::AttributeProto& proto,
       if (!proto.has_t()) {
         return absl::InvalidArgumentError(absl::StrCat(where, " has type TENSOR but no tensor"));
       }
-      auto tensor = TensorFromProto(proto.t(), tensor_options);
+      auto tensor = TensorFromProto(proto.t(), context->tensor_options);
       if (!tensor.ok()) {
         return absl::Status(tensor.status().code(),
                             absl::StrCat(where, ": ", tensor.status().message()));
       }
+      ONYX_RETURN_IF_ERROR(
+          ChargeBytes(*tensor, where, context->max_total_bytes, &context->total_bytes));
       attr.t = *std::move(tensor);
       break;
     }
@@ -132,8 +154,7 @@ absl::StatusOr<Attribute> ConvertAttribute(const onnx::AttributeProto& proto,
 }
 
 absl::StatusOr<Node> ConvertNode(const onnx::NodeProto& proto, int index,
-                                 const TensorReadOptions& tensor_options,
-                                 std::set<std::string>* used_names) {
+                                 ConvertContext* context, std::set<std::string>* used_names) {
   Node node;
   node.op_type = proto.op_type();
   if (node.op_type.empty()) {
@@ -151,15 +172,19 @@ absl::StatusOr<Node> ConvertNode(const onnx::NodeProto& proto, int index,
   node.inputs.assign(proto.input().begin(), proto.input().end());
   node.outputs.assign(proto.output().begin(), proto.output().end());
   for (const auto& attr_proto : proto.attribute()) {
-    ONYX_ASSIGN_OR_RETURN(Attribute attr, ConvertAttribute(attr_proto, node, tensor_options));
+    ONYX_ASSIGN_OR_RETURN(Attribute attr, ConvertAttribute(attr_proto, node, context));
     node.attributes.push_back(std::move(attr));
   }
   return node;
 }
 
-absl::Status ConvertGraph(const onnx::GraphProto& proto, const TensorReadOptions& tensor_options,
-                          Graph* graph) {
+absl::Status ConvertGraph(const onnx::GraphProto& proto, ConvertContext* context, Graph* graph) {
   graph->name = proto.name();
+  if (proto.node_size() > context->max_nodes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the graph has %d nodes, more than the limit of %d", proto.node_size(),
+        context->max_nodes));
+  }
   if (proto.sparse_initializer_size() > 0) {
     return absl::UnimplementedError(absl::StrFormat(
         "sparse initializer \"%s\" is not supported",
@@ -173,7 +198,9 @@ absl::Status ConvertGraph(const onnx::GraphProto& proto, const TensorReadOptions
       return absl::InvalidArgumentError(
           absl::StrFormat("duplicate initializer \"%s\"", init.name()));
     }
-    ONYX_ASSIGN_OR_RETURN(Tensor tensor, TensorFromProto(init, tensor_options));
+    ONYX_ASSIGN_OR_RETURN(Tensor tensor, TensorFromProto(init, context->tensor_options));
+    ONYX_RETURN_IF_ERROR(ChargeBytes(tensor, absl::StrFormat("initializer \"%s\"", init.name()),
+                                     context->max_total_bytes, &context->total_bytes));
     graph->initializers.emplace(init.name(), std::move(tensor));
   }
   for (const auto& in : proto.input()) {
@@ -192,7 +219,7 @@ absl::Status ConvertGraph(const onnx::GraphProto& proto, const TensorReadOptions
   for (const auto& node : proto.node()) used_names.insert(node.name());
   graph->nodes.reserve(proto.node_size());
   for (int i = 0; i < proto.node_size(); ++i) {
-    ONYX_ASSIGN_OR_RETURN(Node node, ConvertNode(proto.node(i), i, tensor_options, &used_names));
+    ONYX_ASSIGN_OR_RETURN(Node node, ConvertNode(proto.node(i), i, context, &used_names));
     graph->nodes.push_back(std::move(node));
   }
   return absl::OkStatus();
@@ -220,10 +247,12 @@ absl::StatusOr<Graph> ConvertModel(const onnx::ModelProto& model, const std::str
     }
   }
   if (!model.has_graph()) return absl::InvalidArgumentError("the model has no graph");
-  TensorReadOptions tensor_options;
-  tensor_options.base_dir = model_dir;
-  tensor_options.max_tensor_bytes = options.max_tensor_bytes;
-  ONYX_RETURN_IF_ERROR(ConvertGraph(model.graph(), tensor_options, &graph));
+  ConvertContext context;
+  context.tensor_options.base_dir = model_dir;
+  context.tensor_options.max_tensor_bytes = options.max_tensor_bytes;
+  context.max_total_bytes = options.max_total_bytes;
+  context.max_nodes = options.max_nodes;
+  ONYX_RETURN_IF_ERROR(ConvertGraph(model.graph(), &context, &graph));
   return graph;
 }
 

@@ -11,13 +11,23 @@
 
 namespace onyx {
 
+// Most nodes a model may hold unless told otherwise.
+inline constexpr int64_t kDefaultMaxNodes = int64_t{1} << 20;
+
 struct LoadOptions {
   // Largest tensor (initializer or attribute) accepted, in bytes.
   int64_t max_tensor_bytes = kDefaultMaxTensorBytes;
+  // Largest sum of all initializer and attribute tensor bytes.
+  int64_t max_total_bytes = int64_t{1} << 62;
+  // Most nodes in the graph.
+  int64_t max_nodes = kDefaultMaxNodes;
 };
 
 // Largest model or tensor file parsed (protobuf's own 2 GiB ceiling).
 inline constexpr int64_t kMaxProtoFileBytes = (int64_t{2} << 30) - 1;
+// Deepest message nesting parsed (protobuf's default): nested subgraph
+// attributes deeper than this are refused instead of exhausting the stack.
+inline constexpr int kMaxProtoNesting = 100;
 
 // Loads `path`; external data is resolved relative to the model's folder.
 absl::StatusOr<Graph> LoadOnnxModel(const std::string& path, const LoadOptions& options = {});

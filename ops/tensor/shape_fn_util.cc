@@ -24,6 +24,14 @@ void SetRankUnknown(ShapeInferenceContext& ctx, int o, DataType dtype) {
 }
 
 void SetUnknownDims(ShapeInferenceContext& ctx, int o, DataType dtype, int64_t rank) {
+  // Fuzz finding crash-89e6a374: a rank read from a declared length (Reshape's
+  // shape input declared [2^40]) is no rank a tensor can have; leave the rank
+  // unknown rather than allocate that many dims.
+  constexpr int64_t kMaxInferredRank = int64_t{1} << 12;
+  if (rank < 0 || rank > kMaxInferredRank) {
+    SetRankUnknown(ctx, o, dtype);
+    return;
+  }
   ctx.SetOutput(o, dtype, std::vector<Dim>(rank, UnknownDim()));
 }
 

@@ -41,6 +41,9 @@ absl::Status ConcatFn(ShapeInferenceContext& ctx) {
     return absl::OkStatus();
   }
   const int rank = static_cast<int>(first->dims.size());
+  // Fuzz finding crash-1229fb7b: NormalizeAxis accepts axis 0 for rank 0, but a
+  // scalar has no dim 0 to read.
+  if (rank == 0) return Fail(node, "inputs must have rank >= 1, got a scalar");
   auto normalized = NormalizeAxis(axis_attr, rank);
   if (!normalized.ok()) return Fail(node, std::string(normalized.status().message()));
   const int axis = *normalized;
@@ -121,6 +124,8 @@ absl::Status SplitFn(ShapeInferenceContext& ctx) {
     for (int o = 0; o < n; ++o) SetRankUnknown(ctx, o, InputType(ctx, 0));
     return absl::OkStatus();
   }
+  // Fuzz finding crash-1229fb7b: a scalar has no dim 0 (NormalizeAxis accepts axis 0).
+  if (in->dims.empty()) return Fail(node, "input must have rank >= 1, got a scalar");
   auto normalized = NormalizeAxis(axis_attr, static_cast<int>(in->dims.size()));
   if (!normalized.ok()) return Fail(node, std::string(normalized.status().message()));
   const int axis = *normalized;
