@@ -15,11 +15,11 @@ using testing::MakeTestRegistry;
 Graph ChainGraph(int length) {
   Graph g;
   g.opset_imports[""] = 13;
-  g.inputs.push_back(FloatValue("v0", {Dim{.value = 2}}));
+  g.inputs.push_back(FloatValue("v0", {Dim{.value = 2, .param = ""}}));
   for (int i = 0; i < length; ++i) {
     g.nodes.push_back(MakeNode("Inc", {"v" + std::to_string(i)}, {"v" + std::to_string(i + 1)}));
   }
-  g.outputs.push_back(FloatValue("v" + std::to_string(length), {Dim{.value = 2}}));
+  g.outputs.push_back(FloatValue("v" + std::to_string(length), {Dim{.value = 2, .param = ""}}));
   return g;
 }
 
@@ -125,7 +125,7 @@ TEST(SessionTest, ChecksFeedDtypeRankAndFixedDims) {
 TEST(SessionTest, BindsSymbolicDimsAtRunTime) {
   Graph g;
   g.opset_imports[""] = 13;
-  g.inputs.push_back(FloatValue("a", {Dim{.param = "batch"}, Dim{.value = 2}}));
+  g.inputs.push_back(FloatValue("a", {Dim{.param = "batch"}, Dim{.value = 2, .param = ""}}));
   g.inputs.push_back(FloatValue("b", {Dim{.param = "batch"}}));
   g.nodes.push_back(MakeNode("Inc", {"a"}, {"a1"}));
   g.nodes.push_back(MakeNode("Inc", {"b"}, {"b1"}));
