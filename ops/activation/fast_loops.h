@@ -34,6 +34,22 @@ inline constexpr int64_t kParallelMinElements = int64_t{1} << 15;
 
 #define ONYX_FAST_INLINE inline __attribute__((always_inline))
 
+// exp(t - n ln2) for n = round(t / ln2): t reduced with ln2 split in two parts
+// (n * hi is exact), then exp's degree-6 Taylor polynomial on |r| <= ln2 / 2 (error
+// < 1.3e-7 relative). Callers scale the result by 2^n in their own way.
+ONYX_FAST_INLINE float ExpOfReduced(float t, float n) {
+  float r = t - n * 0.693145751953125f;
+  r = r - n * 1.428606765330187e-06f;
+  float p = 1.f / 720.f;
+  p = p * r + 1.f / 120.f;
+  p = p * r + 1.f / 24.f;
+  p = p * r + 1.f / 6.f;
+  p = p * r + 0.5f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  return p;
+}
+
 // exp(x) for float with ~2 ulp error: exp(x) = 2^n * exp(r), n = round(x / ln2),
 // |r| <= ln2 / 2, exp(r) by its degree-6 Taylor polynomial (error < 1.3e-7
 // relative). 2^n is applied as two normal powers of two so results in the
@@ -46,15 +62,7 @@ ONYX_FAST_INLINE float FastExp(float x) {
   const float t = xc * 1.44269504088896341f + kMagic;
   const float n = t - kMagic;
   const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
-  float r = xc - n * 0.693145751953125f;  // ln2 split: n * hi is exact
-  r = r - n * 1.428606765330187e-06f;
-  float p = 1.f / 720.f;
-  p = p * r + 1.f / 120.f;
-  p = p * r + 1.f / 24.f;
-  p = p * r + 1.f / 6.f;
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
+  const float p = ExpOfReduced(xc, n);
   const int32_t n1 = ni >> 1, n2 = ni - n1;  // each in [-75, 64]
   const float s1 = std::bit_cast<float>((n1 + 127) << 23);
   const float s2 = std::bit_cast<float>((n2 + 127) << 23);
@@ -75,15 +83,7 @@ struct FastSigmoidFn {
     const float m = t * 1.44269504088896341f + kMagic;
     const float n = m - kMagic;
     const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kMagic);
-    float r = t - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187e-06f;
-    float p = 1.f / 720.f;
-    p = p * r + 1.f / 120.f;
-    p = p * r + 1.f / 24.f;
-    p = p * r + 1.f / 6.f;
-    p = p * r + 0.5f;
-    p = p * r + 1.f;
-    p = p * r + 1.f;
+    const float p = ExpOfReduced(t, n);
     const float e = p * std::bit_cast<float>((ni + 127) << 23);
     const float s = 1.f / (1.f + e);
     return x >= 0.f ? s : e * s;  // NaN: e * s is NaN
@@ -147,6 +147,20 @@ ONYX_TARGET_AVX512 void RangeAvx512(const Fn& fn, const float* x, float* y, int6
   _mm_sfence();
 }
 
+// ExpOfReduced on 16 lanes (with fused multiply-adds).
+ONYX_TARGET_AVX512 inline __m512 ExpOfReducedAvx512(__m512 t, __m512 n) {
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  __m512 p = _mm512_set1_ps(1.f / 720.f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  return p;
+}
+
 // Sigmoid on AVX-512 written with intrinsics: the same FastSigmoidFn math, but
 // 1 / (1 + e) as rcp14 plus one Newton step (relative error ~2^-28) instead of
 // a division, which GCC does not do without -ffast-math; the division is a third
@@ -161,15 +175,7 @@ ONYX_TARGET_AVX512 inline __m512 SigmoidAvx512(__m512 x) {
   const __m512 n = _mm512_maskz_roundscale_ps(
       all, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-  __m512 p = _mm512_set1_ps(1.f / 720.f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  const __m512 p = ExpOfReducedAvx512(t, n);
   const __m512 e = _mm512_maskz_scalef_ps(all, p, n);  // p * 2^n
   const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.f), e);
   __m512 s = _mm512_maskz_rcp14_ps(all, d);

@@ -83,15 +83,7 @@ ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t
     const __m512 n = _mm512_maskz_roundscale_ps(
         all, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-    __m512 p = _mm512_set1_ps(1.f / 720.f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 6.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    const __m512 p = internal::ExpOfReducedAvx512(t, n);
     return _mm512_maskz_scalef_ps(all, p, n);
   };
   i = 0;
