@@ -2,16 +2,56 @@
 #include "tools/cli_util.h"
 
 #include <cstdio>
+#include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "tools/commands.h"
+#include "runtime/status_macros.h"
+#include "tools/tensor_util.h"
 
 #if ONYX_CUDA
 #include "runtime/cuda/cuda_backend.h"
 #endif
 
 namespace onyx {
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseInputFiles(
+    const std::vector<std::string>& args) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& arg : args) {
+    ONYX_ASSIGN_OR_RETURN(auto kv, SplitAssignment(arg, "--input"));
+    files.push_back(std::move(kv));
+  }
+  return files;
+}
+
+absl::StatusOr<NamedTensors> MakeFeeds(
+    const std::vector<std::pair<std::string, std::string>>& input_files,
+    const std::vector<ValueInfo>& feed_infos,
+    const absl::flat_hash_map<std::string, int64_t>& dims, uint64_t seed, int64_t max_bytes,
+    const std::function<void(const std::string&, const Tensor&)>& on_random) {
+  NamedTensors feeds;
+  for (const auto& [name, file] : input_files) {
+    ONYX_ASSIGN_OR_RETURN(Tensor tensor, LoadTensorFile(file));
+    feeds.emplace_back(name, std::move(tensor));
+  }
+  std::mt19937_64 rng(seed);
+  for (const ValueInfo& info : feed_infos) {
+    bool given = false;
+    for (const auto& [name, tensor] : feeds) given |= name == info.name;
+    if (given) continue;
+    auto tensor = RandomInput(info, dims, rng, max_bytes);
+    if (!tensor.ok()) {
+      return absl::Status(tensor.status().code(),
+                          absl::StrFormat("random input \"%s\": %s", info.name,
+                                          std::string(tensor.status().message())));
+    }
+    if (on_random) on_random(info.name, *tensor);
+    feeds.emplace_back(info.name, *std::move(tensor));
+  }
+  return feeds;
+}
 
 absl::StatusOr<SessionOptions> SessionOptionsForDevice(const std::string& device) {
   SessionOptions options;

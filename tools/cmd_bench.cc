@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -153,26 +152,14 @@ int BenchCommand(const BenchArgs& args) {
   const double create_ms = MsSince(t0);
   Session& session = **created;
 
-  NamedTensors feeds;
-  for (const std::string& arg : args.inputs) {
-    auto kv = SplitAssignment(arg, "--input");
-    if (!kv.ok()) {
-      ReportError(kv.status());
-      return kExitUsage;
-    }
-    auto tensor = LoadTensorFile(kv->second);
-    if (!tensor.ok()) return ReportError(tensor.status());
-    feeds.emplace_back(kv->first, *std::move(tensor));
+  auto input_files = ParseInputFiles(args.inputs);
+  if (!input_files.ok()) {
+    ReportError(input_files.status());
+    return kExitUsage;
   }
-  std::mt19937_64 rng(args.seed);
-  for (const ValueInfo& info : feed_infos) {
-    bool given = false;
-    for (const auto& [name, tensor] : feeds) given |= name == info.name;
-    if (given) continue;
-    auto tensor = RandomInput(info, *dims, rng);
-    if (!tensor.ok()) return ReportError(tensor.status());
-    feeds.emplace_back(info.name, *std::move(tensor));
-  }
+  auto made = MakeFeeds(*input_files, feed_infos, *dims, args.seed, kDefaultMaxTensorBytes);
+  if (!made.ok()) return ReportError(made.status());
+  const NamedTensors& feeds = *made;
   int64_t batch = 1;
   int64_t bytes_moved = 0;
   for (const auto& [name, tensor] : feeds) bytes_moved += static_cast<int64_t>(tensor.byte_size());

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <random>
 
 #include "absl/strings/str_format.h"
 #include "importers/npy/npy.h"
@@ -49,33 +48,20 @@ int RunCommand(const RunArgs& args) {
                 (*session)->graph().nodes.size());
   }
 
-  NamedTensors feeds;
-  for (const std::string& arg : args.inputs) {
-    auto kv = SplitAssignment(arg, "--input");
-    if (!kv.ok()) {
-      ReportError(kv.status());
-      return kExitUsage;
-    }
-    auto tensor = LoadTensorFile(kv->second);
-    if (!tensor.ok()) return ReportError(tensor.status());
-    feeds.emplace_back(kv->first, *std::move(tensor));
+  auto input_files = ParseInputFiles(args.inputs);
+  if (!input_files.ok()) {
+    ReportError(input_files.status());
+    return kExitUsage;
   }
-  std::mt19937_64 rng(args.seed);
-  for (const ValueInfo& info : feed_infos) {
-    bool given = false;
-    for (const auto& [name, tensor] : feeds) given |= name == info.name;
-    if (given) continue;
-    auto tensor = RandomInput(info, *dims, rng, std::min(args.max_memory, kDefaultMaxTensorBytes));
-    if (!tensor.ok()) {
-      return ReportError(absl::Status(
-          tensor.status().code(), absl::StrFormat("random input \"%s\": %s", info.name,
-                                                  std::string(tensor.status().message()))));
-    }
-    std::printf("input %s: random %s\n", info.name.c_str(), tensor->DebugString().c_str());
-    feeds.emplace_back(info.name, *std::move(tensor));
-  }
+  auto feeds = MakeFeeds(*input_files, feed_infos, *dims, args.seed,
+                         std::min(args.max_memory, kDefaultMaxTensorBytes),
+                         [](const std::string& name, const Tensor& tensor) {
+                           std::printf("input %s: random %s\n", name.c_str(),
+                                       tensor.DebugString().c_str());
+                         });
+  if (!feeds.ok()) return ReportError(feeds.status());
 
-  auto outputs = (*session)->Run(feeds);
+  auto outputs = (*session)->Run(*feeds);
   if (!outputs.ok()) return ReportError(outputs.status());
 
   if (!args.output_dir.empty()) {
