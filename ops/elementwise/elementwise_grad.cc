@@ -10,56 +10,13 @@
 #include "ops/elementwise/elementwise_util.h"
 #include "ops/elementwise/unary_math.h"
 #include "runtime/gradient.h"
+#include "runtime/gradient_emitter.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::elementwise {
 namespace {
 
-class Emitter {
- public:
-  explicit Emitter(const GradientContext& ctx) : ctx_(ctx) {
-    out_.input_grads.assign(ctx.node.inputs.size(), "");
-  }
-  bool Wants(size_t i) const {
-    return i < ctx_.wants_input_grad.size() && ctx_.wants_input_grad[i] &&
-           i < ctx_.node.inputs.size() && !ctx_.node.inputs[i].empty();
-  }
-  const std::string& In(size_t i) const { return ctx_.node.inputs[i]; }
-  const std::string& Out() const { return ctx_.node.outputs[0]; }
-  std::string GradName(size_t i) const { return ctx_.fresh_name(In(i) + "_grad"); }
-
-  void Emit(const std::string& domain, const std::string& op, std::vector<std::string> inputs,
-            std::vector<std::string> outputs, std::vector<Attribute> attrs = {}) {
-    Node node;
-    std::string first;
-    for (const std::string& o : outputs) {
-      if (!o.empty()) {
-        first = o;
-        break;
-      }
-    }
-    node.name = ctx_.fresh_name(first + "_node");
-    node.domain = domain;
-    node.op_type = op;
-    node.inputs = std::move(inputs);
-    node.outputs = std::move(outputs);
-    node.attributes = std::move(attrs);
-    out_.nodes.push_back(std::move(node));
-  }
-  std::string Op(const std::string& domain, const std::string& op,
-                 std::vector<std::string> inputs, const std::string& hint,
-                 std::vector<Attribute> attrs = {}) {
-    const std::string out = ctx_.fresh_name(hint);
-    Emit(domain, op, std::move(inputs), {out}, std::move(attrs));
-    return out;
-  }
-  void SetGrad(size_t i, std::string name) { out_.input_grads[i] = std::move(name); }
-  GradientNodes Take() { return std::move(out_); }
-
- private:
-  const GradientContext& ctx_;
-  GradientNodes out_;
-};
+using Emitter = GradientEmitter;
 
 absl::StatusOr<std::string> OutputGrad(const GradientContext& ctx, size_t min_inputs) {
   const Node& fwd = ctx.node;

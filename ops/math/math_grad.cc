@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "ops/math/math_kernels.h"
 #include "runtime/gradient.h"
+#include "runtime/gradient_emitter.h"
 #include "runtime/op_registry.h"
 #include "runtime/status_macros.h"
 
@@ -31,40 +32,10 @@ Attribute FloatAttr(const std::string& name, float v) {
   return a;
 }
 
-// Collects the backward nodes of one forward node.
-class Emitter {
+// The shared emitter plus the folds the broadcasting math ops need.
+class Emitter : public GradientEmitter {
  public:
-  explicit Emitter(const GradientContext& ctx) : ctx_(ctx) {
-    out_.input_grads.assign(ctx.node.inputs.size(), "");
-  }
-
-  bool Wants(size_t i) const {
-    return i < ctx_.wants_input_grad.size() && ctx_.wants_input_grad[i] &&
-           !ctx_.node.inputs[i].empty();
-  }
-  const std::string& In(size_t i) const { return ctx_.node.inputs[i]; }
-  std::string Fresh(const std::string& hint) const { return ctx_.fresh_name(hint); }
-
-  // Emits `op` (domain "" or com.onyx) writing a fresh value named after `hint`.
-  std::string Op(const std::string& domain, const std::string& op,
-                 std::vector<std::string> inputs, const std::string& hint,
-                 std::vector<Attribute> attrs = {}) {
-    const std::string out = Fresh(hint);
-    EmitNode(domain, op, std::move(inputs), {out}, std::move(attrs));
-    return out;
-  }
-  void EmitNode(const std::string& domain, const std::string& op,
-                std::vector<std::string> inputs, std::vector<std::string> outputs,
-                std::vector<Attribute> attrs) {
-    Node node;
-    node.name = Fresh(absl::StrFormat("%s_node", outputs[0].empty() ? outputs[1] : outputs[0]));
-    node.op_type = op;
-    node.domain = domain;
-    node.inputs = std::move(inputs);
-    node.outputs = std::move(outputs);
-    node.attributes = std::move(attrs);
-    out_.nodes.push_back(std::move(node));
-  }
+  using GradientEmitter::GradientEmitter;
   // ReduceToShape(value, like): `value` folded to the shape of input i.
   std::string ReduceTo(const std::string& value, size_t i) {
     return Op(kOnyxDomain, "ReduceToShape", {value, In(i)}, In(i) + "_grad");
@@ -72,12 +43,6 @@ class Emitter {
   std::string Scale(const std::string& value, float alpha) {
     return Op(kOnyxDomain, "Scale", {value}, value + "_scaled", {FloatAttr("alpha", alpha)});
   }
-  void SetGrad(size_t i, std::string name) { out_.input_grads[i] = std::move(name); }
-  GradientNodes Take() { return std::move(out_); }
-
- private:
-  const GradientContext& ctx_;
-  GradientNodes out_;
 };
 
 // The gradient flowing into output 0, or an error when the forward output is
@@ -144,7 +109,7 @@ absl::StatusOr<GradientNodes> MatMulGradient(const GradientContext& ctx) {
   const std::string da = e.Wants(0) ? e.Fresh(e.In(0) + "_grad") : "";
   const std::string db = e.Wants(1) ? e.Fresh(e.In(1) + "_grad") : "";
   if (da.empty() && db.empty()) return e.Take();
-  e.EmitNode(kOnyxDomain, "MatMulGrad", {dy, e.In(0), e.In(1)}, {da, db}, {});
+  e.Emit(kOnyxDomain, "MatMulGrad", {dy, e.In(0), e.In(1)}, {da, db}, {});
   e.SetGrad(0, da);
   e.SetGrad(1, db);
   return e.Take();

@@ -11,53 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "ops/tensor/tensor_util.h"
 #include "runtime/gradient.h"
+#include "runtime/gradient_emitter.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::tensor {
 namespace {
 
-// Collects the backward nodes of one forward node.
-class Emitter {
- public:
-  explicit Emitter(const GradientContext& ctx) : ctx_(ctx) {
-    out_.input_grads.assign(ctx.node.inputs.size(), "");
-  }
-  bool Wants(size_t i) const {
-    return i < ctx_.wants_input_grad.size() && ctx_.wants_input_grad[i] &&
-           i < ctx_.node.inputs.size() && !ctx_.node.inputs[i].empty();
-  }
-  const std::string& In(size_t i) const { return ctx_.node.inputs[i]; }
-  std::string GradName(size_t i) const { return ctx_.fresh_name(In(i) + "_grad"); }
-  // Emits `op` with one fresh output named after `hint`.
-  std::string Op(const std::string& domain, const std::string& op,
-                 std::vector<std::string> inputs, const std::string& hint,
-                 std::vector<Attribute> attrs = {}) {
-    const std::string out = ctx_.fresh_name(hint);
-    Emit(domain, op, std::move(inputs), {out}, std::move(attrs));
-    return out;
-  }
-  void Emit(const std::string& domain, const std::string& op, std::vector<std::string> inputs,
-            std::vector<std::string> outputs, std::vector<Attribute> attrs) {
-    Node node;
-    std::string first;
-    for (const std::string& o : outputs) {
-      if (first.empty()) first = o;
-    }
-    node.name = ctx_.fresh_name(first + "_node");
-    node.op_type = op;
-    node.domain = domain;
-    node.inputs = std::move(inputs);
-    node.outputs = std::move(outputs);
-    node.attributes = std::move(attrs);
-    out_.nodes.push_back(std::move(node));
-  }
-  void SetGrad(size_t i, std::string name) { out_.input_grads[i] = std::move(name); }
-  GradientNodes Take() { return std::move(out_); }
-
- private:
-  const GradientContext& ctx_;
-  GradientNodes out_;
-};
+using Emitter = GradientEmitter;
 
 absl::StatusOr<std::string> OutputGrad(const GradientContext& ctx, size_t min_inputs) {
   if (ctx.output_grads.empty() || ctx.output_grads[0].empty()) {
