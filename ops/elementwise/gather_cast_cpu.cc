@@ -1,6 +1,6 @@
 // GatherElements (11, 13) and its backward GatherElementsGrad (com.onyx), and
-// CastLike (15, 19, 21), which runs the registered Cast kernel for the target's
-// dtype (one cast implementation in the code base, ops/tensor/cast_cpu.cc).
+// CastLike (15, 19, 21), ops/tensor/cast_like_kernel (the registered Cast kernel
+// for the target's dtype: one cast implementation in the code base).
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "ops/elementwise/elementwise_util.h"
 #include "ops/register_all.h"
+#include "ops/tensor/cast_like_kernel.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::elementwise {
@@ -170,48 +171,6 @@ class GatherElementsGradKernel final : public Kernel {
   int64_t axis_;
 };
 
-// CastLike(input, target_type) = Cast(input, to = dtype of target_type), with
-// the saturate attribute passed on; one Cast kernel is kept per target dtype.
-class CastLikeKernel final : public Kernel {
- public:
-  CastLikeKernel(const Node& node, int64_t opset) : node_(node), opset_(opset) {}
-
-  absl::Status Compute(KernelContext& ctx) override {
-    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* like, ctx.RequiredInput(1));
-    auto it = casts_.find(like->dtype());
-    if (it == casts_.end()) {
-      Node cast = node_;
-      cast.op_type = "Cast";
-      cast.inputs.resize(1);
-      Attribute to;
-      to.name = "to";
-      to.type = AttrType::kInt;
-      to.i = static_cast<int64_t>(like->dtype());
-      cast.attributes.push_back(std::move(to));
-      ONYX_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> k, DefaultRegistry().CreateKernel(
-                                                           cast, opset_, Device::kCpu));
-      it = casts_.emplace(like->dtype(), CastEntry{std::move(cast), std::move(k)}).first;
-    }
-    const Tensor* inputs[1] = {x};
-    const bool dies[1] = {false};
-    Tensor outputs[1];
-    KernelContext cast_ctx(it->second.node, inputs, dies, outputs, ctx.max_tensor_bytes());
-    ONYX_RETURN_IF_ERROR(it->second.kernel->Compute(cast_ctx));
-    ctx.SetOutput(0, std::move(outputs[0]));
-    return absl::OkStatus();
-  }
-
- private:
-  struct CastEntry {
-    Node node;
-    std::unique_ptr<Kernel> kernel;
-  };
-  Node node_;
-  int64_t opset_;
-  std::map<DataType, CastEntry> casts_;
-};
-
 }  // namespace
 
 void RegisterGatherCastOps(OpRegistry& registry) {
@@ -227,7 +186,7 @@ void RegisterGatherCastOps(OpRegistry& registry) {
                     });
   RegisterCpu(registry, "CastLike", {15, 19, 21},
               [](const Node& node, int64_t opset) -> absl::StatusOr<std::unique_ptr<Kernel>> {
-                return std::make_unique<CastLikeKernel>(node, opset);
+                return std::make_unique<tensor::CastLikeKernel>(node, opset);
               });
 }
 
