@@ -40,6 +40,35 @@ Attribute IntsAttr(std::string name, std::vector<int64_t> v) {
   return a;
 }
 
+Attribute FloatsAttr(std::string name, std::vector<float> v) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kFloats;
+  a.floats = std::move(v);
+  return a;
+}
+
+Attribute TensorAttr(std::string name, Tensor t) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kTensor;
+  a.t = std::move(t);
+  return a;
+}
+
+Node MakeNode(const std::string& op, std::vector<std::string> inputs,
+              std::vector<std::string> outputs, std::vector<Attribute> attrs,
+              const std::string& domain, size_t index) {
+  Node node;
+  node.name = absl::StrCat(op, "_", index);
+  node.op_type = op;
+  node.domain = domain;
+  node.inputs = std::move(inputs);
+  node.outputs = std::move(outputs);
+  node.attributes = std::move(attrs);
+  return node;
+}
+
 ValueInfo InputInfo(const std::string& name, DataType dtype, const Shape& shape) {
   ValueInfo info;
   info.name = name;

@@ -21,6 +21,13 @@ Attribute IntAttr(std::string name, int64_t v);
 Attribute FloatAttr(std::string name, float v);
 Attribute StringAttr(std::string name, std::string v);
 Attribute IntsAttr(std::string name, std::vector<int64_t> v);
+Attribute FloatsAttr(std::string name, std::vector<float> v);
+Attribute TensorAttr(std::string name, Tensor t);
+
+// A node named "<op>_<index>" (graph builders pass the node count as index).
+Node MakeNode(const std::string& op, std::vector<std::string> inputs,
+              std::vector<std::string> outputs, std::vector<Attribute> attrs,
+              const std::string& domain, size_t index);
 
 // A graph input `name` of `dtype` with the fixed dims `shape`.
 ValueInfo InputInfo(const std::string& name, DataType dtype, const Shape& shape);

@@ -12,6 +12,7 @@
 #include "runtime/session.h"
 #include "runtime/status_macros.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/common/graph_builder.h"
 
 namespace onyx::pass_test {
 
@@ -21,37 +22,12 @@ namespace onyx::pass_test {
 // only when the registry has no kernel of that name.
 const OpRegistry& Registry();
 
-inline Attribute MakeAttr(const std::string& name, AttrType type) {
-  Attribute a;
-  a.name = name;
-  a.type = type;
-  return a;
-}
-inline Attribute IntAttr(const std::string& name, int64_t v) {
-  Attribute a = MakeAttr(name, AttrType::kInt);
-  a.i = v;
-  return a;
-}
-inline Attribute FloatAttr(const std::string& name, float v) {
-  Attribute a = MakeAttr(name, AttrType::kFloat);
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttr(const std::string& name, std::string v) {
-  Attribute a = MakeAttr(name, AttrType::kString);
-  a.s = std::move(v);
-  return a;
-}
-inline Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a = MakeAttr(name, AttrType::kInts);
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute TensorAttr(const std::string& name, Tensor t) {
-  Attribute a = MakeAttr(name, AttrType::kTensor);
-  a.t = std::move(t);
-  return a;
-}
+using testing_util::FloatAttr;
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+using testing_util::StringAttr;
+using testing_util::TensorAttr;
+
 inline Dim Fixed(int64_t v) {
   Dim d;
   d.value = v;
@@ -88,44 +64,18 @@ inline Tensor Ints(const Shape& shape, std::vector<int64_t> v) {
 }
 
 // A graph under construction with one float32 feed per Input().
-class GraphBuilder {
+class GraphBuilder : public testing_util::GraphBuilderBase<GraphBuilder> {
  public:
-  explicit GraphBuilder(int64_t opset = 13) { graph_.opset_imports[""] = opset; }
+  explicit GraphBuilder(int64_t opset = 13) : GraphBuilderBase(opset) {}
 
   GraphBuilder& Input(const std::string& name, const Shape& shape) {
     graph_.inputs.push_back(Declared(name, DataType::kFloat32, shape));
     feeds_.emplace_back(name, RandomTensor(shape, 1234 + static_cast<uint32_t>(feeds_.size())));
     return *this;
   }
-  GraphBuilder& Init(const std::string& name, Tensor t) {
-    graph_.initializers[name] = std::move(t);
-    return *this;
-  }
-  GraphBuilder& Op(const std::string& op, std::vector<std::string> inputs,
-                   std::vector<std::string> outputs, std::vector<Attribute> attrs = {},
-                   const std::string& domain = "") {
-    Node n;
-    n.op_type = op;
-    n.domain = domain;
-    n.name = op + "_" + std::to_string(graph_.nodes.size());
-    n.inputs = std::move(inputs);
-    n.outputs = std::move(outputs);
-    n.attributes = std::move(attrs);
-    graph_.nodes.push_back(std::move(n));
-    return *this;
-  }
-  GraphBuilder& Output(const std::string& name) {
-    ValueInfo v;
-    v.name = name;
-    graph_.outputs.push_back(v);
-    return *this;
-  }
-  const Graph& graph() const { return graph_; }
-  Graph& mutable_graph() { return graph_; }
   const NamedTensors& feeds() const { return feeds_; }
 
  private:
-  Graph graph_;
   NamedTensors feeds_;
 };
 

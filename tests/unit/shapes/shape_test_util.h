@@ -16,6 +16,7 @@
 #include "runtime/session.h"
 #include "runtime/shape_inference.h"
 #include "tests/status_matchers.h"
+#include "tests/unit/common/graph_builder.h"
 
 namespace onyx::shape_testing {
 
@@ -26,47 +27,13 @@ struct D {
   Dim dim;
 };
 
-inline Attribute IntAttr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute IntsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute FloatAttr(const std::string& name, float v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute FloatsAttr(const std::string& name, std::vector<float> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kFloats;
-  a.floats = std::move(v);
-  return a;
-}
+using testing_util::FloatAttr;
+using testing_util::FloatsAttr;
+using testing_util::IntAttr;
+using testing_util::IntsAttr;
+using testing_util::TensorAttr;
 inline Attribute StrAttr(const std::string& name, const std::string& v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kString;
-  a.s = v;
-  return a;
-}
-inline Attribute TensorAttr(const std::string& name, Tensor t) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kTensor;
-  a.t = std::move(t);
-  return a;
+  return testing_util::StringAttr(name, v);
 }
 
 inline Tensor Ints(std::vector<int64_t> values, bool scalar = false) {
@@ -91,10 +58,9 @@ inline Tensor Filled(Shape shape, DataType dtype = DataType::kFloat32) {
   return t;
 }
 
-class GraphBuilder {
+class GraphBuilder : public testing_util::GraphBuilderBase<GraphBuilder> {
  public:
-  explicit GraphBuilder(int64_t opset) {
-    graph_.opset_imports[""] = opset;
+  explicit GraphBuilder(int64_t opset) : GraphBuilderBase(opset) {
     graph_.opset_imports[kOnyxDomain] = 1;
     graph_.opset_imports["ai.onnx.preview.training"] = 1;
   }
@@ -107,33 +73,6 @@ class GraphBuilder {
     graph_.inputs.push_back(v);
     return *this;
   }
-  GraphBuilder& Init(const std::string& name, Tensor t) {
-    graph_.initializers[name] = std::move(t);
-    return *this;
-  }
-  GraphBuilder& Op(const std::string& op, std::vector<std::string> inputs,
-                   std::vector<std::string> outputs, std::vector<Attribute> attrs = {},
-                   const std::string& domain = "") {
-    Node node;
-    node.name = absl::StrCat(op, "_", graph_.nodes.size());
-    node.op_type = op;
-    node.domain = domain;
-    node.inputs = std::move(inputs);
-    node.outputs = std::move(outputs);
-    node.attributes = std::move(attrs);
-    graph_.nodes.push_back(std::move(node));
-    return *this;
-  }
-  GraphBuilder& Output(const std::string& name) {
-    ValueInfo v;
-    v.name = name;
-    graph_.outputs.push_back(v);
-    return *this;
-  }
-  const Graph& graph() const { return graph_; }
-
- private:
-  Graph graph_;
 };
 
 // The inferred type of `name` after InferShapes on `graph` (fails the test when
