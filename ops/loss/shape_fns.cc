@@ -8,25 +8,16 @@
 
 #include "absl/strings/str_format.h"
 #include "ops/loss/loss_common.h"
+#include "ops/tensor/shape_fn_util.h"
 #include "runtime/gradient.h"
 #include "runtime/status_macros.h"
 
 namespace onyx {
 namespace {
 
-absl::Status Fail(const Node& node, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", node.Describe(), message));
-}
-
-const TypeInfo* Ranked(const ShapeInferenceContext& ctx, int i) {
-  const TypeInfo* in = ctx.input(i);
-  return in != nullptr && in->has_shape ? in : nullptr;
-}
-
-DataType TypeOf(const ShapeInferenceContext& ctx, int i) {
-  const TypeInfo* in = ctx.input(i);
-  return in == nullptr ? DataType::kUndefined : in->dtype;
-}
+using tensor::Fail;
+using tensor::InputType;
+using tensor::RankedInput;
 
 bool Conflict(const Dim& a, const Dim& b) {
   return a.is_fixed() && b.is_fixed() && a.value != b.value;
@@ -36,10 +27,10 @@ bool Conflict(const Dim& a, const Dim& b) {
 // per-position dims [N, d1..dk] (empty with ok when the scores' rank is unknown).
 absl::StatusOr<std::vector<Dim>> CheckClassInputs(const ShapeInferenceContext& ctx) {
   const Node& node = ctx.node();
-  const TypeInfo* scores = Ranked(ctx, 0);
-  const TypeInfo* labels = Ranked(ctx, 1);
-  const TypeInfo* weights = Ranked(ctx, 2);
-  const DataType label_type = TypeOf(ctx, 1);
+  const TypeInfo* scores = RankedInput(ctx, 0);
+  const TypeInfo* labels = RankedInput(ctx, 1);
+  const TypeInfo* weights = RankedInput(ctx, 2);
+  const DataType label_type = InputType(ctx, 1);
   if (label_type != DataType::kUndefined && label_type != DataType::kInt32 &&
       label_type != DataType::kInt64) {
     return Fail(node, absl::StrFormat("labels must be int32 or int64, got %s",
@@ -89,16 +80,16 @@ absl::Status SetLoss(ShapeInferenceContext& ctx, DataType dtype, bool known,
 
 absl::Status ClassLossFn(ShapeInferenceContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(std::vector<Dim> positions, CheckClassInputs(ctx));
-  const DataType dtype = TypeOf(ctx, 0);
-  ONYX_RETURN_IF_ERROR(SetLoss(ctx, dtype, Ranked(ctx, 0) != nullptr, std::move(positions)));
+  const DataType dtype = InputType(ctx, 0);
+  ONYX_RETURN_IF_ERROR(SetLoss(ctx, dtype, RankedInput(ctx, 0) != nullptr, std::move(positions)));
   if (ctx.node().outputs.size() > 1) ctx.PropagateInput(1, 0);  // log_prob
   return absl::OkStatus();
 }
 
 absl::Status ElementwiseLossFn(ShapeInferenceContext& ctx) {
-  const TypeInfo* pred = Ranked(ctx, 0);
-  const TypeInfo* target = Ranked(ctx, 1);
-  const DataType p = TypeOf(ctx, 0), t = TypeOf(ctx, 1);
+  const TypeInfo* pred = RankedInput(ctx, 0);
+  const TypeInfo* target = RankedInput(ctx, 1);
+  const DataType p = InputType(ctx, 0), t = InputType(ctx, 1);
   bool ok = p == DataType::kUndefined || t == DataType::kUndefined || p == t;
   if (pred != nullptr && target != nullptr) {
     ok = ok && pred->dims.size() == target->dims.size();

@@ -8,25 +8,16 @@
 
 #include "absl/strings/str_format.h"
 #include "ops/math/math_kernels.h"
+#include "ops/tensor/shape_fn_util.h"
 #include "runtime/gradient.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::math {
 namespace {
 
-absl::Status Fail(const Node& node, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrFormat("%s: %s", node.Describe(), message));
-}
-
-const TypeInfo* Ranked(const ShapeInferenceContext& ctx, int i) {
-  const TypeInfo* in = ctx.input(i);
-  return in != nullptr && in->has_shape ? in : nullptr;
-}
-
-DataType TypeOf(const ShapeInferenceContext& ctx, int i) {
-  const TypeInfo* in = ctx.input(i);
-  return in == nullptr ? DataType::kUndefined : in->dtype;
-}
+using tensor::Fail;
+using tensor::InputType;
+using tensor::RankedInput;
 
 // The common dtype of inputs `names` (kUndefined when none is known);
 // InvalidArgument when two known dtypes differ.
@@ -35,7 +26,7 @@ absl::StatusOr<DataType> CommonType(const ShapeInferenceContext& ctx,
   DataType common = DataType::kUndefined;
   int i = 0, first = 0;
   for (const char* name : names) {
-    const DataType t = TypeOf(ctx, i);
+    const DataType t = InputType(ctx, i);
     if (t != DataType::kUndefined && common != DataType::kUndefined && t != common) {
       return Fail(ctx.node(), absl::StrFormat("input %s is %s but input %s is %s; all inputs "
                                               "must have the same dtype",
@@ -79,8 +70,8 @@ SymbolicInt Combine(Arith op, const SymbolicInt& a, const SymbolicInt& b) {
 absl::Status BinaryFn(ShapeInferenceContext& ctx, Arith op) {
   const Node& node = ctx.node();
   ONYX_ASSIGN_OR_RETURN(DataType dtype, CommonType(ctx, {"A", "B"}));
-  const TypeInfo* a = Ranked(ctx, 0);
-  const TypeInfo* b = Ranked(ctx, 1);
+  const TypeInfo* a = RankedInput(ctx, 0);
+  const TypeInfo* b = RankedInput(ctx, 1);
   if (ctx.opset() < 7) {
     // Before opset 7, B is broadcast onto A (attribute broadcast=1) or equal to it.
     if (a != nullptr) {
@@ -153,8 +144,8 @@ absl::StatusOr<std::vector<Dim>> MatMulDims(const Node& node, const TypeInfo& a,
 
 absl::Status MatMulFn(ShapeInferenceContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(DataType dtype, CommonType(ctx, {"A", "B"}));
-  const TypeInfo* a = Ranked(ctx, 0);
-  const TypeInfo* b = Ranked(ctx, 1);
+  const TypeInfo* a = RankedInput(ctx, 0);
+  const TypeInfo* b = RankedInput(ctx, 1);
   if (a == nullptr || b == nullptr) {
     if (dtype != DataType::kUndefined) ctx.SetOutputRankUnknown(0, dtype);
     return absl::OkStatus();
@@ -169,8 +160,8 @@ absl::Status GemmFn(ShapeInferenceContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(DataType dtype, CommonType(ctx, {"A", "B", "C"}));
   ONYX_ASSIGN_OR_RETURN(int64_t trans_a, node.GetInt("transA", 0));
   ONYX_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
-  const TypeInfo* a = Ranked(ctx, 0);
-  const TypeInfo* b = Ranked(ctx, 1);
+  const TypeInfo* a = RankedInput(ctx, 0);
+  const TypeInfo* b = RankedInput(ctx, 1);
   for (const TypeInfo* t : {a, b}) {
     if (t != nullptr && t->dims.size() != 2) {
       return Fail(node, absl::StrFormat("input %s has shape %s; A and B must be 2-D",
@@ -190,7 +181,7 @@ absl::Status GemmFn(ShapeInferenceContext& ctx) {
                                         ka.value, kb.value));
     }
   }
-  if (const TypeInfo* c = Ranked(ctx, 2)) {
+  if (const TypeInfo* c = RankedInput(ctx, 2)) {
     // C broadcasts to [M, N] unidirectionally.
     bool ok = c->dims.size() <= 2;
     const std::vector<Dim> mn = {m, n};
@@ -214,8 +205,8 @@ absl::Status MatMulTFn(ShapeInferenceContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(DataType dtype, CommonType(ctx, {"A", "B"}));
   ONYX_ASSIGN_OR_RETURN(int64_t trans_a, node.GetInt("trans_a", 0));
   ONYX_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("trans_b", 0));
-  const TypeInfo* a = Ranked(ctx, 0);
-  const TypeInfo* b = Ranked(ctx, 1);
+  const TypeInfo* a = RankedInput(ctx, 0);
+  const TypeInfo* b = RankedInput(ctx, 1);
   if (a == nullptr || b == nullptr) {
     if (dtype != DataType::kUndefined) ctx.SetOutputRankUnknown(0, dtype);
     return absl::OkStatus();
@@ -233,9 +224,9 @@ absl::Status MatMulTFn(ShapeInferenceContext& ctx) {
 // MatMulGrad(dY, A, B) -> (dA, dB), shaped like A and B.
 absl::Status MatMulGradFn(ShapeInferenceContext& ctx) {
   ONYX_ASSIGN_OR_RETURN(DataType dtype, CommonType(ctx, {"dY", "A", "B"}));
-  const TypeInfo* a = Ranked(ctx, 1);
-  const TypeInfo* b = Ranked(ctx, 2);
-  const TypeInfo* dy = Ranked(ctx, 0);
+  const TypeInfo* a = RankedInput(ctx, 1);
+  const TypeInfo* b = RankedInput(ctx, 2);
+  const TypeInfo* dy = RankedInput(ctx, 0);
   if (a != nullptr && b != nullptr && dy != nullptr) {
     ONYX_ASSIGN_OR_RETURN(std::vector<Dim> y, MatMulDims(ctx.node(), *a, false, *b, false));
     bool ok = y.size() == dy->dims.size();
@@ -257,9 +248,9 @@ absl::Status MatMulGradFn(ShapeInferenceContext& ctx) {
 
 // ReduceToShape(grad, like): grad's dtype, like's dims.
 absl::Status ReduceToShapeFn(ShapeInferenceContext& ctx) {
-  const DataType dtype = TypeOf(ctx, 0);
+  const DataType dtype = InputType(ctx, 0);
   if (dtype == DataType::kUndefined) return absl::OkStatus();
-  if (const TypeInfo* like = Ranked(ctx, 1)) {
+  if (const TypeInfo* like = RankedInput(ctx, 1)) {
     ctx.SetOutput(0, dtype, like->dims);
   } else {
     ctx.SetOutputRankUnknown(0, dtype);

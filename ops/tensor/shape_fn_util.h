@@ -1,5 +1,6 @@
-// Helpers shared by the tensor family's shape functions (shape_fns_*.cc) and
-// the registration hooks of those files, called from register.cc.
+// Helpers for shape functions (the tensor family's shape_fns_*.cc, and Fail /
+// RankedInput / InputType also in math and loss), and the registration hooks of
+// the tensor family's shape-function files, called from register.cc.
 #pragma once
 
 #include <cstdint>
