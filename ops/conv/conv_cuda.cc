@@ -1,85 +1,65 @@
-// Conv (opset 1, 11, 22) on cuDNN, float32: 1-D (as 2-D), 2-D and 3-D, strides,
-// dilations, groups, explicit or auto pads, optional bias. Descriptors, the
-// algorithm and its workspace size are built once per (X, W) shape and cached;
-// the workspace comes from the session's caching allocator on every run.
-// What cuDNN cannot express (conv_cuda_mapping.h) and other dtypes return
-// Unimplemented, so the session runs the CPU kernel instead.
+// Conv (opset 1, 11, 22) and com.onyx ConvGrad (dY, X, W) -> (dX, dW, dB) on
+// cuDNN, float32: 1-D (as 2-D), 2-D and 3-D, strides, dilations, groups,
+// explicit or auto pads, optional bias. Descriptors, algorithms and workspace
+// sizes are built once per (X, W) shape and cached; workspaces come from the
+// session's caching allocator on every run. What cuDNN cannot express
+// (conv_cuda_mapping.h) and other dtypes return Unimplemented, so the session
+// runs the CPU kernel instead.
+#include "ops/conv/conv_cuda.h"
+
 #include <memory>
-#include <optional>
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/str_format.h"
-#include "ops/conv/conv_cuda_mapping.h"
 #include "ops/conv/conv_params.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
-#include "runtime/cuda/cudnn_api.h"
-#include "runtime/cuda/cudnn_descriptors.h"
-#include "runtime/status_macros.h"
 
 namespace onyx::cuda {
 namespace {
 
-// Largest workspace an algorithm may ask for; faster ones that want more are skipped.
-constexpr size_t kMaxWorkspaceBytes = size_t{512} << 20;
-
 absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
   if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the cuDNN Conv kernel takes float32 %s, got %s", node.Describe(), name,
-      t.DebugString()));
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: the cuDNN %s kernel takes float32 %s, got %s", node.Describe(),
+                      node.op_type, name, t.DebugString()));
 }
 
-// Everything that depends only on the X and W shapes.
-struct ConvPlan {
+// A device scratch buffer of `bytes` from the session's caching allocator
+// (empty for 0). Freed when the Tensor goes, which stream order makes safe.
+absl::StatusOr<Tensor> Workspace(CudaBackend& backend, size_t bytes) {
+  if (bytes == 0) return Tensor();
+  return backend.Allocate(DataType::kUInt8, {static_cast<int64_t>(bytes)}, kDefaultMaxTensorBytes);
+}
+
+void* Data(Tensor& t) { return t.empty() ? nullptr : t.raw_data(); }
+
+struct ForwardPlan {
   Shape x_shape, w_shape, y_shape;
-  TensorDesc x, y, bias;
-  FilterDesc w;
+  ConvTensorDescs t;
   ConvDesc conv;
-  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnConvolutionFwdAlgo_t algo{};
   size_t workspace_bytes = 0;
 };
 
-// cuDNN's heuristic ranking, best first: the first algorithm that works with
-// FMA math (no TF32) and fits the workspace cap, else the first that fits.
-absl::Status ChooseAlgorithm(const CudnnApi& api, cudnnHandle_t handle, ConvPlan& plan) {
+absl::StatusOr<std::unique_ptr<ForwardPlan>> MakeForwardPlan(const CudnnContext& cudnn,
+                                                             const conv::CudnnConvDims& d) {
+  const CudnnApi& api = *cudnn.api;
+  auto plan = std::make_unique<ForwardPlan>();
+  ONYX_RETURN_IF_ERROR(MakeConvTensorDescs(d, plan->t));
+  ONYX_ASSIGN_OR_RETURN(plan->conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
   cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
   int returned = 0;
   ONYX_RETURN_IF_ERROR(CudnnStatus(
-      api.get_forward_algorithm(handle, plan.x.get(), plan.w.get(), plan.conv.get(),
-                                plan.y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
+      api.get_forward_algorithm(cudnn.handle, plan->t.x.get(), plan->t.w.get(), plan->conv.get(),
+                                plan->t.y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
       "cudnnGetConvolutionForwardAlgorithm_v7"));
-  const cudnnConvolutionFwdAlgoPerf_t* chosen = nullptr;
-  for (bool fma_only : {true, false}) {
-    for (int i = 0; i < returned && chosen == nullptr; ++i) {
-      if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxWorkspaceBytes) continue;
-      if (fma_only && perf[i].mathType != CUDNN_FMA_MATH) continue;
-      chosen = &perf[i];
-    }
-  }
-  if (chosen == nullptr) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "cuDNN offers no forward algorithm within a %d-byte workspace", kMaxWorkspaceBytes));
-  }
-  plan.algo = chosen->algo;
-  ONYX_RETURN_IF_ERROR(CudnnStatus(api.set_conv_math(plan.conv.get(), chosen->mathType),
-                                   "cudnnSetConvolutionMathType"));
-  return CudnnStatus(api.forward_workspace_size(handle, plan.x.get(), plan.w.get(),
-                                                plan.conv.get(), plan.y.get(), plan.algo,
-                                                &plan.workspace_bytes),
-                     "cudnnGetConvolutionForwardWorkspaceSize");
-}
-
-absl::StatusOr<std::unique_ptr<ConvPlan>> MakePlan(const CudnnApi& api, cudnnHandle_t handle,
-                                                   const conv::CudnnConvDims& d) {
-  auto plan = std::make_unique<ConvPlan>();
-  ONYX_ASSIGN_OR_RETURN(plan->x, MakeTensorDesc(d.x));
-  ONYX_ASSIGN_OR_RETURN(plan->y, MakeTensorDesc(d.y));
-  ONYX_ASSIGN_OR_RETURN(plan->bias, MakeTensorDesc(d.bias));
-  ONYX_ASSIGN_OR_RETURN(plan->w, MakeFilterDesc(d.w));
-  ONYX_ASSIGN_OR_RETURN(plan->conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
-  ONYX_RETURN_IF_ERROR(ChooseAlgorithm(api, handle, *plan));
+  ONYX_ASSIGN_OR_RETURN(auto chosen,
+                        PickConvAlgorithm(api, perf, returned, plan->conv.get(), "forward"));
+  plan->algo = chosen.algo;
+  ONYX_RETURN_IF_ERROR(CudnnStatus(
+      api.forward_workspace_size(cudnn.handle, plan->t.x.get(), plan->t.w.get(), plan->conv.get(),
+                                 plan->t.y.get(), plan->algo, &plan->workspace_bytes),
+      "cudnnGetConvolutionForwardWorkspaceSize"));
   return plan;
 }
 
@@ -97,14 +77,12 @@ class ConvCudaKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(RequireFloat(node, *w, "W"));
     if (b != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat(node, *b, "B"));
     ONYX_ASSIGN_OR_RETURN(const CudnnContext cudnn, CudnnFor(node, *backend));
-    const CudnnApi* api = cudnn.api;
-    cudnnHandle_t handle = cudnn.handle;
     if (plan_ == nullptr || plan_->x_shape != x->shape() || plan_->w_shape != w->shape()) {
       plan_.reset();
       ONYX_ASSIGN_OR_RETURN(conv::ConvGeometry g,
                             conv::ResolveConv(node, attrs_, x->shape(), w->shape()));
       ONYX_ASSIGN_OR_RETURN(conv::CudnnConvDims dims, conv::MapConvToCudnn(node, g));
-      auto plan = MakePlan(*api, handle, dims);
+      auto plan = MakeForwardPlan(cudnn, dims);
       if (!plan.ok()) return AtNode(node, plan.status());
       plan_ = *std::move(plan);
       plan_->x_shape = x->shape();
@@ -113,41 +91,163 @@ class ConvCudaKernel final : public Kernel {
     }
     const int64_t m = plan_->y_shape[1];
     if (b != nullptr && b->shape() != Shape{m}) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: input B has shape %s, expected [%d] (one per output channel)", node.Describe(),
-          ShapeToString(b->shape()), m));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: input B has shape %s, expected [%d] (one per output channel)",
+                          node.Describe(), ShapeToString(b->shape()), m));
     }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32, plan_->y_shape));
-    Tensor workspace;
-    if (plan_->workspace_bytes > 0) {
-      ONYX_ASSIGN_OR_RETURN(workspace, backend->Allocate(
-                                           DataType::kUInt8,
-                                           {static_cast<int64_t>(plan_->workspace_bytes)},
-                                           kDefaultMaxTensorBytes));
-    }
+    ONYX_ASSIGN_OR_RETURN(Tensor workspace, Workspace(*backend, plan_->workspace_bytes));
+    const CudnnApi& api = *cudnn.api;
     const float one = 1.f, zero = 0.f;
     ONYX_RETURN_IF_ERROR(AtNode(
-        node, CudnnStatus(api->convolution_forward(
-                              handle, &one, plan_->x.get(), x->raw_data(), plan_->w.get(),
-                              w->raw_data(), plan_->conv.get(), plan_->algo,
-                              workspace.empty() ? nullptr : workspace.raw_data(),
-                              plan_->workspace_bytes, &zero, plan_->y.get(), y->raw_data()),
+        node, CudnnStatus(api.convolution_forward(
+                              cudnn.handle, &one, plan_->t.x.get(), x->raw_data(), plan_->t.w.get(),
+                              w->raw_data(), plan_->conv.get(), plan_->algo, Data(workspace),
+                              plan_->workspace_bytes, &zero, plan_->t.y.get(), y->raw_data()),
                           "cudnnConvolutionForward")));
     if (b == nullptr) return absl::OkStatus();
-    return AtNode(node, CudnnStatus(api->add_tensor(handle, &one, plan_->bias.get(),
-                                                    b->raw_data(), &one, plan_->y.get(),
-                                                    y->raw_data()),
-                                    "cudnnAddTensor"));
+    return AtNode(node,
+                  CudnnStatus(api.add_tensor(cudnn.handle, &one, plan_->t.bias.get(), b->raw_data(),
+                                             &one, plan_->t.y.get(), y->raw_data()),
+                              "cudnnAddTensor"));
   }
 
  private:
   conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
+  std::unique_ptr<ForwardPlan> plan_;  // for the last (X, W) shapes
+};
+
+// Both backward passes of one (X, W) shape; each its own convolution
+// descriptor, since the chosen algorithms may want different math types.
+struct GradPlan {
+  Shape x_shape, w_shape, y_shape;
+  ConvTensorDescs t;  // t.y describes dY
+  ConvDesc data_conv, filter_conv;
+  cudnnConvolutionBwdDataAlgo_t data_algo{};
+  cudnnConvolutionBwdFilterAlgo_t filter_algo{};
+  size_t data_workspace = 0, filter_workspace = 0;
+};
+
+absl::StatusOr<std::unique_ptr<GradPlan>> MakeGradPlan(const CudnnContext& cudnn,
+                                                       const conv::CudnnConvDims& d) {
+  const CudnnApi& api = *cudnn.api;
+  auto plan = std::make_unique<GradPlan>();
+  ONYX_RETURN_IF_ERROR(MakeConvTensorDescs(d, plan->t));
+  ONYX_ASSIGN_OR_RETURN(plan->data_conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
+  ONYX_ASSIGN_OR_RETURN(plan->filter_conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
+  const ConvTensorDescs& t = plan->t;
+  cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+  int returned = 0;
+  ONYX_RETURN_IF_ERROR(CudnnStatus(
+      api.get_backward_data_algorithm(cudnn.handle, t.w.get(), t.y.get(), plan->data_conv.get(),
+                                      t.x.get(), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned,
+                                      data),
+      "cudnnGetConvolutionBackwardDataAlgorithm_v7"));
+  ONYX_ASSIGN_OR_RETURN(
+      auto data_choice,
+      PickConvAlgorithm(api, data, returned, plan->data_conv.get(), "backward-data"));
+  plan->data_algo = data_choice.algo;
+  ONYX_RETURN_IF_ERROR(CudnnStatus(
+      api.backward_data_workspace_size(cudnn.handle, t.w.get(), t.y.get(), plan->data_conv.get(),
+                                       t.x.get(), plan->data_algo, &plan->data_workspace),
+      "cudnnGetConvolutionBackwardDataWorkspaceSize"));
+  cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+  ONYX_RETURN_IF_ERROR(CudnnStatus(
+      api.get_backward_filter_algorithm(cudnn.handle, t.x.get(), t.y.get(), plan->filter_conv.get(),
+                                        t.w.get(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+                                        &returned, filter),
+      "cudnnGetConvolutionBackwardFilterAlgorithm_v7"));
+  ONYX_ASSIGN_OR_RETURN(
+      auto filter_choice,
+      PickConvAlgorithm(api, filter, returned, plan->filter_conv.get(), "backward-filter"));
+  plan->filter_algo = filter_choice.algo;
+  ONYX_RETURN_IF_ERROR(CudnnStatus(api.backward_filter_workspace_size(
+                                       cudnn.handle, t.x.get(), t.y.get(), plan->filter_conv.get(),
+                                       t.w.get(), plan->filter_algo, &plan->filter_workspace),
+                                   "cudnnGetConvolutionBackwardFilterWorkspaceSize"));
+  return plan;
+}
+
+class ConvGradCudaKernel final : public Kernel {
+ public:
+  explicit ConvGradCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+
+  absl::Status Compute(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    ONYX_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(2));
+    ONYX_RETURN_IF_ERROR(RequireFloat(node, *dy, "dY"));
+    ONYX_RETURN_IF_ERROR(RequireFloat(node, *x, "X"));
+    ONYX_RETURN_IF_ERROR(RequireFloat(node, *w, "W"));
+    ONYX_ASSIGN_OR_RETURN(const CudnnContext cudnn, CudnnFor(node, *backend));
+    if (plan_ == nullptr || plan_->x_shape != x->shape() || plan_->w_shape != w->shape()) {
+      plan_.reset();
+      ONYX_ASSIGN_OR_RETURN(conv::ConvGeometry g,
+                            conv::ResolveConv(node, attrs_, x->shape(), w->shape()));
+      ONYX_ASSIGN_OR_RETURN(conv::CudnnConvDims dims, conv::MapConvToCudnn(node, g));
+      auto plan = MakeGradPlan(cudnn, dims);
+      if (!plan.ok()) return AtNode(node, plan.status());
+      plan_ = *std::move(plan);
+      plan_->x_shape = x->shape();
+      plan_->w_shape = w->shape();
+      plan_->y_shape = g.OutputShape();
+    }
+    if (dy->shape() != plan_->y_shape) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: input dY has shape %s, expected the forward output shape %s", node.Describe(),
+          ShapeToString(dy->shape()), ShapeToString(plan_->y_shape)));
+    }
+    const CudnnApi& api = *cudnn.api;
+    const float one = 1.f, zero = 0.f;
+    if (ctx.wants_output(0)) {
+      ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, DataType::kFloat32, x->shape()));
+      ONYX_ASSIGN_OR_RETURN(Tensor workspace, Workspace(*backend, plan_->data_workspace));
+      ONYX_RETURN_IF_ERROR(AtNode(
+          node,
+          CudnnStatus(api.convolution_backward_data(
+                          cudnn.handle, &one, plan_->t.w.get(), w->raw_data(), plan_->t.y.get(),
+                          dy->raw_data(), plan_->data_conv.get(), plan_->data_algo, Data(workspace),
+                          plan_->data_workspace, &zero, plan_->t.x.get(), dx->raw_data()),
+                      "cudnnConvolutionBackwardData")));
+    }
+    if (ctx.wants_output(1)) {
+      ONYX_ASSIGN_OR_RETURN(Tensor * dw, ctx.AllocateOutput(1, DataType::kFloat32, w->shape()));
+      ONYX_ASSIGN_OR_RETURN(Tensor workspace, Workspace(*backend, plan_->filter_workspace));
+      ONYX_RETURN_IF_ERROR(
+          AtNode(node, CudnnStatus(api.convolution_backward_filter(
+                                       cudnn.handle, &one, plan_->t.x.get(), x->raw_data(),
+                                       plan_->t.y.get(), dy->raw_data(), plan_->filter_conv.get(),
+                                       plan_->filter_algo, Data(workspace), plan_->filter_workspace,
+                                       &zero, plan_->t.w.get(), dw->raw_data()),
+                                   "cudnnConvolutionBackwardFilter")));
+    }
+    if (ctx.wants_output(2)) {
+      ONYX_ASSIGN_OR_RETURN(Tensor * db,
+                            ctx.AllocateOutput(2, DataType::kFloat32, {plan_->y_shape[1]}));
+      ONYX_RETURN_IF_ERROR(AtNode(
+          node, CudnnStatus(api.convolution_backward_bias(cudnn.handle, &one, plan_->t.y.get(),
+                                                          dy->raw_data(), &zero,
+                                                          plan_->t.bias.get(), db->raw_data()),
+                            "cudnnConvolutionBackwardBias")));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  conv::ConvAttrs attrs_;
+  std::unique_ptr<GradPlan> plan_;  // for the last (X, W) shapes
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> MakeConv(const Node& node, int64_t) {
   ONYX_ASSIGN_OR_RETURN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, /*transpose=*/false));
   return std::unique_ptr<Kernel>(new ConvCudaKernel(std::move(attrs)));
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> MakeConvGrad(const Node& node, int64_t) {
+  ONYX_ASSIGN_OR_RETURN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, /*transpose=*/false));
+  return std::unique_ptr<Kernel>(new ConvGradCudaKernel(std::move(attrs)));
 }
 
 }  // namespace
@@ -156,6 +256,7 @@ void RegisterConvCudaOps(OpRegistry& registry) {
   for (int since : {1, 11, 22}) {
     registry.Register(kOnnxDomain, "Conv", since, Device::kCuda, MakeConv);
   }
+  registry.Register(kOnyxDomain, "ConvGrad", 1, Device::kCuda, MakeConvGrad);
 }
 
 }  // namespace onyx::cuda

@@ -10,9 +10,8 @@ namespace onyx::conv {
 namespace {
 
 absl::Status NotForCudnn(const Node& node, const std::string& why) {
-  return absl::UnimplementedError(
-      absl::StrFormat("%s: the cuDNN Conv kernel cannot run this convolution: %s",
-                      node.Describe(), why));
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: the cuDNN Conv kernel cannot run this convolution: %s", node.Describe(), why));
 }
 
 bool FitsInt(const std::vector<int64_t>& values) {
@@ -30,10 +29,10 @@ std::vector<int> ToInt(const std::vector<int64_t>& values) {
 
 absl::StatusOr<CudnnConvDims> MapConvToCudnn(const Node& node, const ConvGeometry& g) {
   if (g.pads_begin != g.pads_end) {
-    return NotForCudnn(node, absl::StrFormat("pads begin [%s] and end [%s] differ (cuDNN pads "
-                                             "both ends of an axis alike)",
-                                             absl::StrJoin(g.pads_begin, ","),
-                                             absl::StrJoin(g.pads_end, ",")));
+    return NotForCudnn(
+        node, absl::StrFormat("pads begin [%s] and end [%s] differ (cuDNN pads "
+                              "both ends of an axis alike)",
+                              absl::StrJoin(g.pads_begin, ","), absl::StrJoin(g.pads_end, ",")));
   }
   const int64_t per_group = g.in_channels / g.group;
   std::vector<int64_t> x = {g.batch, g.in_channels}, w = {g.out_channels, per_group},

@@ -15,8 +15,8 @@ namespace onyx::conv {
 // cuDNN's view of one convolution. Tensors have rank 4 or 5: a 1-D conv runs
 // as a 2-D one over [N, C, 1, L] with a 1-wide kernel axis in front.
 struct CudnnConvDims {
-  std::vector<int> x, w, y;  // [N, C, D...], [M, C/group, K...], [N, M, O...]
-  std::vector<int> bias;     // [1, M, 1...] (rank of x)
+  std::vector<int> x, w, y;                   // [N, C, D...], [M, C/group, K...], [N, M, O...]
+  std::vector<int> bias;                      // [1, M, 1...] (rank of x)
   std::vector<int> pads, strides, dilations;  // one per spatial axis (2 or 3)
   int groups = 1;
 };

@@ -37,9 +37,9 @@ class PoolCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (x->dtype() != DataType::kFloat32) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: the cuDNN pooling kernel takes float32 X, got %s", node.Describe(),
-          x->DebugString()));
+      return absl::UnimplementedError(
+          absl::StrFormat("%s: the cuDNN pooling kernel takes float32 X, got %s", node.Describe(),
+                          x->DebugString()));
     }
     ONYX_ASSIGN_OR_RETURN(const CudnnContext cudnn, CudnnFor(node, *backend));
     if (plan_ == nullptr || plan_->x_shape != x->shape()) {
@@ -93,7 +93,7 @@ class PoolCudaKernel final : public Kernel {
   }
 
   PoolOp op_;
-  pool::PoolAttrs attrs_;          // unused by the global pools
+  pool::PoolAttrs attrs_;           // unused by the global pools
   std::unique_ptr<PoolPlan> plan_;  // for the last input shape
 };
 
@@ -101,8 +101,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeWindowPool(const Node& node, int64_t
   const bool max = node.op_type == "MaxPool";
   if (max && node.outputs.size() > 1 && !node.outputs[1].empty()) {
     // cuDNN keeps no argmax, so the Indices output (and its storage_order) needs the CPU kernel.
-    return absl::UnimplementedError(absl::StrFormat(
-        "%s: the cuDNN MaxPool kernel has no Indices output", node.Describe()));
+    return absl::UnimplementedError(
+        absl::StrFormat("%s: the cuDNN MaxPool kernel has no Indices output", node.Describe()));
   }
   ONYX_ASSIGN_OR_RETURN(pool::PoolAttrs attrs, pool::ParsePoolAttrs(node));
   return std::unique_ptr<Kernel>(
@@ -110,8 +110,7 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeWindowPool(const Node& node, int64_t
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> MakeGlobalPool(const Node& node, int64_t) {
-  const PoolOp op =
-      node.op_type == "GlobalMaxPool" ? PoolOp::kGlobalMax : PoolOp::kGlobalAverage;
+  const PoolOp op = node.op_type == "GlobalMaxPool" ? PoolOp::kGlobalMax : PoolOp::kGlobalAverage;
   return std::unique_ptr<Kernel>(new PoolCudaKernel(op, pool::PoolAttrs{}));
 }
 

@@ -36,8 +36,8 @@ absl::StatusOr<CudnnPoolDims> Finish(const Node& node, const Shape& x, const Sha
                           std::pair{&pads, &d.pads}, std::pair{&strides, &d.strides}}) {
     for (int64_t v : *from) {
       if (v > INT_MAX) {
-        return NotForCudnn(node, absl::StrFormat("input %s: a value beyond cuDNN's int range",
-                                                 ShapeToString(x)));
+        return NotForCudnn(
+            node, absl::StrFormat("input %s: a value beyond cuDNN's int range", ShapeToString(x)));
       }
       to->push_back(static_cast<int>(v));
     }

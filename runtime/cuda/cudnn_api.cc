@@ -37,8 +37,9 @@ absl::StatusOr<CudnnApi> OpenApi() {
   std::string error;
   void* library = OpenCudnn(&error);
   if (library == nullptr) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "cannot load %s (needed for Conv and pooling on CUDA): %s", CudnnSoname(), error));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("cannot load %s (needed for Conv, ConvGrad and pooling on CUDA): %s",
+                        CudnnSoname(), error));
   }
   CudnnApi api;
   std::string missing;
@@ -58,11 +59,21 @@ absl::StatusOr<CudnnApi> OpenApi() {
   Resolve(library, "cudnnSetConvolutionGroupCount", &api.set_conv_groups, &missing);
   Resolve(library, "cudnnSetConvolutionMathType", &api.set_conv_math, &missing);
   Resolve(library, "cudnnDestroyConvolutionDescriptor", &api.destroy_conv, &missing);
-  Resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", &api.get_forward_algorithm,
-          &missing);
+  Resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", &api.get_forward_algorithm, &missing);
   Resolve(library, "cudnnGetConvolutionForwardWorkspaceSize", &api.forward_workspace_size,
           &missing);
   Resolve(library, "cudnnConvolutionForward", &api.convolution_forward, &missing);
+  Resolve(library, "cudnnGetConvolutionBackwardDataAlgorithm_v7", &api.get_backward_data_algorithm,
+          &missing);
+  Resolve(library, "cudnnGetConvolutionBackwardDataWorkspaceSize",
+          &api.backward_data_workspace_size, &missing);
+  Resolve(library, "cudnnConvolutionBackwardData", &api.convolution_backward_data, &missing);
+  Resolve(library, "cudnnGetConvolutionBackwardFilterAlgorithm_v7",
+          &api.get_backward_filter_algorithm, &missing);
+  Resolve(library, "cudnnGetConvolutionBackwardFilterWorkspaceSize",
+          &api.backward_filter_workspace_size, &missing);
+  Resolve(library, "cudnnConvolutionBackwardFilter", &api.convolution_backward_filter, &missing);
+  Resolve(library, "cudnnConvolutionBackwardBias", &api.convolution_backward_bias, &missing);
   Resolve(library, "cudnnCreatePoolingDescriptor", &api.create_pooling, &missing);
   Resolve(library, "cudnnSetPoolingNdDescriptor", &api.set_pooling_nd, &missing);
   Resolve(library, "cudnnDestroyPoolingDescriptor", &api.destroy_pooling, &missing);
@@ -94,8 +105,8 @@ bool CudnnMapped() {
 absl::Status CudnnStatus(cudnnStatus_t status, const char* what) {
   if (status == CUDNN_STATUS_SUCCESS) return absl::OkStatus();
   absl::StatusOr<const CudnnApi*> api = LoadCudnn();
-  const std::string reason = api.ok() ? (*api)->error_string(status)
-                                      : absl::StrFormat("cuDNN status %d", status);
+  const std::string reason =
+      api.ok() ? (*api)->error_string(status) : absl::StrFormat("cuDNN status %d", status);
   const std::string message = absl::StrFormat("%s: %s", what, reason);
   if (CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED) {
     return absl::UnimplementedError(message);

@@ -34,6 +34,14 @@ struct CudnnApi {
   decltype(&cudnnGetConvolutionForwardAlgorithm_v7) get_forward_algorithm = nullptr;
   decltype(&cudnnGetConvolutionForwardWorkspaceSize) forward_workspace_size = nullptr;
   decltype(&cudnnConvolutionForward) convolution_forward = nullptr;
+  decltype(&cudnnGetConvolutionBackwardDataAlgorithm_v7) get_backward_data_algorithm = nullptr;
+  decltype(&cudnnGetConvolutionBackwardDataWorkspaceSize) backward_data_workspace_size = nullptr;
+  decltype(&cudnnConvolutionBackwardData) convolution_backward_data = nullptr;
+  decltype(&cudnnGetConvolutionBackwardFilterAlgorithm_v7) get_backward_filter_algorithm = nullptr;
+  decltype(&cudnnGetConvolutionBackwardFilterWorkspaceSize) backward_filter_workspace_size =
+      nullptr;
+  decltype(&cudnnConvolutionBackwardFilter) convolution_backward_filter = nullptr;
+  decltype(&cudnnConvolutionBackwardBias) convolution_backward_bias = nullptr;
   // Pooling.
   decltype(&cudnnCreatePoolingDescriptor) create_pooling = nullptr;
   decltype(&cudnnSetPoolingNdDescriptor) set_pooling_nd = nullptr;

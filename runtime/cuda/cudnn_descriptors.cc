@@ -14,8 +14,7 @@ const CudnnApi& Api() { return **LoadCudnn(); }
 
 absl::Status AtNode(const Node& node, const absl::Status& status) {
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrFormat("%s: %s", node.Describe(), status.message()));
+  return absl::Status(status.code(), absl::StrFormat("%s: %s", node.Describe(), status.message()));
 }
 
 absl::StatusOr<CudnnContext> CudnnFor(const Node& node, CudaBackend& backend) {
@@ -52,10 +51,10 @@ absl::StatusOr<TensorDesc> MakeTensorDesc(const std::vector<int>& dims) {
   for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) {
     strides[i] = strides[i + 1] * dims[i + 1];
   }
-  ONYX_RETURN_IF_ERROR(CudnnStatus(api->set_tensor_nd(raw, CUDNN_DATA_FLOAT,
-                                                      static_cast<int>(dims.size()), dims.data(),
-                                                      strides.data()),
-                                   "cudnnSetTensorNdDescriptor"));
+  ONYX_RETURN_IF_ERROR(
+      CudnnStatus(api->set_tensor_nd(raw, CUDNN_DATA_FLOAT, static_cast<int>(dims.size()),
+                                     dims.data(), strides.data()),
+                  "cudnnSetTensorNdDescriptor"));
   return desc;
 }
 
@@ -76,10 +75,10 @@ absl::StatusOr<ConvDesc> MakeConvDesc(const std::vector<int>& pads, const std::v
   cudnnConvolutionDescriptor_t raw = nullptr;
   ONYX_RETURN_IF_ERROR(CudnnStatus(api->create_conv(&raw), "cudnnCreateConvolutionDescriptor"));
   ConvDesc desc(raw);
-  ONYX_RETURN_IF_ERROR(CudnnStatus(
-      api->set_conv_nd(raw, static_cast<int>(pads.size()), pads.data(), strides.data(),
-                       dilations.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-      "cudnnSetConvolutionNdDescriptor"));
+  ONYX_RETURN_IF_ERROR(
+      CudnnStatus(api->set_conv_nd(raw, static_cast<int>(pads.size()), pads.data(), strides.data(),
+                                   dilations.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                  "cudnnSetConvolutionNdDescriptor"));
   ONYX_RETURN_IF_ERROR(
       CudnnStatus(api->set_conv_groups(raw, groups), "cudnnSetConvolutionGroupCount"));
   ONYX_RETURN_IF_ERROR(

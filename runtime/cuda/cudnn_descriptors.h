@@ -3,11 +3,11 @@
 // CudnnStatus) with the cuDNN call named; kernels prefix their node.
 #pragma once
 
+#include <cudnn.h>
+
 #include <memory>
 #include <type_traits>
 #include <vector>
-
-#include <cudnn.h>
 
 #include "absl/status/statusor.h"
 #include "runtime/cuda/cudnn_api.h"

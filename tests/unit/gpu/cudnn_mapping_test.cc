@@ -14,11 +14,11 @@
 namespace onyx {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing_util::IntAttr;
 using testing_util::IntsAttr;
 using testing_util::StringAttr;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 Node MakeNode(const std::string& op, std::vector<Attribute> attrs) {
   Node node;
@@ -59,9 +59,9 @@ TEST(CudnnConvMapping, TwoDimensionalWithPadsStridesDilations) {
 
 TEST(CudnnConvMapping, OneDimensionalGetsALeadingUnitAxis) {
   // L: (11 + 4 - 5) / 3 + 1 = 4.
-  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d,
-                       MapConv({IntsAttr("pads", {2, 2}), IntsAttr("strides", {3})}, {1, 3, 11},
-                               {5, 3, 5}));
+  ASSERT_OK_AND_ASSIGN(
+      conv::CudnnConvDims d,
+      MapConv({IntsAttr("pads", {2, 2}), IntsAttr("strides", {3})}, {1, 3, 11}, {5, 3, 5}));
   EXPECT_THAT(d.x, ElementsAre(1, 3, 1, 11));
   EXPECT_THAT(d.w, ElementsAre(5, 3, 1, 5));
   EXPECT_THAT(d.y, ElementsAre(1, 5, 1, 4));
@@ -83,8 +83,7 @@ TEST(CudnnConvMapping, ThreeDimensionalDepthwise) {
 TEST(CudnnConvMapping, SameUpperWithOddKernelIsSymmetric) {
   // Kernel 3, stride 1: total pad 2 -> 1 at each end; output keeps the size.
   ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d,
-                       MapConv({StringAttr("auto_pad", "SAME_UPPER")}, {1, 2, 6, 6},
-                               {3, 2, 3, 3}));
+                       MapConv({StringAttr("auto_pad", "SAME_UPPER")}, {1, 2, 6, 6}, {3, 2, 3, 3}));
   EXPECT_THAT(d.pads, ElementsAre(1, 1));
   EXPECT_THAT(d.y, ElementsAre(1, 3, 6, 6));
 }
@@ -130,9 +129,9 @@ TEST(CudnnPoolMapping, TwoDimensionalWithPadsAndStrides) {
 }
 
 TEST(CudnnPoolMapping, OneAndThreeDimensional) {
-  ASSERT_OK_AND_ASSIGN(pool::CudnnPoolDims one,
-                       MapPool({IntsAttr("kernel_shape", {4}), IntsAttr("strides", {2})},
-                               {1, 2, 10}));
+  ASSERT_OK_AND_ASSIGN(
+      pool::CudnnPoolDims one,
+      MapPool({IntsAttr("kernel_shape", {4}), IntsAttr("strides", {2})}, {1, 2, 10}));
   EXPECT_THAT(one.x, ElementsAre(1, 2, 1, 10));
   EXPECT_THAT(one.y, ElementsAre(1, 2, 1, 4));  // (10 - 4) / 2 + 1
   EXPECT_THAT(one.window, ElementsAre(1, 4));
@@ -146,9 +145,9 @@ TEST(CudnnPoolMapping, OneAndThreeDimensional) {
 
 TEST(CudnnPoolMapping, CeilModeOnlyFallsBackWhenItAddsAWindow) {
   // 7 wide, window 2, stride 2: floor 3 outputs, ceil 4 -> CPU.
-  auto longer = MapPool({IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2}),
-                         IntAttr("ceil_mode", 1)},
-                        {1, 1, 7, 7});
+  auto longer = MapPool(
+      {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2}), IntAttr("ceil_mode", 1)},
+      {1, 1, 7, 7});
   EXPECT_EQ(longer.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(longer.status().message(), HasSubstr("ceil_mode"));
   // 8 wide: floor and ceil agree, so cuDNN computes the same.
@@ -175,8 +174,7 @@ TEST(CudnnPoolMapping, WhatCudnnCannotExpressFallsBack) {
 
 TEST(CudnnPoolMapping, GlobalPoolCoversTheSpatialDims) {
   const Node node = MakeNode("GlobalAveragePool", {});
-  ASSERT_OK_AND_ASSIGN(pool::CudnnPoolDims d,
-                       pool::MapGlobalPoolToCudnn(node, {2, 3, 5, 6, 7}));
+  ASSERT_OK_AND_ASSIGN(pool::CudnnPoolDims d, pool::MapGlobalPoolToCudnn(node, {2, 3, 5, 6, 7}));
   EXPECT_THAT(d.y, ElementsAre(2, 3, 1, 1, 1));
   EXPECT_THAT(d.window, ElementsAre(5, 6, 7));
   EXPECT_THAT(d.pads, ElementsAre(0, 0, 0));

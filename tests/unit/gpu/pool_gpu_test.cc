@@ -54,19 +54,24 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         PoolCase{"Max2d", "MaxPool", {2, 3, 9, 10}, MaxWindow({3, 3}, {2, 2}, {1, 1, 1, 1})},
         PoolCase{"Max1d", "MaxPool", {2, 4, 15}, MaxWindow({3}, {1}, {0, 0})},
-        PoolCase{"Max3d", "MaxPool", {1, 2, 6, 6, 6}, MaxWindow({2, 2, 2}, {2, 2, 2},
-                                                                {0, 0, 0, 0, 0, 0})},
+        PoolCase{"Max3d",
+                 "MaxPool",
+                 {1, 2, 6, 6, 6},
+                 MaxWindow({2, 2, 2}, {2, 2, 2}, {0, 0, 0, 0, 0, 0})},
         PoolCase{"MaxSameUpper",
                  "MaxPool",
                  {1, 2, 9, 9},
                  {IntsAttr("kernel_shape", {3, 3}), IntsAttr("strides", {2, 2}),
                   StringAttr("auto_pad", "SAME_UPPER")}},
-        PoolCase{"AvgExcludePad", "AveragePool", {2, 3, 8, 8}, Window({3, 3}, {1, 1}, {1, 1, 1, 1})},
-        PoolCase{"AvgIncludePad", "AveragePool", {2, 3, 8, 8},
-                 Window({3, 3}, {1, 1}, {1, 1, 1, 1}, 1)},
+        PoolCase{
+            "AvgExcludePad", "AveragePool", {2, 3, 8, 8}, Window({3, 3}, {1, 1}, {1, 1, 1, 1})},
+        PoolCase{
+            "AvgIncludePad", "AveragePool", {2, 3, 8, 8}, Window({3, 3}, {1, 1}, {1, 1, 1, 1}, 1)},
         PoolCase{"Avg1dExcludePad", "AveragePool", {2, 3, 17}, Window({4}, {2}, {2, 2})},
         PoolCase{"Avg1dIncludePad", "AveragePool", {2, 3, 17}, Window({4}, {2}, {2, 2}, 1)},
-        PoolCase{"Avg3dIncludePad", "AveragePool", {1, 2, 7, 7, 7},
+        PoolCase{"Avg3dIncludePad",
+                 "AveragePool",
+                 {1, 2, 7, 7, 7},
                  Window({3, 3, 3}, {2, 2, 2}, {1, 1, 1, 1, 1, 1}, 1)},
         PoolCase{"AvgCeilModeSameSize",
                  "AveragePool",
@@ -89,18 +94,21 @@ INSTANTIATE_TEST_SUITE_P(
                  {1, 2, 8, 8},
                  {IntsAttr("kernel_shape", {2, 2}), IntsAttr("dilations", {2, 2})},
                  false},
-        PoolCase{"AvgUnevenPadsFallBack", "AveragePool", {1, 2, 8, 8},
-                 Window({3, 3}, {1, 1}, {1, 0, 0, 1}), false}),
+        PoolCase{"AvgUnevenPadsFallBack",
+                 "AveragePool",
+                 {1, 2, 8, 8},
+                 Window({3, 3}, {1, 1}, {1, 0, 0, 1}),
+                 false}),
     [](const ::testing::TestParamInfo<PoolCase>& info) { return info.param.name; });
 
 // cuDNN keeps no argmax: a MaxPool with Indices runs the CPU kernel, both outputs.
 TEST_F(GpuTest, MaxPoolIndicesFallBackToCpu) {
   const std::vector<Tensor> inputs = {RandomFloats({1, 2, 6, 6}, -2.f, 2.f, 5)};
-  testing_util::NodeSpec spec{.op_type = "MaxPool",
-                              .attrs = {IntsAttr("kernel_shape", {2, 2}),
-                                        IntAttr("storage_order", 1)},
-                              .opset = 12,
-                              .outputs = {"y", "indices"}};
+  testing_util::NodeSpec spec{
+      .op_type = "MaxPool",
+      .attrs = {IntsAttr("kernel_shape", {2, 2}), IntAttr("storage_order", 1)},
+      .opset = 12,
+      .outputs = {"y", "indices"}};
   const Graph graph = testing_util::OneNodeGraph(spec, inputs);
   ASSERT_OK_AND_ASSIGN(std::vector<Tensor> cpu,
                        RunGraph(graph, testing_util::InputFeeds(inputs), Device::kCpu));
