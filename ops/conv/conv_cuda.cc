@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<ForwardPlan>> MakeForwardPlan(const CudnnContext&
   const CudnnApi& api = *cudnn.api;
   auto plan = std::make_unique<ForwardPlan>();
   ONYX_RETURN_IF_ERROR(MakeConvTensorDescs(d, plan->t));
-  ONYX_ASSIGN_OR_RETURN(plan->conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
+  ONYX_ASSIGN_OR_RETURN(plan->conv, MakeCheckedConvDesc(d, plan->t));
   cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
   int returned = 0;
   ONYX_RETURN_IF_ERROR(CudnnStatus(
@@ -133,8 +133,8 @@ absl::StatusOr<std::unique_ptr<GradPlan>> MakeGradPlan(const CudnnContext& cudnn
   const CudnnApi& api = *cudnn.api;
   auto plan = std::make_unique<GradPlan>();
   ONYX_RETURN_IF_ERROR(MakeConvTensorDescs(d, plan->t));
-  ONYX_ASSIGN_OR_RETURN(plan->data_conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
-  ONYX_ASSIGN_OR_RETURN(plan->filter_conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
+  ONYX_ASSIGN_OR_RETURN(plan->data_conv, MakeCheckedConvDesc(d, plan->t));
+  ONYX_ASSIGN_OR_RETURN(plan->filter_conv, MakeCheckedConvDesc(d, plan->t));
   const ConvTensorDescs& t = plan->t;
   cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
   int returned = 0;

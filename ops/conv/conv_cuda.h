@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +30,16 @@ inline absl::Status MakeConvTensorDescs(const conv::CudnnConvDims& d, ConvTensor
   ONYX_ASSIGN_OR_RETURN(descs.bias, MakeTensorDesc(d.bias));
   ONYX_ASSIGN_OR_RETURN(descs.w, MakeFilterDesc(d.w));
   return absl::OkStatus();
+}
+
+// A convolution descriptor for `d`, checked to give the ONNX output dims.
+inline absl::StatusOr<ConvDesc> MakeCheckedConvDesc(const conv::CudnnConvDims& d,
+                                                    const ConvTensorDescs& descs) {
+  ONYX_ASSIGN_OR_RETURN(ConvDesc conv, MakeConvDesc(d.pads, d.strides, d.dilations, d.groups));
+  ONYX_ASSIGN_OR_RETURN(std::vector<int> out,
+                        ConvOutputDims(conv, descs.x, descs.w, static_cast<int>(d.y.size())));
+  ONYX_RETURN_IF_ERROR(CheckOutputDims(out, d.y));
+  return conv;
 }
 
 // From cuDNN's heuristic ranking (best first, `returned` entries of `perf`): the

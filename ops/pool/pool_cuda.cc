@@ -5,6 +5,7 @@
 // output, the Indices output) and other dtypes fall back to the CPU kernel.
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -89,7 +90,9 @@ class PoolCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(plan.x, MakeTensorDesc(dims.x));
     ONYX_ASSIGN_OR_RETURN(plan.y, MakeTensorDesc(dims.y));
     ONYX_ASSIGN_OR_RETURN(plan.pool, MakePoolDesc(Mode(), dims.window, dims.pads, dims.strides));
-    return absl::OkStatus();
+    ONYX_ASSIGN_OR_RETURN(std::vector<int> out,
+                          PoolOutputDims(plan.pool, plan.x, static_cast<int>(dims.y.size())));
+    return CheckOutputDims(out, dims.y);
   }
 
   PoolOp op_;

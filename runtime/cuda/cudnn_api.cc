@@ -58,6 +58,7 @@ absl::StatusOr<CudnnApi> OpenApi() {
   Resolve(library, "cudnnSetConvolutionNdDescriptor", &api.set_conv_nd, &missing);
   Resolve(library, "cudnnSetConvolutionGroupCount", &api.set_conv_groups, &missing);
   Resolve(library, "cudnnSetConvolutionMathType", &api.set_conv_math, &missing);
+  Resolve(library, "cudnnGetConvolutionNdForwardOutputDim", &api.conv_output_dim, &missing);
   Resolve(library, "cudnnDestroyConvolutionDescriptor", &api.destroy_conv, &missing);
   Resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", &api.get_forward_algorithm, &missing);
   Resolve(library, "cudnnGetConvolutionForwardWorkspaceSize", &api.forward_workspace_size,
@@ -77,6 +78,7 @@ absl::StatusOr<CudnnApi> OpenApi() {
   Resolve(library, "cudnnCreatePoolingDescriptor", &api.create_pooling, &missing);
   Resolve(library, "cudnnSetPoolingNdDescriptor", &api.set_pooling_nd, &missing);
   Resolve(library, "cudnnDestroyPoolingDescriptor", &api.destroy_pooling, &missing);
+  Resolve(library, "cudnnGetPoolingNdForwardOutputDim", &api.pooling_output_dim, &missing);
   Resolve(library, "cudnnPoolingForward", &api.pooling_forward, &missing);
   if (!missing.empty()) {
     return absl::FailedPreconditionError(

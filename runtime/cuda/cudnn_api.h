@@ -30,6 +30,7 @@ struct CudnnApi {
   decltype(&cudnnSetConvolutionNdDescriptor) set_conv_nd = nullptr;
   decltype(&cudnnSetConvolutionGroupCount) set_conv_groups = nullptr;
   decltype(&cudnnSetConvolutionMathType) set_conv_math = nullptr;
+  decltype(&cudnnGetConvolutionNdForwardOutputDim) conv_output_dim = nullptr;
   decltype(&cudnnDestroyConvolutionDescriptor) destroy_conv = nullptr;
   decltype(&cudnnGetConvolutionForwardAlgorithm_v7) get_forward_algorithm = nullptr;
   decltype(&cudnnGetConvolutionForwardWorkspaceSize) forward_workspace_size = nullptr;
@@ -46,6 +47,7 @@ struct CudnnApi {
   decltype(&cudnnCreatePoolingDescriptor) create_pooling = nullptr;
   decltype(&cudnnSetPoolingNdDescriptor) set_pooling_nd = nullptr;
   decltype(&cudnnDestroyPoolingDescriptor) destroy_pooling = nullptr;
+  decltype(&cudnnGetPoolingNdForwardOutputDim) pooling_output_dim = nullptr;
   decltype(&cudnnPoolingForward) pooling_forward = nullptr;
 };
 

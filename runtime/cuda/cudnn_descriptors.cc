@@ -1,6 +1,7 @@
 #include "runtime/cuda/cudnn_descriptors.h"
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/status_macros.h"
 
@@ -98,6 +99,32 @@ absl::StatusOr<PoolDesc> MakePoolDesc(cudnnPoolingMode_t mode, const std::vector
                           window.data(), pads.data(), strides.data()),
       "cudnnSetPoolingNdDescriptor"));
   return desc;
+}
+
+absl::StatusOr<std::vector<int>> ConvOutputDims(const ConvDesc& conv, const TensorDesc& x,
+                                                const FilterDesc& w, int rank) {
+  ONYX_ASSIGN_OR_RETURN(const CudnnApi* api, LoadCudnn());
+  std::vector<int> dims(rank);
+  ONYX_RETURN_IF_ERROR(
+      CudnnStatus(api->conv_output_dim(conv.get(), x.get(), w.get(), rank, dims.data()),
+                  "cudnnGetConvolutionNdForwardOutputDim"));
+  return dims;
+}
+
+absl::StatusOr<std::vector<int>> PoolOutputDims(const PoolDesc& pool, const TensorDesc& x,
+                                                int rank) {
+  ONYX_ASSIGN_OR_RETURN(const CudnnApi* api, LoadCudnn());
+  std::vector<int> dims(rank);
+  ONYX_RETURN_IF_ERROR(CudnnStatus(api->pooling_output_dim(pool.get(), x.get(), rank, dims.data()),
+                                   "cudnnGetPoolingNdForwardOutputDim"));
+  return dims;
+}
+
+absl::Status CheckOutputDims(const std::vector<int>& cudnn, const std::vector<int>& expected) {
+  if (cudnn == expected) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrFormat("cuDNN computes output dims [%s], ONNX [%s]",
+                                                  absl::StrJoin(cudnn, ","),
+                                                  absl::StrJoin(expected, ",")));
 }
 
 }  // namespace onyx::cuda

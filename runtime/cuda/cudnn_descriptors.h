@@ -56,4 +56,16 @@ absl::StatusOr<PoolDesc> MakePoolDesc(cudnnPoolingMode_t mode, const std::vector
                                       const std::vector<int>& pads,
                                       const std::vector<int>& strides);
 
+// The output dims cuDNN derives for a convolution / pooling of `x` (host-side
+// descriptor arithmetic: no GPU needed). The kernels check them against the
+// ONNX geometry before running.
+absl::StatusOr<std::vector<int>> ConvOutputDims(const ConvDesc& conv, const TensorDesc& x,
+                                                const FilterDesc& w, int rank);
+absl::StatusOr<std::vector<int>> PoolOutputDims(const PoolDesc& pool, const TensorDesc& x,
+                                                int rank);
+
+// Unimplemented (the session then runs the CPU kernel) when cuDNN's output
+// dims `cudnn` differ from the ONNX geometry's `expected`.
+absl::Status CheckOutputDims(const std::vector<int>& cudnn, const std::vector<int>& expected);
+
 }  // namespace onyx::cuda
