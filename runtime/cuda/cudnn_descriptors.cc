@@ -1,5 +1,8 @@
 #include "runtime/cuda/cudnn_descriptors.h"
 
+#include <climits>
+#include <cstdint>
+
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "runtime/cuda/cuda_backend.h"
@@ -48,9 +51,16 @@ absl::StatusOr<TensorDesc> MakeTensorDesc(const std::vector<int>& dims) {
   cudnnTensorDescriptor_t raw = nullptr;
   ONYX_RETURN_IF_ERROR(CudnnStatus(api->create_tensor(&raw), "cudnnCreateTensorDescriptor"));
   TensorDesc desc(raw);
+  // cuDNN takes int strides: a tensor past INT_MAX elements is left to the CPU.
   std::vector<int> strides(dims.size(), 1);
-  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) {
-    strides[i] = strides[i + 1] * dims[i + 1];
+  int64_t stride = 1;
+  for (int i = static_cast<int>(dims.size()) - 1; i >= 0; --i) {
+    if (stride > INT_MAX) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "a tensor of dims [%s] exceeds cuDNN's int strides", absl::StrJoin(dims, ",")));
+    }
+    strides[i] = static_cast<int>(stride);
+    stride *= dims[i];
   }
   ONYX_RETURN_IF_ERROR(
       CudnnStatus(api->set_tensor_nd(raw, CUDNN_DATA_FLOAT, static_cast<int>(dims.size()),

@@ -127,6 +127,13 @@ TEST_F(CudnnDescriptorTest, PoolOutputDimsMatchOnnx) {
   }
 }
 
+TEST_F(CudnnDescriptorTest, TensorsPastIntStridesFallBack) {
+  EXPECT_OK(cuda::MakeTensorDesc({1, 1, 32768, 32768}).status());  // 2^30 elements
+  const auto big = cuda::MakeTensorDesc({2, 1, 65536, 65536});     // strides past INT_MAX
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(big.status().message(), ::testing::HasSubstr("[2,1,65536,65536]"));
+}
+
 TEST(CudnnOutputDims, MismatchFallsBackToTheCpu) {
   EXPECT_OK(cuda::CheckOutputDims({1, 2, 3, 3}, {1, 2, 3, 3}));
   const absl::Status differ = cuda::CheckOutputDims({1, 2, 3, 3}, {1, 2, 4, 4});
