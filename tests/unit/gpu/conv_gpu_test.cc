@@ -118,6 +118,31 @@ TEST_P(ConvGradGpuTest, MatchesCpu) {
 
 INSTANTIATE_TEST_SUITE_P(All, ConvGradGpuTest, ::testing::ValuesIn(AllConvCases()), CaseName);
 
+// Training graphs often want dX only (or dW and dB only): omitted outputs stay omitted.
+TEST_F(GpuTest, ConvGradWithOmittedOutputs) {
+  const Tensor x = RandomFloats({2, 4, 9, 9}, -1.f, 1.f, 41);
+  const Tensor w = RandomFloats({6, 2, 3, 3}, -1.f, 1.f, 42);
+  const std::vector<Attribute> attrs = {IntAttr("group", 2), IntsAttr("pads", {1, 1, 1, 1})};
+  const std::vector<Tensor> inputs = {RandomFloats({2, 6, 9, 9}, -1.f, 1.f, 43), x, w};
+  for (const std::vector<std::string>& outputs :
+       {std::vector<std::string>{"dx", "", ""}, std::vector<std::string>{"", "dw", "db"}}) {
+    testing_util::NodeSpec spec{.op_type = "ConvGrad",
+                                .domain = std::string(kOnyxDomain),
+                                .attrs = attrs,
+                                .opset = 19,
+                                .outputs = outputs};
+    const Graph graph = testing_util::OneNodeGraph(spec, inputs);
+    const NamedTensors feeds = testing_util::InputFeeds(inputs);
+    ASSERT_OK_AND_ASSIGN(std::vector<Tensor> cpu, RunGraph(graph, feeds, Device::kCpu));
+    bool on_device = false;
+    ASSERT_OK_AND_ASSIGN(std::vector<Tensor> gpu, RunGraphOnCuda(graph, feeds, &on_device));
+    ASSERT_EQ(gpu.size(), cpu.size());
+    for (size_t i = 0; i < gpu.size(); ++i) {
+      EXPECT_TRUE(AllClose<float>(gpu[i], cpu[i], 1e-3, 1e-3)) << "output " << i;
+    }
+  }
+}
+
 TEST_F(GpuTest, ConvBadBiasNamesTheNode) {
   std::vector<Tensor> inputs = {RandomFloats({1, 3, 5, 5}, -1.f, 1.f, 1),
                                 RandomFloats({4, 3, 3, 3}, -1.f, 1.f, 2),
