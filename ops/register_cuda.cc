@@ -8,6 +8,8 @@ void RegisterActivationCudaOps(OpRegistry& registry);  // ops/activation
 void RegisterSoftmaxCudaOps(OpRegistry& registry);     // ops/activation
 void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
 void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
+void RegisterConvCudaOps(OpRegistry& registry);        // ops/conv (cuDNN)
+void RegisterPoolCudaOps(OpRegistry& registry);        // ops/pool (cuDNN)
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
@@ -15,6 +17,8 @@ void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterSoftmaxCudaOps(registry);
   cuda::RegisterBinaryCudaOps(registry);
   cuda::RegisterMatMulCudaOps(registry);
+  cuda::RegisterConvCudaOps(registry);
+  cuda::RegisterPoolCudaOps(registry);
 }
 
 }  // namespace onyx

@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "runtime/cuda/cublas_api.h"
 #include "runtime/cuda/cuda_status.h"
+#include "runtime/cuda/cudnn_api.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::cuda {
@@ -53,6 +54,7 @@ absl::StatusOr<std::shared_ptr<CudaBackend>> CudaBackend::Create(int device_ordi
 
 CudaBackend::~CudaBackend() {
   if (cublas_ != nullptr) (*LoadCublas())->destroy(cublas_);
+  if (cudnn_ != nullptr) (*LoadCudnn())->destroy(cudnn_);
 }
 
 absl::StatusOr<Tensor> CudaBackend::Allocate(DataType dtype, Shape shape, int64_t max_bytes) {
@@ -116,6 +118,21 @@ absl::StatusOr<cublasHandle_t> CudaBackend::Cublas() {
     ONYX_RETURN_IF_ERROR(CublasStatus(api->set_stream(cublas_, stream()), "cublasSetStream"));
   }
   return cublas_;
+}
+
+absl::StatusOr<cudnnHandle_t> CudaBackend::Cudnn() {
+  if (cudnn_ == nullptr) {
+    ONYX_ASSIGN_OR_RETURN(const CudnnApi* api, LoadCudnn());
+    cudnnHandle_t handle = nullptr;
+    ONYX_RETURN_IF_ERROR(CudnnStatus(api->create(&handle), "cudnnCreate"));
+    if (absl::Status bound = CudnnStatus(api->set_stream(handle, stream()), "cudnnSetStream");
+        !bound.ok()) {
+      api->destroy(handle);
+      return bound;
+    }
+    cudnn_ = handle;
+  }
+  return cudnn_;
 }
 
 absl::StatusOr<CudaBackend*> BackendOf(const KernelContext& ctx) {

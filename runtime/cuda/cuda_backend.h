@@ -1,5 +1,5 @@
 // CudaBackend: one CUDA stream per session, a caching allocator on it, host <->
-// device copies at the graph boundary, and a cuBLAS handle bound to the stream.
+// device copies at the graph boundary, and cuBLAS / cuDNN handles bound to the stream.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 
 #include "absl/status/statusor.h"
 #include "runtime/device_backend.h"
@@ -38,6 +39,8 @@ class CudaBackend final : public DeviceBackend {
   int device_ordinal() const { return device_ordinal_; }
   // Created on first use, bound to stream().
   absl::StatusOr<cublasHandle_t> Cublas();
+  // Created on first use (opening libcudnn then), bound to stream().
+  absl::StatusOr<cudnnHandle_t> Cudnn();
   const CachingAllocator& allocator() const { return *state_->allocator; }
 
  private:
@@ -53,6 +56,7 @@ class CudaBackend final : public DeviceBackend {
   int device_ordinal_ = 0;
   std::shared_ptr<State> state_;
   cublasHandle_t cublas_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
 };
 
 // The backend a device kernel runs on; Internal when `ctx` has none (a

@@ -2,6 +2,7 @@
 // present, one-node graphs run on the CPU and on CUDA, and a tolerant compare.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -54,6 +55,37 @@ inline absl::StatusOr<Tensor> RunNode(const std::string& op, std::vector<Attribu
   auto out = RunGraph(g, testing_util::InputFeeds(inputs), device);
   if (!out.ok()) return out.status();
   return (*out)[0];
+}
+
+// Whether every node of a run left its first output on the device: true only
+// when each ran its CUDA kernel (a CPU fallback leaves host outputs).
+class DeviceOutputObserver final : public RunObserver {
+ public:
+  void OnNode(const Node&, absl::Span<const Tensor* const>, absl::Span<const Tensor> outputs,
+              std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point) override {
+    ++nodes;
+    if (outputs.empty() || !outputs[0].on_device()) all_on_device = false;
+  }
+  int nodes = 0;
+  bool all_on_device = true;
+};
+
+// Runs `graph` on a fresh CUDA session; every output, and in `on_device`
+// whether every node ran its CUDA kernel.
+inline absl::StatusOr<std::vector<Tensor>> RunGraphOnCuda(const Graph& graph,
+                                                          const NamedTensors& feeds,
+                                                          bool* on_device) {
+  auto backend = cuda::CudaBackend::Create();
+  if (!backend.ok()) return backend.status();
+  SessionOptions options;
+  options.device = Device::kCuda;
+  options.backend = *backend;
+  auto session = Session::Create(graph, DefaultRegistry(), options);
+  if (!session.ok()) return session.status();
+  DeviceOutputObserver observer;
+  auto out = (*session)->Run(feeds, &observer);
+  *on_device = observer.nodes > 0 && observer.all_on_device;
+  return out;
 }
 
 // Pseudo-random floats in [lo, hi], seeded.

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "runtime/cuda/cublas_api.h"
+#include "runtime/cuda/cudnn_api.h"
 #include "tests/unit/gpu/gpu_test_util.h"
 
 namespace onyx::gpu_test {
@@ -27,14 +28,23 @@ TEST(CudaDeviceQuery, NoDeviceIsAPreconditionNotACrash) {
 }
 
 // Runs in every build (ctest gives each test its own process): a CPU session
-// with a MatMul never maps libcublas, whose load alone costs ~150 MiB of RSS;
-// the lazy loader then opens it and resolves every entry point (no GPU needed).
-TEST(CublasLoading, OnlyWhenFirstUsed) {
+// with MatMul, Conv and MaxPool maps neither libcublas (its load alone costs
+// ~150 MiB of RSS) nor libcudnn; the lazy loaders then open them and resolve
+// every entry point (no GPU needed).
+TEST(GpuLibraryLoading, OnlyWhenFirstUsed) {
   ASSERT_FALSE(cuda::CublasMapped()) << "libcublas mapped before any CUDA work";
+  ASSERT_FALSE(cuda::CudnnMapped()) << "libcudnn mapped before any CUDA work";
   Tensor a = RandomFloats({4, 3}, -1.f, 1.f, 1);
   Tensor b = RandomFloats({3, 2}, -1.f, 1.f, 2);
   ASSERT_OK(RunNode("MatMul", {}, {a, b}, 13, Device::kCpu).status());
+  Tensor x = RandomFloats({1, 2, 5, 5}, -1.f, 1.f, 3);
+  Tensor w = RandomFloats({3, 2, 3, 3}, -1.f, 1.f, 4);
+  ASSERT_OK(RunNode("Conv", {}, {x, w}, 13, Device::kCpu).status());
+  ASSERT_OK(RunNode("MaxPool", {testing_util::IntsAttr("kernel_shape", {2, 2})}, {x}, 13,
+                    Device::kCpu)
+                .status());
   EXPECT_FALSE(cuda::CublasMapped()) << "a CPU session loaded libcublas";
+  EXPECT_FALSE(cuda::CudnnMapped()) << "a CPU session loaded libcudnn";
 
   ASSERT_OK_AND_ASSIGN(const cuda::CublasApi* api, cuda::LoadCublas());
   EXPECT_NE(api->create, nullptr);
@@ -43,6 +53,18 @@ TEST(CublasLoading, OnlyWhenFirstUsed) {
   EXPECT_EQ(cuda::CublasStatus(CUBLAS_STATUS_SUCCESS, "x").code(), absl::StatusCode::kOk);
   EXPECT_THAT(cuda::CublasStatus(CUBLAS_STATUS_NOT_INITIALIZED, "cublasCreate").message(),
               ::testing::HasSubstr("cublasCreate"));
+
+  ASSERT_OK_AND_ASSIGN(const cuda::CudnnApi* dnn, cuda::LoadCudnn());
+  EXPECT_NE(dnn->convolution_forward, nullptr);
+  EXPECT_NE(dnn->pooling_forward, nullptr);
+  EXPECT_TRUE(cuda::CudnnMapped());
+  EXPECT_EQ(cuda::CudnnStatus(CUDNN_STATUS_SUCCESS, "x").code(), absl::StatusCode::kOk);
+  const absl::Status bad = cuda::CudnnStatus(CUDNN_STATUS_BAD_PARAM, "cudnnPoolingForward");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(bad.message(), ::testing::HasSubstr("cudnnPoolingForward"));
+  // Not supported means "run the CPU kernel instead".
+  EXPECT_EQ(cuda::CudnnStatus(CUDNN_STATUS_NOT_SUPPORTED_SHAPE, "x").code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 TEST(CachingAllocatorSizes, RoundUp) {
