@@ -3,7 +3,10 @@
 #include "ops/conv/conv_dnnl.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "runtime/dnnl_context.h"
@@ -69,6 +72,30 @@ memory::desc ActivationDesc(const Shape& shape, bool any) {
   return PlainDesc(shape);
 }
 
+dnnl::primitive_attr UserScratchpadAttr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+memory SharedScratchpad(size_t bytes) {
+  struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<void, FreeDeleter> buffer;
+  thread_local size_t capacity = 0;
+  if (bytes > capacity) {
+    buffer.reset();
+    void* p = nullptr;
+    if (posix_memalign(&p, 4096, bytes) != 0) throw std::bad_alloc();
+    buffer.reset(p);
+    capacity = bytes;
+  }
+  const memory::desc desc({static_cast<memory::dim>(capacity)}, memory::data_type::u8,
+                          memory::format_tag::a);
+  return memory(desc, CpuEngine(), buffer.get());
+}
+
 void Reorder(const memory& from, const memory& to) {
   dnnl::reorder(from, to).execute(CpuStream(), const_cast<memory&>(from), const_cast<memory&>(to));
 }
@@ -126,7 +153,8 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
     memory src_mem;
     if (x.is_plain()) {
       src_mem = AsDnnlMemory(src_plain, x);
-      if (src_buf) {
+      if (src != src_plain) {
+        if (!src_buf) src_buf = memory(src, engine);
         src_in.execute(stream, src_mem, const_cast<memory&>(src_buf));
         src_mem = src_buf;
       }
@@ -142,16 +170,17 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
     }
     // Destination: y itself when it is plain and dst is plain, or when y was
     // allocated in dst's blocked layout; else dst_buf, reordered into y after.
-    const bool y_direct = !y.is_plain() || !dst_buf;
+    const bool y_direct = !y.is_plain() || dst == dst_plain;
+    if (!y_direct && !dst_buf) dst_buf = memory(dst, engine);
     memory dst_mem = !y.is_plain() ? memory(dst, engine, y.raw_data())
-                     : dst_buf      ? dst_buf
-                                    : AsDnnlMemory(dst_plain, y);
+                     : y_direct     ? AsDnnlMemory(dst_plain, y)
+                                    : dst_buf;
     if (has_sum && !z_in_y) {
       const memory::desc z_desc = PhysicalDesc(*z);
       memory z_mem(z_desc, engine, const_cast<void*>(z->raw_data()));
       if (z_desc == dst_mem.get_desc()) {
         std::memcpy(dst_mem.get_data_handle(), z->raw_data(), z_desc.get_size());
-      } else if (z->is_plain() && dst_buf) {
+      } else if (z->is_plain() && !y_direct) {
         z_in.execute(stream, z_mem, dst_mem);
       } else {
         Reorder(z_mem, dst_mem);
@@ -160,6 +189,7 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, *wmem}, {DNNL_ARG_DST, dst_mem}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(bias, *b));
+    if (scratchpad_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, SharedScratchpad(scratchpad_bytes));
     prim.execute(stream, args);
     if (!y_direct) {
       memory y_mem = AsDnnlMemory(dst_plain, y);
