@@ -136,7 +136,7 @@ TEST(ConvChoice, GlobalPoolsReadBlockedConvOutput) {
   const std::vector<double> c = RefConv(xs, x, {kM, 16, 3, 3}, w, nullptr, Same3x3(), &cs);
   OpRegistry registry;
   RegisterAllOps(registry);
-  for (const std::string pool : std::vector<std::string>{"GlobalAveragePool", "GlobalMaxPool"}) {
+  for (const std::string& pool : std::vector<std::string>{"GlobalAveragePool", "GlobalMaxPool"}) {
     std::vector<double> want(3 * kM);
     for (int64_t p = 0; p < 3 * kM; ++p) {
       const double* plane = c.data() + p * 81;
