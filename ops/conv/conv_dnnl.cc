@@ -9,6 +9,7 @@
 #include <new>
 #include <unordered_map>
 
+#include "absl/strings/str_format.h"
 #include "runtime/dnnl_context.h"
 
 namespace onyx::conv {
@@ -198,6 +199,9 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
     stream.wait();
   } catch (const dnnl::error& e) {
     return DnnlError("conv forward", e);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "conv forward: cannot allocate %d bytes of oneDNN scratchpad", scratchpad_bytes));
   }
   return absl::OkStatus();
 }

@@ -79,7 +79,7 @@ struct ForwardPlan {
   // when the layout propagates.
   mutable dnnl::memory src_buf, dst_buf, src_scratch;
 
-  // Sets the layouts from `pd` and allocates the scratch buffers.
+  // Sets the layouts and the scratchpad size from `pd` and makes the reorders.
   template <typename PrimitiveDesc>
   void Adopt(const PrimitiveDesc& pd);
 
