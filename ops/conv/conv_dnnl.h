@@ -38,8 +38,8 @@ dnnl::memory::desc ActivationDesc(const Shape& shape, bool any);
 // initializers, so the cache is keyed on the buffer pointer and shape. A
 // trainer, however, feeds the same parameter buffer every step and updates it
 // in place, so a cached copy is also checked against a strided sample of the
-// source values (a few thousand floats; an optimizer step changes essentially
-// every weight, so a stale copy is caught).
+// source values (256 floats spread over the tensor; an optimizer step changes
+// essentially every weight, so a stale copy is caught).
 class WeightCache {
  public:
   // W in `target` layout: `w` itself when no reorder is needed.
