@@ -9,7 +9,8 @@ Run with the venv that has onnxruntime (made with Debian's python3):
 For every (model, batch, threads) it alternates, for several rounds, one `onyx bench --json`
 process and one round of ONNX Runtime timing in a persistent worker process (same thread
 count and thread wait policy, see onyx_spins; ORT_ENABLE_ALL, I/O binding with outputs
-allocated once), and reports the median of each side's per-round p50. Both sides get the same .npy inputs; outputs are compared once
+allocated once), and reports the median of each side's per-round p50. Both sides get the
+same .npy inputs; outputs are compared once
 (`onyx run --output-dir` against ORT). Models whose ops Onyx lacks are "unsupported" rows.
 """
 import argparse

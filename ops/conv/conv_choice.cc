@@ -66,7 +66,8 @@ PrimitiveDesc ChooseConvPd(const ConvGeometry& g, const Shape& x, const dnnl::pr
   const Shape y = g.OutputShape();
   const memory::desc src = BlockedOrAny(x), dst = BlockedOrAny(y);
   if (WinogradCandidate(g)) {
-    std::optional<PrimitiveDesc> pd = TryPd(g, algorithm::convolution_winograd, src, dst, attr, bias);
+    std::optional<PrimitiveDesc> pd =
+        TryPd(g, algorithm::convolution_winograd, src, dst, attr, bias);
     if (pd && !IsReference(*pd) &&
         pd->weights_desc().get_size() <=
             kMaxWinogradWeightGrowth * ConvWeightsDesc(g, /*any=*/false).get_size()) {

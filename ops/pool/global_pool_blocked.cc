@@ -50,7 +50,9 @@ void GlobalPoolBlocked16(bool max, const Tensor& x, float* y) {
 #pragma omp simd
         for (int64_t l = 0; l < kBlock; ++l) acc[l] += double(p[i * kBlock + l]);
       }
-      for (int64_t l = 0; l < lanes; ++l) out[l] = static_cast<float>(size > 0 ? acc[l] / size : 0.0);
+      for (int64_t l = 0; l < lanes; ++l) {
+        out[l] = static_cast<float>(size > 0 ? acc[l] / size : 0.0);
+      }
     }
   }
 }

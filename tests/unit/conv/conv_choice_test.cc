@@ -122,7 +122,8 @@ Graph ConvThenGlobalPool(const std::string& pool, const Shape& xs, const std::ve
 class BlockedInputs : public RunObserver {
  public:
   void OnNode(const Node& node, absl::Span<const Tensor* const> inputs, absl::Span<const Tensor>,
-              std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point) override {
+              std::chrono::steady_clock::time_point,
+              std::chrono::steady_clock::time_point) override {
     if (node.name == "pool") pool_input_blocked = !inputs[0]->is_plain();
   }
   bool pool_input_blocked = false;
