@@ -8,8 +8,9 @@ Run with the venv that has onnxruntime (made with Debian's python3):
 
 For every (model, batch, threads) it alternates, for several rounds, one `onyx bench --json`
 process and one round of ONNX Runtime timing in a persistent worker process (same thread
-count, ORT_ENABLE_ALL, I/O binding with outputs allocated once), and reports the median of
-each side's per-round p50. Both sides get the same .npy inputs; outputs are compared once
+count and thread wait policy, see onyx_spins; ORT_ENABLE_ALL, I/O binding with outputs
+allocated once), and reports the median of each side's per-round p50. Both sides get the
+same .npy inputs; outputs are compared once
 (`onyx run --output-dir` against ORT). Models whose ops Onyx lacks are "unsupported" rows.
 """
 import argparse
@@ -67,6 +68,9 @@ def ort_worker():
                 opts.intra_op_num_threads = req["threads"]
                 opts.inter_op_num_threads = 1
                 opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+                if not req.get("spin", True):
+                    # Same wait policy as Onyx's OpenMP pool: idle workers sleep at once.
+                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 start = time.perf_counter()
                 sess = ort.InferenceSession(req["model"], opts, providers=["CPUExecutionProvider"])
                 create_ms = (time.perf_counter() - start) * 1e3
@@ -132,6 +136,20 @@ def onyx_env():
     if "OMP_WAIT_POLICY" not in env and "GOMP_SPINCOUNT" not in env:
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
+
+
+def onyx_spins():
+    """False when Onyx's workers sleep as soon as they are idle (PASSIVE, GOMP_SPINCOUNT=0).
+
+    ORT is given the same policy (session.intra_op.allow_spinning): ORT's pool otherwise
+    spins between ops, which hides the wake-up cost a passive pool pays at every parallel
+    region (one per conv: about 50 per MobileNetV2 run at 2 threads), and the comparison
+    measured the wait policy, not the kernels. Set OMP_WAIT_POLICY=ACTIVE or
+    GOMP_SPINCOUNT=N to compare both sides spinning."""
+    env = onyx_env()
+    if "GOMP_SPINCOUNT" in env:
+        return env["GOMP_SPINCOUNT"].strip() not in ("0", "")
+    return env.get("OMP_WAIT_POLICY", "").upper() != "PASSIVE"
 
 
 def onyx(binary, *args, check=False):
@@ -205,7 +223,7 @@ def run_case(binary, label, model, batch, threads, rounds, seed):
         inputs = model_inputs(model, batch or 1, workdir, seed)
         worker = OrtWorker()
         try:
-            opened = worker.ask(model=model, threads=threads, inputs=inputs)
+            opened = worker.ask(model=model, threads=threads, inputs=inputs, spin=onyx_spins())
             ort_ok = opened["ok"]
             onyx_args = ["bench", model, "--json", "--threads", str(threads), "--warmup", "3"]
             for k, v in inputs.items():
@@ -302,6 +320,9 @@ def main():
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     print_table(rows, streams)
+    print("\nwait policy: %s for both (idle pool threads %s)" % (
+        ("spinning", "spin before sleeping") if onyx_spins() else
+        ("passive", "sleep at once; ORT session.intra_op.allow_spinning=0")))
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"rows": rows, "stream": streams}, f, indent=1)

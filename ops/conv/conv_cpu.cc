@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/conv/conv_choice.h"
 #include "ops/conv/conv_dnnl.h"
 #include "ops/conv/conv_kernels.h"
 #include "runtime/dnnl_context.h"
@@ -156,18 +157,12 @@ class ConvKernel final : public Kernel {
       plan->has_bias = has_bias;
       plan->has_sum = has_sum;
       if (has_bias) plan->bias = PlainDesc({g.out_channels});
-      const memory::desc no_bias;
-      const auto desc = dnnl::convolution_forward::desc(
-          dnnl::prop_kind::forward_inference, algorithm::convolution_direct,
-          ActivationDesc(x, true), ConvWeightsDesc(g, true), has_bias ? plan->bias : no_bias,
-          ActivationDesc(g.OutputShape(), true), ToDnnlDims(g.strides),
-          ToDnnlDims(g.DnnlDilations()), ToDnnlDims(g.pads_begin), ToDnnlDims(g.pads_end));
       dnnl::post_ops ops;
       if (has_sum) ops.append_sum(1.f);
       if (act_.present) ops.append_eltwise(1.f, act_.alg, act_.alpha, act_.beta);
-      dnnl::primitive_attr attr;
+      dnnl::primitive_attr attr = UserScratchpadAttr();
       attr.set_post_ops(ops);
-      const dnnl::convolution_forward::primitive_desc pd(desc, attr, CpuEngine());
+      const auto pd = ChooseConvPd(g, x, attr, has_bias ? plan->bias : memory::desc());
       plan->Adopt(pd);
       plan->prim = dnnl::convolution_forward(pd);
     } catch (const dnnl::error& e) {

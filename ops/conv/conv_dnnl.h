@@ -38,8 +38,8 @@ dnnl::memory::desc ActivationDesc(const Shape& shape, bool any);
 // initializers, so the cache is keyed on the buffer pointer and shape. A
 // trainer, however, feeds the same parameter buffer every step and updates it
 // in place, so a cached copy is also checked against a strided sample of the
-// source values (a few thousand floats; an optimizer step changes essentially
-// every weight, so a stale copy is caught).
+// source values (256 floats spread over the tensor; an optimizer step changes
+// essentially every weight, so a stale copy is caught).
 class WeightCache {
  public:
   // W in `target` layout: `w` itself when no reorder is needed.
@@ -66,15 +66,20 @@ struct ForwardPlan {
   dnnl::memory::desc src_plain, src, weights_plain, weights, bias, dst_plain, dst;
   bool has_bias = false;
   bool has_sum = false;                 // dst holds Z before the primitive runs (sum post-op)
-  dnnl::memory src_buf, dst_buf;        // only when src/dst differ from plain
   dnnl::reorder src_in, dst_out, z_in;  // plain <-> blocked, when needed
+  // Bytes of scratchpad the primitive needs (user scratchpad mode: one buffer
+  // per thread shared by all primitives, see SharedScratchpad).
+  size_t scratchpad_bytes = 0;
   // dst's layout for an output left blocked (layout propagation); null when
   // the primitive writes plain data anyway.
   std::shared_ptr<const TensorLayout> dst_layout;
-  // For a blocked x in another layout than src (made on first use).
-  mutable dnnl::memory src_scratch;
+  // Made on first use, only when needed: plain x -> blocked src, blocked dst ->
+  // plain y, and a blocked x in another layout than src. Allocating them up
+  // front for every conv cost resident memory for buffers that are never used
+  // when the layout propagates.
+  mutable dnnl::memory src_buf, dst_buf, src_scratch;
 
-  // Sets the layouts from `pd` and allocates the scratch buffers.
+  // Sets the layouts and the scratchpad size from `pd` and makes the reorders.
   template <typename PrimitiveDesc>
   void Adopt(const PrimitiveDesc& pd);
 
@@ -90,14 +95,13 @@ void ForwardPlan::Adopt(const PrimitiveDesc& pd) {
   src = pd.src_desc();
   weights = pd.weights_desc();
   dst = pd.dst_desc();
+  scratchpad_bytes = pd.scratchpad_desc().get_size();
   if (src != src_plain) {
-    src_buf = dnnl::memory(src, pd.get_engine());
     src_in = dnnl::reorder(
         dnnl::reorder::primitive_desc(pd.get_engine(), src_plain, pd.get_engine(), src));
   }
   if (dst != dst_plain) {
     dst_layout = std::make_shared<const TensorLayout>(TensorLayout{dst});
-    dst_buf = dnnl::memory(dst, pd.get_engine());
     dst_out = dnnl::reorder(
         dnnl::reorder::primitive_desc(pd.get_engine(), dst, pd.get_engine(), dst_plain));
     if (has_sum) {
@@ -106,6 +110,16 @@ void ForwardPlan::Adopt(const PrimitiveDesc& pd) {
     }
   }
 }
+
+// Primitive attributes with the scratchpad left to the caller
+// (scratchpad_mode::user). This oneDNN is built with concurrent execution, so in
+// library mode every primitive keeps a scratchpad of its own for its lifetime:
+// tens of MiB per Winograd conv at batch 8.
+dnnl::primitive_attr UserScratchpadAttr();
+
+// A scratchpad of at least `bytes`, shared by every primitive this thread runs
+// (primitives on one thread run one after the other); grows, never shrinks.
+dnnl::memory SharedScratchpad(size_t bytes);
 
 // Runs a reorder between two memories on the CPU stream.
 void Reorder(const dnnl::memory& from, const dnnl::memory& to);

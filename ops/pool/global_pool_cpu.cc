@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/pool/global_pool_blocked.h"
 #include "ops/pool/pool_kernels.h"
+#include "runtime/tensor_layout.h"
 #include "runtime/status_macros.h"
 
 namespace onyx::pool {
@@ -69,6 +71,17 @@ class GlobalPoolKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(SplitPlanes(node, *x, planes, size));
     Shape shape = x->shape();
     for (int i = 2; i < x->rank(); ++i) shape[i] = 1;
+    Tensor x_plain;
+    if (!x->is_plain()) {
+      // A conv's nChw16c output is pooled as it is; other layouts are made plain.
+      if (kind_ != GlobalKind::kLp && IsChannelBlocked16(*x)) {
+        ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), shape));
+        GlobalPoolBlocked16(kind_ == GlobalKind::kMax, *x, y->data<float>());
+        return absl::OkStatus();
+      }
+      ONYX_ASSIGN_OR_RETURN(x_plain, EnsurePlain(*x));
+      x = &x_plain;
+    }
     switch (x->dtype()) {
       case DataType::kFloat32: {
         ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), shape));
@@ -86,6 +99,9 @@ class GlobalPoolKernel final : public Kernel {
                             node.Describe(), DataTypeName(x->dtype())));
     }
   }
+
+  // X may arrive blocked from a conv (layout propagation).
+  bool AcceptsBlockedInputs() const override { return true; }
 
  private:
   GlobalKind kind_;
