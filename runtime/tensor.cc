@@ -125,7 +125,7 @@ absl::StatusOr<Tensor> Tensor::Clone() const {
         absl::StrFormat("Clone of device tensor %s on the host", DebugString()));
   }
   ONYX_ASSIGN_OR_RETURN(Tensor copy, UninitializedWithLayout(dtype_, shape_, layout_));
-  std::memcpy(copy.raw_data(), raw_data(), is_plain() ? byte_size() : storage_bytes_);
+  std::memcpy(copy.raw_data(), raw_data(), is_plain() ? byte_size() : copy.storage_bytes_);
   return copy;
 }
 

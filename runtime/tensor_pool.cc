@@ -1,4 +1,4 @@
-// TensorPool: exact-size recycling of sole-owned buffers.
+// TensorPool: best-fit recycling of sole-owned buffers.
 #include "runtime/tensor_pool.h"
 
 #include <utility>
@@ -21,12 +21,21 @@ absl::StatusOr<Tensor> TensorPool::TakeWithLayout(DataType dtype, Shape shape,
   }
   const size_t bytes = layout != nullptr ? LayoutBytes(*layout)
                                          : static_cast<size_t>(count) * DataTypeSize(dtype);
-  // Newest first: the most recently released buffer is the likeliest in cache.
+  // Best fit: the smallest free buffer of `bytes` to 2 * `bytes` (newest first
+  // among equals: the most recently released buffer is the likeliest in cache).
+  // Exact-size reuse alone kept a buffer per distinct size: MobileNetV2 at batch
+  // 8 held 139 MiB of buffers for about 50 MiB live.
+  size_t best = free_.size();
   for (size_t i = free_.size(); i-- > 0;) {
     const Tensor& t = free_[i].tensor;
-    if (t.dtype() != dtype || t.storage_bytes() != bytes) continue;
-    absl::StatusOr<Tensor> view = t.Reinterpreted(dtype, std::move(shape), std::move(layout));
-    free_[i] = std::move(free_.back());
+    if (t.dtype() != dtype || t.storage_bytes() < bytes || t.storage_bytes() / 2 > bytes) continue;
+    if (best == free_.size() || t.storage_bytes() < free_[best].tensor.storage_bytes()) best = i;
+    if (t.storage_bytes() == bytes) break;
+  }
+  if (best != free_.size()) {
+    absl::StatusOr<Tensor> view =
+        free_[best].tensor.Reinterpreted(dtype, std::move(shape), std::move(layout));
+    free_[best] = std::move(free_.back());
     free_.pop_back();
     return view;  // the pool's reference is gone: the caller is the sole owner
   }

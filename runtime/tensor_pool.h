@@ -14,8 +14,9 @@ namespace onyx {
 
 class TensorPool {
  public:
-  // A tensor of `dtype` and `shape` with unspecified contents: a free buffer of
-  // the same dtype and byte size when there is one, else a fresh one.
+  // A tensor of `dtype` and `shape` with unspecified contents: the smallest free
+  // buffer of the same dtype holding its bytes (at most twice as large) when
+  // there is one, else a fresh one.
   absl::StatusOr<Tensor> Take(DataType dtype, Shape shape, int64_t max_bytes);
   // The same in a blocked `layout` (null: plain), sized by the layout.
   absl::StatusOr<Tensor> TakeWithLayout(DataType dtype, Shape shape,

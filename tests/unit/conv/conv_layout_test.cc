@@ -231,17 +231,29 @@ TEST(ConvLayout, EnsurePlainReordersAndPoolSizesBlockedBuffers) {
   EXPECT_FALSE(blocked.Reshaped({kM, 9}).ok());
 
   TensorPool pool;
+  const void* buffer = blocked.raw_data();
   pool.Give(blocked);
-  // A plain request of another size does not get the padded buffer ...
-  ASSERT_OK_AND_ASSIGN(Tensor other, pool.Take(DataType::kFloat32, shape, kDefaultMaxTensorBytes));
-  EXPECT_TRUE(other.is_plain());
-  EXPECT_EQ(pool.fresh_allocations(), 1);
-  // ... a request for the same layout does.
+  // A request for the same layout gets the padded buffer ...
   ASSERT_OK_AND_ASSIGN(Tensor again, pool.TakeWithLayout(DataType::kFloat32, shape, layout,
                                                           kDefaultMaxTensorBytes));
-  EXPECT_EQ(pool.fresh_allocations(), 1);
+  EXPECT_EQ(again.raw_data(), buffer);
   EXPECT_FALSE(again.is_plain());
   EXPECT_EQ(again.storage_bytes(), size_t{32 * 9 * 4});
+  pool.Give(again);
+  // ... and so does a plain one of fewer bytes (best fit), viewed as plain.
+  ASSERT_OK_AND_ASSIGN(Tensor other, pool.Take(DataType::kFloat32, shape, kDefaultMaxTensorBytes));
+  EXPECT_EQ(other.raw_data(), buffer);
+  EXPECT_TRUE(other.is_plain());
+  EXPECT_EQ(pool.fresh_allocations(), 0);
+  // A blocked tensor on a larger pooled buffer clones into a buffer of its
+  // layout's size (copying the pooled buffer's bytes would overrun it).
+  ASSERT_OK_AND_ASSIGN(Tensor roomy, Tensor::Uninitialized(DataType::kFloat32, {16, 32, 3}));
+  ASSERT_OK_AND_ASSIGN(Tensor padded, roomy.Reinterpreted(DataType::kFloat32, shape, layout));
+  std::fill(padded.data<float>(), padded.data<float>() + 32 * 9, 7.f);
+  ASSERT_OK_AND_ASSIGN(Tensor copy, padded.Clone());
+  EXPECT_EQ(copy.storage_bytes(), size_t{32 * 9 * 4});
+  ASSERT_OK_AND_ASSIGN(Tensor copy_plain, EnsurePlain(copy));
+  for (int64_t i = 0; i < kM * 9; ++i) ASSERT_EQ(copy_plain.data<float>()[i], 7.f);
 }
 
 }  // namespace

@@ -129,6 +129,31 @@ TEST(TensorPoolTest, RecyclesOnlySoleOwnedBuffersOfTheSameDtypeAndCount) {
             absl::StatusCode::kResourceExhausted);
 }
 
+TEST(TensorPoolTest, TakesTheSmallestFreeBufferUpToTwiceTheBytes) {
+  TensorPool pool;
+  ASSERT_OK_AND_ASSIGN(Tensor big, pool.Take(DataType::kFloat32, {100}, 1 << 20));
+  ASSERT_OK_AND_ASSIGN(Tensor mid, pool.Take(DataType::kFloat32, {60}, 1 << 20));
+  ASSERT_OK_AND_ASSIGN(Tensor exact, pool.Take(DataType::kFloat32, {40}, 1 << 20));
+  const void* big_buffer = big.raw_data();
+  const void* mid_buffer = mid.raw_data();
+  const void* exact_buffer = exact.raw_data();
+  pool.Give(big);
+  pool.Give(mid);
+  pool.Give(exact);
+  // 40 floats: the exact buffer, though the others would hold them too.
+  ASSERT_OK_AND_ASSIGN(Tensor a, pool.Take(DataType::kFloat32, {40}, 1 << 20));
+  EXPECT_EQ(a.raw_data(), exact_buffer);
+  // 55 floats: 60 is the smallest that holds them.
+  ASSERT_OK_AND_ASSIGN(Tensor b, pool.Take(DataType::kFloat32, {55}, 1 << 20));
+  EXPECT_EQ(b.raw_data(), mid_buffer);
+  EXPECT_EQ(b.num_elements(), 55);
+  // 30 floats: 100 is more than twice as large, so a fresh buffer.
+  ASSERT_OK_AND_ASSIGN(Tensor c, pool.Take(DataType::kFloat32, {30}, 1 << 20));
+  EXPECT_NE(c.raw_data(), big_buffer);
+  EXPECT_EQ(pool.fresh_allocations(), 4);
+  EXPECT_EQ(pool.free_bytes(), 400);
+}
+
 TEST(TensorPoolTest, FreesBuffersLeftUnusedForAWholeRun) {
   TensorPool pool;
   ASSERT_OK_AND_ASSIGN(Tensor a, pool.Take(DataType::kFloat32, {8}, 1 << 20));
