@@ -25,6 +25,9 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
 
   // Shapes of what is left (FoldConstants inferred them before folding).
   ONYX_RETURN_IF_ERROR(InferShapes(graph, registry));
+  if (passes::FoldStaticShapeGathers(graph)) {
+    ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, Device::kCpu).status());
+  }
   passes::FoldBatchNormalization(graph);
   // Patterns first: the single ops they produce can then join a fusion.
   passes::FuseGelu(graph, registry, device);

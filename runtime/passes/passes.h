@@ -31,6 +31,12 @@ bool EliminateDeadNodes(Graph& graph);
 
 // Level 2 ------------------------------------------------------------------
 
+// Gather(Shape(x), constant indices) -> constant when the dims it reads are
+// fixed, though other dims of x are symbolic (Shape -> Gather(2) of a
+// [batch, 128, 256] value is 256). Run FoldConstants afterwards to fold what
+// the new constants feed.
+bool FoldStaticShapeGathers(Graph& graph);
+
 // Conv -> BatchNormalization and Gemm -> BatchNormalization (inference mode,
 // constant float32 parameters): the BN scale and shift are folded into new
 // weight and bias initializers of the Conv/Gemm, which then writes the BN output.
