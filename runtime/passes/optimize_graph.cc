@@ -27,6 +27,7 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   ONYX_RETURN_IF_ERROR(InferShapes(graph, registry));
   if (passes::FoldStaticShapeGathers(graph)) {
     ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, Device::kCpu).status());
+    passes::EliminateDeadNodes(graph);  // Shape nodes left without readers
   }
   passes::FoldBatchNormalization(graph);
   // Patterns first: the single ops they produce can then join a fusion.
@@ -34,6 +35,7 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   passes::FuseSwish(graph, registry, device);
   passes::FuseMish(graph, registry, device);
   passes::FuseLayerNorm(graph, registry, device);
+  passes::FuseAttention(graph, registry, device);
   passes::FuseMatMulBias(graph, registry, device);
   passes::FuseActivations(graph, registry, device);
   passes::FlattenMatMulBatch(graph, registry, device);

@@ -54,6 +54,11 @@ bool FuseMish(Graph& graph, const OpRegistry& registry, Device device = Device::
 // (ONNX opset >= 17) or com.onyx LayerNormalization.
 bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
 
+// Multi-head self-attention of nn.MultiheadAttention exports (Slice q|k|v of a
+// packed [L, N, 3E] projection -> Reshape -> Transpose -> [Div by constant] ->
+// MatMul -> Softmax -> MatMul -> Transpose) -> com.onyx PackedAttention
+// (attention_fusion.cc has the exact pattern).
+bool FuseAttention(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
 // MatMul(A, B) + bias (constant, one value per output column) -> com.onyx
 // FusedMatMul(A, B, bias) for float32.
 bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
