@@ -36,6 +36,7 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   passes::FuseMish(graph, registry, device);
   passes::FuseLayerNorm(graph, registry, device);
   passes::FuseAttention(graph, registry, device);
+  passes::PretransposeGemmWeights(graph);
   passes::FuseMatMulBias(graph, registry, device);
   passes::FuseActivations(graph, registry, device);
   passes::FlattenMatMulBatch(graph, registry, device);

@@ -59,6 +59,9 @@ bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device = Dev
 // MatMul -> Softmax -> MatMul -> Transpose) -> com.onyx PackedAttention
 // (attention_fusion.cc has the exact pattern).
 bool FuseAttention(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// Gemm with a constant float32 B and transB=1 -> B^T as a new initializer and
+// transB=0 (oneDNN repacks a transposed B on every call).
+bool PretransposeGemmWeights(Graph& graph);
 // MatMul(A, B) + bias (constant, one value per output column) -> com.onyx
 // FusedMatMul(A, B, bias) for float32.
 bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
