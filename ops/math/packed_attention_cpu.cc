@@ -7,9 +7,13 @@
 //   Y [L, N*H, d]: Y[l, n*H + h, :] = sum_m softmax_m(scale * q_lnh . k_mnh) v_mnh
 // where q_lnh = QKV[l, n, h*d : h*d + d], k at offset E, v at 2E. Y's bytes are
 // the [L, N, E] attention output the exported graph reshapes for out_proj.
-// Two oneDNN matmuls read q, k, v and write Y through strided memory
-// descriptors (no slices or transposes); the scores live in a buffer the
-// kernel keeps, and the softmax is fast::SoftmaxLastAxis.
+// Per head, two oneDNN matmuls read q, k, v and write Y through strided memory
+// descriptors (no slices or transposes), with fast::SoftmaxLastAxis between
+// them; the heads are split over the threads in ONE parallel region (oneDNN
+// and the softmax run serially inside it), instead of three regions that
+// each wake the sleeping workers. The scores live in a buffer the kernel keeps.
+#include <omp.h>
+
 #include <memory>
 #include <vector>
 
@@ -49,52 +53,94 @@ class PackedAttentionKernel : public Kernel {
       ONYX_RETURN_IF_ERROR(MakePlan(l, n, e, d));
       plan_shape_ = qkv->shape();
     }
-    float* base = const_cast<float*>(qkv->data<float>());
-    try {
-      const Plan& p = *plan_;
-      p.scores.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.q, CpuEngine(), base)},
-                                     {DNNL_ARG_WEIGHTS, memory(p.kt, CpuEngine(), base + e)},
-                                     {DNNL_ARG_DST, memory(p.s, CpuEngine(), scores_.data())}});
-      CpuStream().wait();
-      fast::SoftmaxLastAxis(scores_.data(), scores_.data(), n * heads_ * l, l);
-      p.mix.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.s, CpuEngine(), scores_.data())},
-                                  {DNNL_ARG_WEIGHTS, memory(p.v, CpuEngine(), base + 2 * e)},
-                                  {DNNL_ARG_DST, memory(p.y, CpuEngine(), y->data<float>())}});
-      CpuStream().wait();
-    } catch (const dnnl::error& err) {
-      return DnnlError(node.Describe(), err);
+    const float* base = qkv->data<float>();
+    const int64_t heads = n * heads_;
+    const int threads = omp_get_max_threads();
+    if (static_cast<int>(scratch_.size()) < threads) scratch_.resize(threads);
+    for (auto& buf : scratch_) buf.resize(plan_->scratch_bytes);
+    bool failed = false;
+    std::string error;
+#pragma omp parallel for schedule(static) if (threads > 1 && heads > 1)
+    for (int64_t i = 0; i < heads; ++i) {
+      const int64_t b = i / heads_, h = i % heads_;
+      const float* q = base + b * 3 * e + h * d;
+      float* s = scores_.data() + i * l * l;
+      float* out = y->data<float>() + b * e + h * d;
+      try {
+        RunHead(q, s, out, l);
+      } catch (const dnnl::error& err) {
+#pragma omp critical
+        {
+          failed = true;
+          error = err.what();
+        }
+      }
+    }
+    if (failed) {
+      return absl::InternalError(absl::StrFormat("%s: oneDNN: %s", node.Describe(), error));
     }
     return absl::OkStatus();
   }
 
  private:
+  // scores = scale * q k^T, softmax, out = scores v for one head; q points at
+  // the head's first q value (k and v follow at +E and +2E).
+  void RunHead(const float* q, float* s, float* out, int64_t l) {
+    const Plan& p = *plan_;
+    float* qm = const_cast<float*>(q);
+    dnnl::memory scratch(p.scratch, CpuEngine(), scratch_[omp_get_thread_num()].data());
+    p.scores.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.q, CpuEngine(), qm)},
+                                   {DNNL_ARG_WEIGHTS, memory(p.kt, CpuEngine(), qm + p.e)},
+                                   {DNNL_ARG_DST, memory(p.s, CpuEngine(), s)},
+                                   {DNNL_ARG_SCRATCHPAD, scratch}});
+    CpuStream().wait();
+    fast::SoftmaxLastAxis(s, s, l, l);
+    p.mix.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.s, CpuEngine(), s)},
+                                {DNNL_ARG_WEIGHTS, memory(p.v, CpuEngine(), qm + 2 * p.e)},
+                                {DNNL_ARG_DST, memory(p.y, CpuEngine(), out)},
+                                {DNNL_ARG_SCRATCHPAD, scratch}});
+    CpuStream().wait();
+  }
+
   struct Plan {
     dnnl::matmul scores, mix;
-    memory::desc q, kt, s, v, y;
+    memory::desc q, kt, s, v, y, scratch;
+    int64_t e = 0;
+    size_t scratch_bytes = 0;
   };
 
-  // Views as [N, H, rows, cols]: q and v [N, H, L, d] inside QKV (row stride
-  // N*3E), k^T [N, H, d, L], scores [N, H, L, L] plain, y [N, H, L, d] inside
-  // Y (row stride N*E).
+  // One head's views: q and v [L, d] inside QKV (row stride N*3E), k^T [d, L],
+  // scores [L, L] plain, y [L, d] inside Y (row stride N*E). User-managed
+  // scratchpads (one per thread) let threads run the primitives concurrently.
   absl::Status MakePlan(int64_t l, int64_t n, int64_t e, int64_t d) {
-    const int64_t h = heads_, row = n * 3 * e;
+    const int64_t row = n * 3 * e;
     auto plan = std::make_unique<Plan>();
-    plan->q = Strided({n, h, l, d}, {3 * e, d, row, 1});
-    plan->kt = Strided({n, h, d, l}, {3 * e, d, 1, row});
+    plan->e = e;
+    plan->q = Strided({l, d}, {row, 1});
+    plan->kt = Strided({d, l}, {1, row});
     plan->v = plan->q;
-    plan->s = Strided({n, h, l, l}, {h * l * l, l * l, l, 1});
-    plan->y = Strided({n, h, l, d}, {e, d, n * e, 1});
+    plan->s = Strided({l, l}, {l, 1});
+    plan->y = Strided({l, d}, {n * e, 1});
     try {
-      dnnl::primitive_attr scaled;
+      dnnl::primitive_attr scaled, plain;
       scaled.set_output_scales(0, {scale_});
-      plan->scores = dnnl::matmul(dnnl::matmul::primitive_desc(
-          dnnl::matmul::desc(plan->q, plan->kt, plan->s), scaled, CpuEngine()));
-      plan->mix = dnnl::matmul(
-          dnnl::matmul::primitive_desc(dnnl::matmul::desc(plan->s, plan->v, plan->y), CpuEngine()));
+      scaled.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      plain.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(plan->q, plan->kt, plan->s),
+                                             scaled, CpuEngine());
+      dnnl::matmul::primitive_desc mix_pd(dnnl::matmul::desc(plan->s, plan->v, plan->y), plain,
+                                          CpuEngine());
+      plan->scratch = scores_pd.scratchpad_desc().get_size() >=
+                              mix_pd.scratchpad_desc().get_size()
+                          ? scores_pd.scratchpad_desc()
+                          : mix_pd.scratchpad_desc();
+      plan->scratch_bytes = plan->scratch.get_size();
+      plan->scores = dnnl::matmul(scores_pd);
+      plan->mix = dnnl::matmul(mix_pd);
     } catch (const dnnl::error& err) {
       return DnnlError("PackedAttention primitive creation", err);
     }
-    scores_.assign(static_cast<size_t>(n * h * l * l), 0.f);
+    scores_.assign(static_cast<size_t>(n * heads_ * l * l), 0.f);
     plan_ = std::move(plan);
     return absl::OkStatus();
   }
@@ -104,6 +150,7 @@ class PackedAttentionKernel : public Kernel {
   std::unique_ptr<Plan> plan_;
   Shape plan_shape_;
   std::vector<float> scores_;
+  std::vector<std::vector<char>> scratch_;  // per thread
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreatePackedAttention(const Node& node, int64_t) {
