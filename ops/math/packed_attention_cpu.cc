@@ -7,14 +7,17 @@
 //   Y [L, N*H, d]: Y[l, n*H + h, :] = sum_m softmax_m(scale * q_lnh . k_mnh) v_mnh
 // where q_lnh = QKV[l, n, h*d : h*d + d], k at offset E, v at 2E. Y's bytes are
 // the [L, N, E] attention output the exported graph reshapes for out_proj.
-// Per head, two oneDNN matmuls read q, k, v and write Y through strided memory
-// descriptors (no slices or transposes), with fast::SoftmaxLastAxis between
-// them; the heads are split over the threads in ONE parallel region (oneDNN
-// and the softmax run serially inside it), instead of three regions that
-// each wake the sleeping workers. The scores live in a buffer the kernel keeps.
+// Per head (heads split over the threads in ONE parallel region, instead of
+// separate regions that each wake the sleeping workers): q (scaled), k^T and v
+// copied out of QKV into plain per-thread buffers, two oneDNN matmuls on those
+// (plain layouts get its brgemm kernels; strided views fell back to a slower
+// gemm path), fast::SoftmaxLastAxis between them, and the result rows copied
+// into Y. oneDNN and the softmax run serially inside the region.
 #include <omp.h>
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -28,10 +31,6 @@ namespace onyx::math {
 namespace {
 
 using dnnl::memory;
-
-memory::desc Strided(const memory::dims& dims, const memory::dims& strides) {
-  return memory::desc(dims, memory::data_type::f32, strides);
-}
 
 class PackedAttentionKernel : public Kernel {
  public:
@@ -50,24 +49,22 @@ class PackedAttentionKernel : public Kernel {
                                                          {l, n * heads_, d}));
     if (y->num_elements() == 0) return absl::OkStatus();
     if (plan_ == nullptr || plan_shape_ != qkv->shape()) {
-      ONYX_RETURN_IF_ERROR(MakePlan(l, n, e, d));
+      ONYX_RETURN_IF_ERROR(MakePlan(l, d));
       plan_shape_ = qkv->shape();
     }
     const float* base = qkv->data<float>();
     const int64_t heads = n * heads_;
     const int threads = omp_get_max_threads();
-    if (static_cast<int>(scratch_.size()) < threads) scratch_.resize(threads);
-    for (auto& buf : scratch_) buf.resize(plan_->scratch_bytes);
+    if (static_cast<int>(work_.size()) < threads) work_.resize(threads);
+    for (Workspace& w : work_) w.Resize(*plan_, l, d);
     bool failed = false;
     std::string error;
 #pragma omp parallel for schedule(static) if (threads > 1 && heads > 1)
     for (int64_t i = 0; i < heads; ++i) {
       const int64_t b = i / heads_, h = i % heads_;
-      const float* q = base + b * 3 * e + h * d;
-      float* s = scores_.data() + i * l * l;
-      float* out = y->data<float>() + b * e + h * d;
       try {
-        RunHead(q, s, out, l);
+        RunHead(base + b * 3 * e + h * d, n * 3 * e, y->data<float>() + b * e + h * d, n * e, l,
+                d, work_[omp_get_thread_num()]);
       } catch (const dnnl::error& err) {
 #pragma omp critical
         {
@@ -83,64 +80,83 @@ class PackedAttentionKernel : public Kernel {
   }
 
  private:
-  // scores = scale * q k^T, softmax, out = scores v for one head; q points at
-  // the head's first q value (k and v follow at +E and +2E).
-  void RunHead(const float* q, float* s, float* out, int64_t l) {
-    const Plan& p = *plan_;
-    float* qm = const_cast<float*>(q);
-    dnnl::memory scratch(p.scratch, CpuEngine(), scratch_[omp_get_thread_num()].data());
-    p.scores.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.q, CpuEngine(), qm)},
-                                   {DNNL_ARG_WEIGHTS, memory(p.kt, CpuEngine(), qm + p.e)},
-                                   {DNNL_ARG_DST, memory(p.s, CpuEngine(), s)},
-                                   {DNNL_ARG_SCRATCHPAD, scratch}});
-    CpuStream().wait();
-    fast::SoftmaxLastAxis(s, s, l, l);
-    p.mix.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.s, CpuEngine(), s)},
-                                {DNNL_ARG_WEIGHTS, memory(p.v, CpuEngine(), qm + 2 * p.e)},
-                                {DNNL_ARG_DST, memory(p.y, CpuEngine(), out)},
-                                {DNNL_ARG_SCRATCHPAD, scratch}});
-    CpuStream().wait();
-  }
-
   struct Plan {
     dnnl::matmul scores, mix;
-    memory::desc q, kt, s, v, y, scratch;
-    int64_t e = 0;
-    size_t scratch_bytes = 0;
+    memory::desc q, kt, s, v, o, scratch;
   };
 
-  // One head's views: q and v [L, d] inside QKV (row stride N*3E), k^T [d, L],
-  // scores [L, L] plain, y [L, d] inside Y (row stride N*E). User-managed
-  // scratchpads (one per thread) let threads run the primitives concurrently.
-  absl::Status MakePlan(int64_t l, int64_t n, int64_t e, int64_t d) {
-    const int64_t row = n * 3 * e;
+  // One thread's buffers: the head's q (scaled), k^T, v and output copied
+  // plain, its scores, and the primitives' scratchpad.
+  struct Workspace {
+    std::vector<float> q, kt, v, o, s;
+    std::vector<char> scratch;
+    void Resize(const Plan& p, int64_t l, int64_t d) {
+      for (auto* buf : {&q, &kt, &v, &o}) buf->resize(static_cast<size_t>(l * d));
+      s.resize(static_cast<size_t>(l * l));
+      scratch.resize(p.scratch.get_size());
+    }
+  };
+
+  // One head: q, k, v rows start at `q_in`, `q_in` + E, `q_in` + 2E with row
+  // stride `in_row`; the result rows go to `out` with row stride `out_row`.
+  // The strided slices are copied to plain buffers first: oneDNN's brgemm
+  // matmul then takes them (strided views fall back to its slower gemm path).
+  void RunHead(const float* q_in, int64_t in_row, float* out, int64_t out_row, int64_t l,
+               int64_t d, Workspace& w) {
+    const Plan& p = *plan_;
+    const int64_t e = heads_ * d;
+    for (int64_t r = 0; r < l; ++r) {
+      const float* row = q_in + r * in_row;
+      float* qr = w.q.data() + r * d;
+      float* vr = w.v.data() + r * d;
+      for (int64_t j = 0; j < d; ++j) qr[j] = row[j] * scale_;
+      for (int64_t j = 0; j < d; ++j) w.kt[j * l + r] = row[e + j];
+      for (int64_t j = 0; j < d; ++j) vr[j] = row[2 * e + j];
+    }
+    dnnl::memory scratch(p.scratch, CpuEngine(), w.scratch.data());
+    p.scores.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.q, CpuEngine(), w.q.data())},
+                                   {DNNL_ARG_WEIGHTS, memory(p.kt, CpuEngine(), w.kt.data())},
+                                   {DNNL_ARG_DST, memory(p.s, CpuEngine(), w.s.data())},
+                                   {DNNL_ARG_SCRATCHPAD, scratch}});
+    CpuStream().wait();
+    fast::SoftmaxLastAxis(w.s.data(), w.s.data(), l, l);
+    p.mix.execute(CpuStream(), {{DNNL_ARG_SRC, memory(p.s, CpuEngine(), w.s.data())},
+                                {DNNL_ARG_WEIGHTS, memory(p.v, CpuEngine(), w.v.data())},
+                                {DNNL_ARG_DST, memory(p.o, CpuEngine(), w.o.data())},
+                                {DNNL_ARG_SCRATCHPAD, scratch}});
+    CpuStream().wait();
+    for (int64_t r = 0; r < l; ++r) {
+      const float* src = w.o.data() + r * d;
+      std::copy(src, src + d, out + r * out_row);
+    }
+  }
+
+  // Plain per-head shapes: q [L, d], k^T [d, L], scores [L, L], v and o [L, d].
+  // User-managed scratchpads (one per thread) let threads run the primitives
+  // concurrently.
+  absl::Status MakePlan(int64_t l, int64_t d) {
     auto plan = std::make_unique<Plan>();
-    plan->e = e;
-    plan->q = Strided({l, d}, {row, 1});
-    plan->kt = Strided({d, l}, {1, row});
+    plan->q = PlainDesc({l, d});
+    plan->kt = PlainDesc({d, l});
+    plan->s = PlainDesc({l, l});
     plan->v = plan->q;
-    plan->s = Strided({l, l}, {l, 1});
-    plan->y = Strided({l, d}, {n * e, 1});
+    plan->o = plan->q;
     try {
-      dnnl::primitive_attr scaled, plain;
-      scaled.set_output_scales(0, {scale_});
-      scaled.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      plain.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(plan->q, plan->kt, plan->s),
-                                             scaled, CpuEngine());
-      dnnl::matmul::primitive_desc mix_pd(dnnl::matmul::desc(plan->s, plan->v, plan->y), plain,
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(plan->q, plan->kt, plan->s), attr,
+                                             CpuEngine());
+      dnnl::matmul::primitive_desc mix_pd(dnnl::matmul::desc(plan->s, plan->v, plan->o), attr,
                                           CpuEngine());
       plan->scratch = scores_pd.scratchpad_desc().get_size() >=
                               mix_pd.scratchpad_desc().get_size()
                           ? scores_pd.scratchpad_desc()
                           : mix_pd.scratchpad_desc();
-      plan->scratch_bytes = plan->scratch.get_size();
       plan->scores = dnnl::matmul(scores_pd);
       plan->mix = dnnl::matmul(mix_pd);
     } catch (const dnnl::error& err) {
       return DnnlError("PackedAttention primitive creation", err);
     }
-    scores_.assign(static_cast<size_t>(n * heads_ * l * l), 0.f);
     plan_ = std::move(plan);
     return absl::OkStatus();
   }
@@ -149,8 +165,7 @@ class PackedAttentionKernel : public Kernel {
   float scale_;
   std::unique_ptr<Plan> plan_;
   Shape plan_shape_;
-  std::vector<float> scores_;
-  std::vector<std::vector<char>> scratch_;  // per thread
+  std::vector<Workspace> work_;  // per thread
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreatePackedAttention(const Node& node, int64_t) {
