@@ -45,6 +45,12 @@ class PackedAttentionKernel : public Kernel {
           node.Describe(), heads_, qkv->DebugString()));
     }
     const int64_t l = qkv->dim(0), n = qkv->dim(1), e = qkv->dim(2) / 3, d = e / heads_;
+    // Each thread keeps an [L, L] score buffer: refuse what no tensor may hold.
+    if (l > 0 && l > ctx.max_tensor_bytes() / int64_t{sizeof(float)} / l) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "%s: the [%d, %d] attention scores of QKV %s exceed the %d-byte tensor limit",
+          node.Describe(), l, l, qkv->DebugString(), ctx.max_tensor_bytes()));
+    }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32,
                                                          {l, n * heads_, d}));
     if (y->num_elements() == 0) return absl::OkStatus();

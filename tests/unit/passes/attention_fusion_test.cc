@@ -138,6 +138,16 @@ TEST(PackedAttentionTest, BadInputsAreErrors) {
   b.Output("y");
   b.mutable_graph().opset_imports[kOnyxDomain] = 1;
   EXPECT_FALSE(RunGraph(b.graph(), b.feeds()).ok());
+  // 70000 positions: the [L, L] scores would need 19.6 GB, over the tensor limit.
+  GraphBuilder big(17);
+  big.Input("p", {70000, 1, 3});
+  big.Op("PackedAttention", {"p"}, {"y"}, {IntAttr("num_heads", 1)}, kOnyxDomain);
+  big.Output("y");
+  big.mutable_graph().opset_imports[kOnyxDomain] = 1;
+  auto result = RunGraph(big.graph(), big.feeds());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("tensor limit"), std::string::npos)
+      << result.status();
 }
 
 }  // namespace
