@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "runtime/kernel.h"
+#include "runtime/op_registry.h"
 #include "runtime/shape.h"
 
 namespace onyx::math {
@@ -21,5 +22,7 @@ absl::StatusOr<FusedMatMulDims> ResolveFusedMatMulDims(const Node& node, const S
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateFusedMatMulKernel(const Node& node, int64_t opset);
 absl::StatusOr<std::unique_ptr<Kernel>> CreateFusedGemmKernel(const Node& node, int64_t opset);
+// com.onyx PackedAttention kernel and shape function (packed_attention_cpu.cc).
+void RegisterPackedAttention(OpRegistry& registry);
 
 }  // namespace onyx::math

@@ -101,6 +101,7 @@ void RegisterFusedOps(OpRegistry& registry) {
   registry.Register(kOnyxDomain, "FusedGemm", 1, Device::kCpu, math::CreateFusedGemmKernel);
   registry.RegisterShapeFn(kOnyxDomain, "FusedMatMul", MatMulShape);
   registry.RegisterShapeFn(kOnyxDomain, "FusedGemm", GemmShape);
+  math::RegisterPackedAttention(registry);
   RegisterAlias(registry, "Gelu", 20);
   RegisterAlias(registry, "Swish", 24);
   RegisterAlias(registry, "Mish", 18);

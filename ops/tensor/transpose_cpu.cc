@@ -15,6 +15,18 @@
 namespace onyx::tensor {
 namespace {
 
+// True when the dims of size > 1 appear in `perm` in increasing order: then
+// the transpose does not reorder any element.
+bool KeepsElementOrder(const Shape& in, const std::vector<int>& perm) {
+  int last = -1;
+  for (int p : perm) {
+    if (in[p] == 1) continue;
+    if (p < last) return false;
+    last = p;
+  }
+  return true;
+}
+
 class TransposeKernel : public Kernel {
  public:
   static KernelOr Create(const Node& node, int64_t opset) {
@@ -56,6 +68,13 @@ class TransposeKernel : public Kernel {
     for (int i = 0; i < rank; ++i) {
       out[i] = x->dim(perm[i]);
       src_strides[i] = in_strides[perm[i]];
+    }
+    if (KeepsElementOrder(x->shape(), perm)) {
+      // Only size-1 dims move ([1, L, E] -> [L, 1, E] at batch 1): the bytes are
+      // already in output order, so the output is a view, as Reshape makes.
+      ONYX_ASSIGN_OR_RETURN(Tensor view, x->Reshaped(std::move(out)));
+      ctx.SetOutput(0, std::move(view));
+      return absl::OkStatus();
     }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();

@@ -25,12 +25,18 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
 
   // Shapes of what is left (FoldConstants inferred them before folding).
   ONYX_RETURN_IF_ERROR(InferShapes(graph, registry));
+  if (passes::FoldStaticShapeGathers(graph)) {
+    ONYX_RETURN_IF_ERROR(passes::FoldConstants(graph, registry, Device::kCpu).status());
+    passes::EliminateDeadNodes(graph);  // Shape nodes left without readers
+  }
   passes::FoldBatchNormalization(graph);
   // Patterns first: the single ops they produce can then join a fusion.
   passes::FuseGelu(graph, registry, device);
   passes::FuseSwish(graph, registry, device);
   passes::FuseMish(graph, registry, device);
   passes::FuseLayerNorm(graph, registry, device);
+  passes::FuseAttention(graph, registry, device);
+  passes::PretransposeGemmWeights(graph);
   passes::FuseMatMulBias(graph, registry, device);
   passes::FuseActivations(graph, registry, device);
   passes::FlattenMatMulBatch(graph, registry, device);

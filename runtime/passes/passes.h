@@ -31,6 +31,12 @@ bool EliminateDeadNodes(Graph& graph);
 
 // Level 2 ------------------------------------------------------------------
 
+// Gather(Shape(x), constant indices) -> constant when the dims it reads are
+// fixed, though other dims of x are symbolic (Shape -> Gather(2) of a
+// [batch, 128, 256] value is 256). Run FoldConstants afterwards to fold what
+// the new constants feed.
+bool FoldStaticShapeGathers(Graph& graph);
+
 // Conv -> BatchNormalization and Gemm -> BatchNormalization (inference mode,
 // constant float32 parameters): the BN scale and shift are folded into new
 // weight and bias initializers of the Conv/Gemm, which then writes the BN output.
@@ -48,6 +54,14 @@ bool FuseMish(Graph& graph, const OpRegistry& registry, Device device = Device::
 // (ONNX opset >= 17) or com.onyx LayerNormalization.
 bool FuseLayerNorm(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
 
+// Multi-head self-attention of nn.MultiheadAttention exports (Slice q|k|v of a
+// packed [L, N, 3E] projection -> Reshape -> Transpose -> [Div by constant] ->
+// MatMul -> Softmax -> MatMul -> Transpose) -> com.onyx PackedAttention
+// (attention_fusion.cc has the exact pattern).
+bool FuseAttention(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// Gemm with a constant float32 B and transB=1 -> B^T as a new initializer and
+// transB=0 (oneDNN repacks a transposed B on every call).
+bool PretransposeGemmWeights(Graph& graph);
 // MatMul(A, B) + bias (constant, one value per output column) -> com.onyx
 // FusedMatMul(A, B, bias) for float32.
 bool FuseMatMulBias(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);

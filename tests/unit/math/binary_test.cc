@@ -98,6 +98,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          BinaryCase{{64, 1000}, {1000}},
                                          BinaryCase{{1000}, {64, 1000}},
                                          BinaryCase{{300, 1}, {300, 200}},
+                                         BinaryCase{{128, 256}, {128, 256}},
                                          BinaryCase{{70000}, {70000}}, BinaryCase{{0, 3}, {3}})));
 
 TEST(BinaryDtypeTest, EveryIntegerAndFloatType) {

@@ -5,6 +5,7 @@
 // references written here; errors and shape inference.
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -242,6 +243,35 @@ TEST(LayerNorm, AxesStatsAndBroadcastScale) {
                    {FromDoubles(DataType::kFloat32, xs, x), FromDoubles(DataType::kFloat32, {4}, s4)},
                    17));
   ExpectNear(out[0], LayerNormRef(x, 6, 4, s4, {}, double(1e-5f)), 1e-5);
+}
+
+// The float32 fast path (Scale and B of the normalized dims): rows of 256 and 1000
+// (not a multiple of the vector width), an offset mean (the variance is taken
+// around the mean, not as E[x^2] - mean^2), and an input large enough for threads.
+TEST(LayerNorm, WideFloatRows) {
+  for (const auto& [outer, inner, offset] :
+       std::vector<std::tuple<int64_t, int64_t, double>>{{128, 256, 0.0}, {3, 1000, 50.0},
+                                                          {300, 1000, 3.0}}) {
+    SCOPED_TRACE(::testing::Message() << outer << " x " << inner << " offset " << offset);
+    std::vector<double> x = RandomValues(outer * inner, 21, -2, 2);
+    for (double& v : x) v = double(float(v + offset));  // the values float32 holds
+    std::vector<double> scale = RandomValues(inner, 22, 0.5, 1.5), bias = RandomValues(inner, 23);
+    for (double& v : scale) v = double(float(v));
+    for (double& v : bias) v = double(float(v));
+    std::vector<double> means, inv_stds;
+    const std::vector<double> want =
+        LayerNormRef(x, outer, inner, scale, bias, double(1e-5f), &means, &inv_stds);
+    ASSERT_OK_AND_ASSIGN(
+        std::vector<Tensor> out,
+        RunNode("LayerNormalization", {},
+                {FromDoubles(DataType::kFloat32, {outer, inner}, x),
+                 FromDoubles(DataType::kFloat32, {inner}, scale),
+                 FromDoubles(DataType::kFloat32, {inner}, bias)},
+                17, {"y", "mean", "inv_std"}));
+    ExpectNear(out[0], want, 2e-5);
+    ExpectNear(out[1], means, 2e-5);
+    ExpectNear(out[2], inv_stds, 2e-5);
+  }
 }
 
 TEST(LayerNorm, ErrorsAndShape) {

@@ -313,6 +313,20 @@ TEST(TransposeTest, EveryElementSizeAndTheParallelPath) {
   CheckTranspose<float>({64, 70, 90}, {2, 1, 0});
 }
 
+TEST(TransposeTest, MovingOnlySizeOneDimsIsAView) {
+  CheckTranspose<float>({1, 3, 4}, {1, 0, 2});  // [1, L, E] -> [L, 1, E]
+  CheckTranspose<int64_t>({3, 1, 4, 1}, {1, 0, 3, 2});
+  const Tensor x = Iota<float>({1, 3, 4});
+  ASSERT_OK_AND_ASSIGN(auto out, RunNode(MakeNode("Transpose", 1, 1, {IntsAttr("perm", {1, 2, 0})}),
+                                         13, {x}));
+  EXPECT_EQ(out[0].shape(), (Shape{3, 4, 1}));
+  EXPECT_EQ(out[0].raw_data(), x.raw_data());  // no copy
+  // Two dims of size > 1 swapped: a real copy.
+  ASSERT_OK_AND_ASSIGN(out, RunNode(MakeNode("Transpose", 1, 1, {IntsAttr("perm", {0, 2, 1})}),
+                                    13, {x}));
+  EXPECT_NE(out[0].raw_data(), x.raw_data());
+}
+
 TEST(TransposeTest, DefaultPermReversesAndBadPermIsInvalid) {
   ASSERT_OK_AND_ASSIGN(auto out,
                        RunNode(MakeNode("Transpose", 1, 1), 13, {Iota<float>({2, 3, 4})}));
