@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "runtime/session.h"
 #include "tests/unit/train/fake_device.h"
+#include "tests/unit/train/train_cases.h"
 
 namespace onyx::train_test {
 namespace {

@@ -11,91 +11,10 @@
 #include "runtime/training/trainer.h"
 #include "tests/status_matchers.h"
 #include "tests/unit/train/fake_device.h"
+#include "tests/unit/train/train_cases.h"
 
 namespace onyx::train_test {
 namespace {
-
-struct Case {
-  std::string name;
-  OptimizerConfig optimizer;
-  double clip_norm = 0;
-  int accumulate_steps = 1;
-};
-
-OptimizerConfig Opt(const std::string& kind, double lr) {
-  OptimizerConfig c;
-  c.kind = kind;
-  c.lr = lr;
-  return c;
-}
-
-std::vector<Case> Cases() {
-  std::vector<Case> cases;
-  cases.push_back({"sgd", Opt("sgd", 0.1)});
-  {
-    Case c{"sgd_momentum_dampening_wd", Opt("sgd", 0.05)};
-    c.optimizer.momentum = 0.9;
-    c.optimizer.dampening = 0.1;
-    c.optimizer.weight_decay = 0.01;
-    cases.push_back(c);
-  }
-  {
-    Case c{"sgd_nesterov_clip_accumulate", Opt("sgd", 0.05)};
-    c.optimizer.momentum = 0.8;
-    c.optimizer.nesterov = true;
-    c.clip_norm = 0.3;  // small enough to scale every step
-    c.accumulate_steps = 2;
-    cases.push_back(c);
-  }
-  cases.push_back({"adam", Opt("adam", 0.01)});
-  {
-    Case c{"adam_amsgrad_wd_maximize", Opt("adam", 0.002)};
-    c.optimizer.amsgrad = true;
-    c.optimizer.weight_decay = 0.05;
-    c.optimizer.maximize = true;
-    cases.push_back(c);
-  }
-  {
-    Case c{"adamw_amsgrad_accumulate", Opt("adamw", 0.01)};
-    c.optimizer.amsgrad = true;
-    c.accumulate_steps = 3;
-    cases.push_back(c);
-  }
-  cases.push_back({"rmsprop", Opt("rmsprop", 0.01)});
-  {
-    Case c{"rmsprop_centered_momentum_wd_clip", Opt("rmsprop", 0.01)};
-    c.optimizer.centered = true;
-    c.optimizer.momentum = 0.5;
-    c.optimizer.weight_decay = 0.01;
-    c.clip_norm = 0.5;
-    cases.push_back(c);
-  }
-  {
-    Case c{"adagrad_decay_init_maximize", Opt("adagrad", 0.05)};
-    c.optimizer.lr_decay = 0.1;
-    c.optimizer.initial_accumulator_value = 0.2;
-    c.optimizer.weight_decay = 0.02;
-    c.optimizer.maximize = true;
-    cases.push_back(c);
-  }
-  return cases;
-}
-
-TrainConfig Config(const Case& c) {
-  TrainConfig config;
-  config.loss = "mse";
-  config.optimizer = c.optimizer;
-  config.clip_norm = c.clip_norm;
-  config.accumulate_steps = c.accumulate_steps;
-  config.batch_size = 4;
-  config.seed = 7;
-  return config;
-}
-
-struct Data {
-  Tensor x = Uniform({12, 4}, -1.f, 1.f, 11);
-  Tensor y = Uniform({12, 3}, -1.f, 1.f, 12);
-};
 
 std::unique_ptr<Trainer> MakeTrainer(const Case& c, std::shared_ptr<FakeDevice> device) {
   TrainConfig config = Config(c);
@@ -106,26 +25,6 @@ std::unique_ptr<Trainer> MakeTrainer(const Case& c, std::shared_ptr<FakeDevice> 
   auto trainer = Trainer::Create(SmallMlp(), config, CpuOnlyRegistry());
   EXPECT_TRUE(trainer.ok()) << trainer.status();
   return trainer.ok() ? *std::move(trainer) : nullptr;
-}
-
-// Bit-for-bit equality of two trainers' parameters, naming the first difference.
-::testing::AssertionResult SameParams(const Trainer& a, const Trainer& b) {
-  auto pa = a.HostParams();
-  auto pb = b.HostParams();
-  if (!pa.ok() || !pb.ok()) return ::testing::AssertionFailure() << "HostParams failed";
-  for (size_t p = 0; p < pa->size(); ++p) {
-    const Tensor& ta = (*pa)[p];
-    const Tensor& tb = (*pb)[p];
-    if (ta.shape() != tb.shape()) return ::testing::AssertionFailure() << "shapes differ";
-    for (int64_t i = 0; i < ta.num_elements(); ++i) {
-      if (ta.data<float>()[i] != tb.data<float>()[i]) {
-        return ::testing::AssertionFailure()
-               << a.param_names()[p] << "[" << i << "]: " << ta.data<float>()[i] << " vs "
-               << tb.data<float>()[i];
-      }
-    }
-  }
-  return ::testing::AssertionSuccess();
 }
 
 class DeviceTrainerTest : public ::testing::TestWithParam<Case> {

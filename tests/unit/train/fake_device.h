@@ -1,19 +1,15 @@
-// Test helpers for device-resident training without a GPU: a stand-in device
-// whose "device memory" is host memory holding every byte XOR 0x5A (so host
-// code that reads it without a copy gets garbage and the test fails), optimizer
-// kernels for it over update_math.h, a registry without any device kernel (every
-// node then runs on the CPU with copies), and a small MLP.
+// A stand-in device for testing device-resident training without a GPU: its
+// "device memory" is host memory holding every byte XOR 0x5A (so host code
+// that reads it without a copy gets garbage and the test fails), and optimizer
+// kernels for it over update_math.h.
 #pragma once
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <vector>
 
-#include "ops/register_all.h"
 #include "runtime/device_backend.h"
-#include "runtime/graph.h"
 #include "runtime/op_registry.h"
 #include "runtime/training/device_kernels.h"
 #include "runtime/training/update_math.h"
@@ -177,69 +173,6 @@ inline void UseFakeKernels() {
                                     -> absl::StatusOr<std::unique_ptr<DeviceTrainingKernels>> {
     return std::unique_ptr<DeviceTrainingKernels>(new FakeKernels(std::move(backend)));
   });
-}
-
-// Every CPU kernel and no device kernel, and nothing registered for the
-// trainer's device step (RegisterOptimOps is left out: it registers CUDA's).
-inline const OpRegistry& CpuOnlyRegistry() {
-  static const OpRegistry* registry = [] {
-    auto* r = new OpRegistry();
-    RegisterActivationOps(*r);
-    RegisterMathOps(*r);
-    RegisterLossOps(*r);
-    RegisterTensorOps(*r);
-    RegisterPoolOps(*r);
-    RegisterNormOps(*r);
-    RegisterElementwiseOps(*r);
-    RegisterReduceOps(*r);
-    RegisterConvOps(*r);
-    RegisterFusedOps(*r);
-    return r;
-  }();
-  return *registry;
-}
-
-inline Tensor Uniform(const Shape& shape, float lo, float hi, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(NumElements(shape));
-  for (float& x : v) x = dist(rng);
-  return *Tensor::FromVector<float>(shape, v);
-}
-
-// x[batch, 4] -> MatMul W1[4, 8] -> Add b1 -> Relu -> MatMul W2[8, 3] -> Add b2 -> y.
-inline Graph SmallMlp() {
-  Graph g;
-  g.name = "mlp";
-  g.opset_imports[""] = 17;
-  auto info = [](const std::string& name, std::vector<Dim> dims) {
-    ValueInfo v;
-    v.name = name;
-    v.dtype = DataType::kFloat32;
-    v.has_shape = true;
-    v.dims = std::move(dims);
-    return v;
-  };
-  g.inputs.push_back(info("x", {Dim{-1, "batch"}, Dim{4, ""}}));
-  g.outputs.push_back(info("y", {Dim{-1, "batch"}, Dim{3, ""}}));
-  g.initializers["W1"] = Uniform({4, 8}, -0.7f, 0.7f, 1);
-  g.initializers["b1"] = Uniform({8}, -0.1f, 0.1f, 2);
-  g.initializers["W2"] = Uniform({8, 3}, -0.5f, 0.5f, 3);
-  g.initializers["b2"] = Uniform({3}, -0.1f, 0.1f, 4);
-  auto node = [&](const std::string& op, std::vector<std::string> in, std::string out) {
-    Node n;
-    n.name = out + "_node";
-    n.op_type = op;
-    n.inputs = std::move(in);
-    n.outputs = {std::move(out)};
-    g.nodes.push_back(std::move(n));
-  };
-  node("MatMul", {"x", "W1"}, "h0");
-  node("Add", {"h0", "b1"}, "h1");
-  node("Relu", {"h1"}, "h2");
-  node("MatMul", {"h2", "W2"}, "h3");
-  node("Add", {"h3", "b2"}, "y");
-  return g;
 }
 
 }  // namespace onyx::train_test
