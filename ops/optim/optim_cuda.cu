@@ -78,10 +78,11 @@ struct ScaleOp {
   __device__ void operator()(int64_t i) const { y[i] = alpha * x[i]; }
 };
 
-struct AddOp {
+struct AddScaledOp {
   float* acc;
   const float* x;
-  __device__ void operator()(int64_t i) const { acc[i] = acc[i] + x[i]; }
+  float alpha;
+  __device__ void operator()(int64_t i) const { acc[i] = acc[i] + alpha * x[i]; }
 };
 
 // One partial sum of squares per block, by a fixed tree within the block.
@@ -116,8 +117,9 @@ cudaError_t ScaleFloats(float* y, const float* x, float alpha, int64_t n, cudaSt
   return Run(ScaleOp{y, x, alpha}, n, stream);
 }
 
-cudaError_t AddFloats(float* acc, const float* x, int64_t n, cudaStream_t stream) {
-  return Run(AddOp{acc, x}, n, stream);
+cudaError_t AddScaledFloats(float* acc, const float* x, float alpha, int64_t n,
+                            cudaStream_t stream) {
+  return Run(AddScaledOp{acc, x, alpha}, n, stream);
 }
 
 cudaError_t AddSumOfSquares(const float* x, int64_t n, double* partials, double* total,

@@ -26,8 +26,9 @@ cudaError_t AdagradUpdate(const update_math::AdagradCoeffs<float>& c, float* x, 
 // Gradient helpers of the device-resident trainer (float math, one rounding each).
 // y = alpha * x (y may be x).
 cudaError_t ScaleFloats(float* y, const float* x, float alpha, int64_t n, cudaStream_t stream);
-// acc = acc + x.
-cudaError_t AddFloats(float* acc, const float* x, int64_t n, cudaStream_t stream);
+// acc = acc + alpha * x (not fused: alpha 1 gives exactly acc + x).
+cudaError_t AddScaledFloats(float* acc, const float* x, float alpha, int64_t n,
+                            cudaStream_t stream);
 // *total += sum of x[i]^2 in double, in a fixed order (one partial per block of
 // a fixed grid, then one block adds the partials), so a run repeats bit for bit.
 // `partials` holds kSumSquaresBlocks doubles of device scratch.

@@ -1,6 +1,7 @@
 // DeviceTrainingKernels on CUDA (runtime/training/device_kernels.h): the
 // optimizer launchers of optim_cuda.h on the backend's stream, so updates queue
-// behind the backward pass that produced their gradients.
+// behind the backward pass that produced their gradients; gradient sums over
+// processes through NCCL (runtime/cuda/nccl_communicator.h).
 #include <memory>
 #include <vector>
 
@@ -8,6 +9,9 @@
 #include "ops/optim/optim_cuda.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
+#ifdef ONYX_HAVE_NCCL
+#include "runtime/cuda/nccl_communicator.h"
+#endif
 #include "runtime/status_macros.h"
 #include "runtime/training/device_kernels.h"
 
@@ -42,9 +46,23 @@ class CudaTrainingKernels final : public DeviceTrainingKernels {
   absl::Status Scale(float* y, const float* x, float alpha, int64_t n) override {
     return CudaStatus(ScaleFloats(y, x, alpha, n, stream()), "gradient scaling");
   }
-  absl::Status Add(float* acc, const float* x, int64_t n) override {
-    return CudaStatus(AddFloats(acc, x, n, stream()), "gradient accumulation");
+  absl::Status AddScaled(float* acc, const float* x, float alpha, int64_t n) override {
+    return CudaStatus(AddScaledFloats(acc, x, alpha, n, stream()), "gradient accumulation");
   }
+  absl::Status Zero(float* x, int64_t n) override {
+    return CudaStatus(cudaMemsetAsync(x, 0, static_cast<size_t>(n) * sizeof(float), stream()),
+                      "cudaMemsetAsync");
+  }
+#ifdef ONYX_HAVE_NCCL
+  absl::Status ConnectProcesses(Communicator& comm) override {
+    ONYX_ASSIGN_OR_RETURN(nccl_, NcclCommunicator::Create(comm, *cuda_));
+    return absl::OkStatus();
+  }
+  absl::Status AllReduceSum(absl::Span<const std::pair<float*, int64_t>> buffers) override {
+    if (nccl_ == nullptr) return absl::FailedPreconditionError("no NCCL communicator yet");
+    return nccl_->AllReduceSum(buffers);
+  }
+#endif
   absl::StatusOr<double> SumSquares(absl::Span<const Tensor* const> xs) override {
     // [0]: the total; then the per-block partials.
     ONYX_ASSIGN_OR_RETURN(Tensor scratch,
@@ -67,6 +85,9 @@ class CudaTrainingKernels final : public DeviceTrainingKernels {
 
   std::shared_ptr<DeviceBackend> owner_;  // keeps cuda_ alive
   CudaBackend* cuda_;
+#ifdef ONYX_HAVE_NCCL
+  std::unique_ptr<NcclCommunicator> nccl_;  // data-parallel runs only
+#endif
 };
 
 absl::StatusOr<std::unique_ptr<DeviceTrainingKernels>> MakeCudaTrainingKernels(

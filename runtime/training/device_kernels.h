@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "runtime/device_backend.h"
+#include "runtime/distributed/communicator.h"
 #include "runtime/op_registry.h"
 #include "runtime/tensor.h"
 #include "runtime/training/update_math.h"
@@ -41,11 +43,25 @@ class DeviceTrainingKernels {
 
   // y = alpha * x in float (y may be x).
   virtual absl::Status Scale(float* y, const float* x, float alpha, int64_t n) = 0;
-  // acc = acc + x in float.
-  virtual absl::Status Add(float* acc, const float* x, int64_t n) = 0;
+  // acc = acc + alpha * x in float (alpha 1: exactly acc + x).
+  virtual absl::Status AddScaled(float* acc, const float* x, float alpha, int64_t n) = 0;
+  // x = 0.
+  virtual absl::Status Zero(float* x, int64_t n) = 0;
   // Sum over all `xs` (float32 device tensors) of x^2, accumulated in double;
   // waits for the result.
   virtual absl::StatusOr<double> SumSquares(absl::Span<const Tensor* const> xs) = 0;
+
+  // Data-parallel training on the device: joins the processes of `comm` (a
+  // collective: every rank calls it, and every rank gets the same outcome) in
+  // a device collective (NCCL on CUDA). Unimplemented where there is none.
+  virtual absl::Status ConnectProcesses(Communicator& comm) {
+    return absl::UnimplementedError("this device has no collective operations");
+  }
+  // After ConnectProcesses: in-place sums over the processes of each
+  // (device pointer, count), queued in order with the other kernels.
+  virtual absl::Status AllReduceSum(absl::Span<const std::pair<float*, int64_t>> buffers) {
+    return absl::UnimplementedError("this device has no collective operations");
+  }
 };
 
 using DeviceTrainingKernelsFactory =

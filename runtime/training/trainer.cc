@@ -254,7 +254,14 @@ void Trainer::set_communicator(Communicator* comm) {
   comm_ = comm;
   reducer_.reset();
   if (comm_ == nullptr || comm_->size() == 1) return;
-  if (device_ != nullptr) device_error_ = LeaveDevice();
+  if (device_ != nullptr) {
+    // Gradients summed on the device (NCCL on CUDA); every rank agrees on it.
+    const absl::Status joined = device_->ConnectProcesses(*comm_);
+    if (joined.ok()) return;
+    std::fprintf(stderr, "onyx: gradients are reduced on the host (%s)\n",
+                 std::string(joined.message()).c_str());
+    device_error_ = LeaveDevice();
+  }
   std::vector<int64_t> elements;
   for (const Tensor& p : params_) elements.push_back(p.num_elements());
   reducer_ = std::make_unique<GradBucketReducer>(
@@ -281,16 +288,46 @@ absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tenso
   return static_cast<double>(outs[0].data<float>()[0]);
 }
 
+Trainer::RowShare Trainer::ShareOf(int64_t total) const {
+  // This process's contiguous share of the rows; with mean reduction each share
+  // is weighted by its size, so the sum over processes is the mean over all rows.
+  const int64_t world = comm_->size(), rank = comm_->rank();
+  RowShare share;
+  share.begin = total * rank / world;
+  share.end = total * (rank + 1) / world;
+  share.weight = config_.reduction == "sum"
+                     ? 1.0
+                     : static_cast<double>(share.end - share.begin) / total;
+  return share;
+}
+
+absl::StatusOr<double> Trainer::DeviceShareMicroBatch(const Tensor& x, const Tensor& y,
+                                                      absl::Span<const int64_t> rows,
+                                                      bool first) {
+  const RowShare share = ShareOf(static_cast<int64_t>(rows.size()));
+  if (share.end == share.begin) {  // no rows here: zero gradients, still in the reduction
+    if (first) {
+      for (Tensor& g : device_grads_) {
+        ONYX_RETURN_IF_ERROR(device_->Zero(g.data<float>(), g.num_elements()));
+      }
+    }
+    return 0.0;
+  }
+  std::vector<Tensor> grads;
+  ONYX_ASSIGN_OR_RETURN(const double loss,
+                        MicroBatchGradients(x, y, rows.subspan(share.begin,
+                                                               share.end - share.begin),
+                                            grads));
+  ONYX_RETURN_IF_ERROR(AccumulateOnDevice(grads, first, static_cast<float>(share.weight)));
+  return loss * share.weight;
+}
+
 absl::StatusOr<double> Trainer::ShareMicroBatch(const Tensor& x, const Tensor& y,
                                                 absl::Span<const int64_t> rows, bool first,
                                                 bool last) {
-  // This process's contiguous share of the rows; with mean reduction each share
-  // is weighted by its size, so the sum over processes is the mean over all rows.
-  const int64_t total = static_cast<int64_t>(rows.size());
-  const int64_t world = comm_->size(), rank = comm_->rank();
-  const int64_t begin = total * rank / world, end = total * (rank + 1) / world;
-  const double weight =
-      config_.reduction == "sum" ? 1.0 : static_cast<double>(end - begin) / total;
+  const RowShare share = ShareOf(static_cast<int64_t>(rows.size()));
+  const int64_t begin = share.begin, end = share.end;
+  const double weight = share.weight;
   reducer_->BeginMicroBatch(static_cast<float>(weight), first, last);
   if (end == begin) {  // no rows here: zero gradients, but still in every reduction
     ONYX_RETURN_IF_ERROR(reducer_->EndMicroBatch({}));
@@ -370,12 +407,15 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
       ONYX_ASSIGN_OR_RETURN(const double share,
                             ShareMicroBatch(x, y, rows, in_group == 0, last));
       group_losses.push_back(share);
+    } else if (device_distributed()) {  // the same, with the sums on the device
+      ONYX_ASSIGN_OR_RETURN(const double share, DeviceShareMicroBatch(x, y, rows, in_group == 0));
+      group_losses.push_back(share);
     } else {
       std::vector<Tensor> grads_now;
       ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
       group_losses.push_back(loss);
       if (device_ != nullptr) {
-        ONYX_RETURN_IF_ERROR(AccumulateOnDevice(grads_now, in_group == 0));
+        ONYX_RETURN_IF_ERROR(AccumulateOnDevice(grads_now, in_group == 0, 1.f));
       }
       for (size_t p = 0; p < params_.size() && device_ == nullptr; ++p) {
         const Tensor& g = grads_now[p];
@@ -400,6 +440,11 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
         }
         reducer_->CopyGradient(static_cast<int>(p), grad_sum[p]);
       }
+    } else if (device_distributed()) {
+      ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(group_losses)));
+      std::vector<std::pair<float*, int64_t>> buffers;
+      for (Tensor& g : device_grads_) buffers.emplace_back(g.data<float>(), g.num_elements());
+      ONYX_RETURN_IF_ERROR(device_->AllReduceSum(buffers));
     }
     for (double loss : group_losses) {
       if (!std::isfinite(loss)) {
@@ -487,7 +532,8 @@ absl::StatusOr<Evaluation> Trainer::Evaluate(const Tensor& x, const Tensor& y) {
   return eval;
 }
 
-absl::Status Trainer::AccumulateOnDevice(const std::vector<Tensor>& grads, bool first) {
+absl::Status Trainer::AccumulateOnDevice(const std::vector<Tensor>& grads, bool first,
+                                         float weight) {
   for (size_t p = 0; p < grads.size(); ++p) {
     float* sum = device_grads_[p].data<float>();
     const int64_t n = device_grads_[p].num_elements();
@@ -496,10 +542,10 @@ absl::Status Trainer::AccumulateOnDevice(const std::vector<Tensor>& grads, bool 
           "gradient of \"%s\" came back as %s%s, expected a device tensor of %d elements",
           param_names_[p], grads[p].DebugString(), grads[p].on_device() ? "" : " on the host", n));
     }
-    // The first micro-batch is copied (scaled by 1, exact): the session's
-    // buffers are left as they are, as the CPU path's first micro-batch is.
-    ONYX_RETURN_IF_ERROR(first ? device_->Scale(sum, grads[p].data<float>(), 1.f, n)
-                               : device_->Add(sum, grads[p].data<float>(), n));
+    // The first micro-batch is copied (for one process scaled by 1, exact): the
+    // session's buffers are left as they are, as the CPU path's first one is.
+    ONYX_RETURN_IF_ERROR(first ? device_->Scale(sum, grads[p].data<float>(), weight, n)
+                               : device_->AddScaled(sum, grads[p].data<float>(), weight, n));
   }
   return absl::OkStatus();
 }

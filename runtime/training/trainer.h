@@ -98,8 +98,10 @@ class Trainer {
 
   // Data-parallel training: each step splits its rows over the communicator's
   // processes and sums their weighted gradients (null: this process alone).
-  // With more than one process the step runs on the host (gradients are reduced
-  // there), so device-resident parameters and state move back to the host.
+  // Device-resident with more than one process: the gradients are summed on the
+  // device (DeviceTrainingKernels::ConnectProcesses, NCCL on CUDA); where the
+  // device has no collectives the step runs on the host (MPI reduces the
+  // gradients there) and parameters and state move back to the host.
   void set_communicator(Communicator* comm);
   // With more than one process: how the gradients are bucketed (else null).
   const GradBucketReducer* grad_reducer() const { return reducer_.get(); }
@@ -137,9 +139,24 @@ class Trainer {
   absl::StatusOr<Tensor> OnHost(const Tensor& t) const;
   // Device-resident: parameters and optimizer state back to the host, for good.
   absl::Status LeaveDevice();
-  // Device-resident step: sums micro-batch gradients into device_grads_
-  // (`first`: overwrites them).
-  absl::Status AccumulateOnDevice(const std::vector<Tensor>& grads, bool first);
+  // Device-resident step: adds `weight` times the micro-batch gradients into
+  // device_grads_ (`first`: overwrites them).
+  absl::Status AccumulateOnDevice(const std::vector<Tensor>& grads, bool first, float weight);
+  // Several processes: the rows [begin, end) of a micro-batch of `total` that
+  // are this process's, and the weight of its gradients.
+  struct RowShare {
+    int64_t begin = 0, end = 0;
+    double weight = 1;
+  };
+  RowShare ShareOf(int64_t total) const;
+  // Several processes, device-resident: this process's share of `rows`, its
+  // weighted gradients added into device_grads_ (reduced over the processes on
+  // the device by TrainEpoch); returns its weighted share of the loss.
+  absl::StatusOr<double> DeviceShareMicroBatch(const Tensor& x, const Tensor& y,
+                                               absl::Span<const int64_t> rows, bool first);
+  bool device_distributed() const {
+    return device_ != nullptr && comm_ != nullptr && comm_->size() > 1;
+  }
   absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
                                           const std::vector<int64_t>& rows) const;
 

@@ -130,14 +130,31 @@ class FakeKernels final : public DeviceTrainingKernels {
     auto X = Load(x, n);
     for (float& v : X) v = alpha * v;
     Store(y, X);
-    ++scale_calls;
     return absl::OkStatus();
   }
-  absl::Status Add(float* acc, const float* x, int64_t n) override {
+  absl::Status AddScaled(float* acc, const float* x, float alpha, int64_t n) override {
     auto A = Load(acc, n), X = Load(x, n);
-    for (int64_t i = 0; i < n; ++i) A[i] = A[i] + X[i];
+    for (int64_t i = 0; i < n; ++i) A[i] = A[i] + alpha * X[i];
     Store(acc, A);
-    ++add_calls;
+    return absl::OkStatus();
+  }
+  absl::Status Zero(float* x, int64_t n) override {
+    Store(x, std::vector<float>(n, 0.f));
+    return absl::OkStatus();
+  }
+  // The "device collective" of the stand-in: the host communicator itself.
+  absl::Status ConnectProcesses(Communicator& comm) override {
+    comm_ = &comm;
+    return absl::OkStatus();
+  }
+  absl::Status AllReduceSum(absl::Span<const std::pair<float*, int64_t>> buffers) override {
+    if (comm_ == nullptr) return absl::FailedPreconditionError("not connected");
+    for (const auto& [p, n] : buffers) {
+      auto v = Load(p, n);
+      if (absl::Status s = comm_->AllReduceSum(absl::MakeSpan(v)); !s.ok()) return s;
+      Store(p, v);
+    }
+    ++reductions;
     return absl::OkStatus();
   }
   absl::StatusOr<double> SumSquares(absl::Span<const Tensor* const> xs) override {
@@ -151,7 +168,7 @@ class FakeKernels final : public DeviceTrainingKernels {
     return sum;
   }
 
-  int64_t scale_calls = 0, add_calls = 0;
+  int64_t reductions = 0;
 
  private:
   static std::vector<float> Load(const float* p, int64_t n) {
@@ -164,6 +181,7 @@ class FakeKernels final : public DeviceTrainingKernels {
   }
 
   std::shared_ptr<DeviceBackend> device_;
+  Communicator* comm_ = nullptr;
 };
 
 // Registers FakeKernels as the kCuda training kernels of this process (the
