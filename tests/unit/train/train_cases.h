@@ -5,6 +5,7 @@
 // gradient sums run on the device).
 #pragma once
 
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +87,9 @@ struct Case {
   double clip_norm = 0;
   int accumulate_steps = 1;
 };
+
+// gtest prints the case by name (ctest lists the parameter too).
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 inline OptimizerConfig Opt(const std::string& kind, double lr) {
   OptimizerConfig c;
