@@ -82,6 +82,26 @@ TEST_P(DeviceDistributedTest, ReducesOnTheDeviceLikeTheHostBuckets) {
   EXPECT_TRUE(SameParams(*device.trainers[0], *host.trainers[0]));
 }
 
+// A device without collectives: every rank goes back to the host step (the
+// parameters and state come back, the downloaded gradients go through the
+// host buckets), with the same result as host trainers.
+TEST_P(DeviceDistributedTest, FallsBackToTheHostWithoutDeviceCollectives) {
+  UseFakeKernels(/*collectives=*/false);
+  ProcessRun device = TrainTwoProcesses(GetParam(), true);
+  UseFakeKernels();
+  ProcessRun host = TrainTwoProcesses(GetParam(), false);
+  ASSERT_EQ(device.trainers.size(), kWorld);
+  ASSERT_EQ(host.trainers.size(), kWorld);
+  for (int r = 0; r < kWorld; ++r) {
+    ASSERT_TRUE(device.status[r].ok()) << device.status[r];
+    EXPECT_FALSE(device.trainers[r]->device_resident()) << "rank " << r;
+    EXPECT_NE(device.trainers[r]->grad_reducer(), nullptr);
+    for (const Tensor& p : device.trainers[r]->params()) EXPECT_FALSE(p.on_device());
+  }
+  EXPECT_TRUE(SameParams(*device.trainers[0], *host.trainers[0]));
+  EXPECT_TRUE(SameParams(*device.trainers[1], *host.trainers[1]));
+}
+
 INSTANTIATE_TEST_SUITE_P(Optimizers, DeviceDistributedTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 

@@ -59,7 +59,9 @@ class FakeDevice final : public DeviceBackend {
 // functor the CPU optimizer calls, scramble back.
 class FakeKernels final : public DeviceTrainingKernels {
  public:
-  explicit FakeKernels(std::shared_ptr<DeviceBackend> device) : device_(std::move(device)) {}
+  // `collectives` false: a device without them (ConnectProcesses is refused).
+  explicit FakeKernels(std::shared_ptr<DeviceBackend> device, bool collectives = true)
+      : device_(std::move(device)), collectives_(collectives) {}
   DeviceBackend& backend() override { return *device_; }
 
   absl::Status Sgd(const update_math::MomentumCoeffs<float>& c, bool momentum, bool nesterov,
@@ -144,6 +146,7 @@ class FakeKernels final : public DeviceTrainingKernels {
   }
   // The "device collective" of the stand-in: the host communicator itself.
   absl::Status ConnectProcesses(Communicator& comm) override {
+    if (!collectives_) return DeviceTrainingKernels::ConnectProcesses(comm);
     comm_ = &comm;
     return absl::OkStatus();
   }
@@ -181,16 +184,19 @@ class FakeKernels final : public DeviceTrainingKernels {
   }
 
   std::shared_ptr<DeviceBackend> device_;
+  bool collectives_;
   Communicator* comm_ = nullptr;
 };
 
 // Registers FakeKernels as the kCuda training kernels of this process (the
 // test binaries that use it never build CUDA sessions).
-inline void UseFakeKernels() {
-  RegisterDeviceTrainingKernels(Device::kCuda, [](std::shared_ptr<DeviceBackend> backend)
-                                    -> absl::StatusOr<std::unique_ptr<DeviceTrainingKernels>> {
-    return std::unique_ptr<DeviceTrainingKernels>(new FakeKernels(std::move(backend)));
-  });
+inline void UseFakeKernels(bool collectives = true) {
+  RegisterDeviceTrainingKernels(
+      Device::kCuda, [collectives](std::shared_ptr<DeviceBackend> backend)
+                         -> absl::StatusOr<std::unique_ptr<DeviceTrainingKernels>> {
+        return std::unique_ptr<DeviceTrainingKernels>(
+            new FakeKernels(std::move(backend), collectives));
+      });
 }
 
 }  // namespace onyx::train_test
