@@ -106,6 +106,20 @@ absl::Status Session::Plan(const OpRegistry& registry) {
           absl::StrFormat("graph output \"%s\" is never produced", out.name));
     }
     output_ids_.push_back(it->second);
+    output_on_device_.push_back(std::find(options_.device_outputs.begin(),
+                                          options_.device_outputs.end(),
+                                          out.name) != options_.device_outputs.end());
+  }
+  for (const std::string& name : options_.device_outputs) {
+    if (!device_session) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "output \"%s\" cannot stay on the device: this session runs on the CPU", name));
+    }
+    if (std::none_of(graph_.outputs.begin(), graph_.outputs.end(),
+                     [&](const ValueInfo& v) { return v.name == name; })) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "\"%s\" (asked to stay on the device) is not an output of this graph", name));
+    }
   }
   for (const ValueInfo* in : graph_.FeedInputs()) feed_ids_.push_back(value_ids_[in->name]);
   constants_.resize(value_names_.size());
@@ -230,6 +244,10 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, RunState& state) {
         }
       }
     }
+    if (tensor.on_device() && options_.backend == nullptr) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "input \"%s\" is device memory, but this session runs on the CPU", name));
+    }
     state.values[it->second] = tensor;
   }
   for (int id : feed_ids_) {
@@ -286,7 +304,7 @@ bool Session::budgeted() const {
 absl::StatusOr<std::vector<Tensor>> Session::RunWith(RunState& state, const NamedTensors& feeds,
                                                      RunObserver* observer) {
   // Outputs of this state's previous run whose caller has let go become free buffers.
-  for (Tensor& t : state.last_outputs) state.pool.Give(t);
+  for (Tensor& t : state.last_outputs) Recycle(state, t);  // host buffers only
   state.last_outputs.clear();
 
   absl::Status status = CheckFeeds(feeds, state);
@@ -305,22 +323,24 @@ absl::StatusOr<std::vector<Tensor>> Session::RunWith(RunState& state, const Name
   std::vector<Tensor> results;
   if (status.ok()) {
     results.reserve(output_ids_.size());
-    for (int id : output_ids_) {
+    for (size_t o = 0; o < output_ids_.size(); ++o) {
+      const int id = output_ids_[o];
       if (!is_constant_[id] && !state.values[id].is_plain()) {  // graph outputs are plain
         status = MakePlain(state, state.values[id]);
         if (!status.ok()) break;
       }
       const Tensor& value = is_constant_[id] ? constants_[id] : state.values[id];
-      if (!value.on_device()) {
+      if (value.on_device() == output_on_device_[o]) {
         results.push_back(value);
         continue;
       }
-      auto host = options_.backend->ToHost(value);
-      if (!host.ok()) {
-        status = host.status();
+      auto moved = output_on_device_[o] ? options_.backend->ToDevice(value)
+                                        : options_.backend->ToHost(value);
+      if (!moved.ok()) {
+        status = moved.status();
         break;
       }
-      results.push_back(*std::move(host));
+      results.push_back(*std::move(moved));
     }
     // Asynchronous device failures surface here rather than in a later run.
     if (status.ok() && options_.backend != nullptr) status = options_.backend->Synchronize();

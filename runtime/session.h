@@ -41,6 +41,11 @@ struct SessionOptions {
   // Cap on the bytes of all tensors alive at once in a run (initializers, feeds
   // and intermediates); the default is no cap (and no accounting cost).
   int64_t max_memory_bytes = std::numeric_limits<int64_t>::max();
+  // Device sessions: graph outputs that Run returns on the device (moved there
+  // when a CPU kernel made them) instead of copying them to the host, for a
+  // caller that goes on computing there (the trainer's gradients). Names must
+  // be graph outputs. Feeds may be device tensors in any device session.
+  std::vector<std::string> device_outputs;
 };
 
 // Sees every node of a run as it finishes (profiling). Timing is taken only when
@@ -75,7 +80,8 @@ class Session {
 
   // Runs with `feeds` (every FeedInputs() entry, checked against its declared
   // dtype, rank and fixed dims; symbolic dims must agree across inputs).
-  // Returns the graph outputs in declaration order, on the host.
+  // Returns the graph outputs in declaration order, on the host (those named in
+  // SessionOptions::device_outputs on the device).
   // `observer`, when given, is told about each node as it finishes.
   // Safe to call from several threads at once (same results as serial runs):
   // each run has its own values and buffer pool, each kernel is locked while it
@@ -156,6 +162,7 @@ class Session {
   std::vector<Tensor> constants_;     // by value id: initializers, empty otherwise
   std::vector<int> feed_ids_;         // value ids of FeedInputs(), same order
   std::vector<int> output_ids_;
+  std::vector<bool> output_on_device_;  // per graph output: SessionOptions::device_outputs
   std::vector<int> order_;
   std::vector<Step> steps_;
   std::vector<bool> is_constant_;

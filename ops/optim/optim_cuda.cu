@@ -71,7 +71,65 @@ struct Adagrad {
   }
 };
 
+struct ScaleOp {
+  float *y;
+  const float* x;
+  float alpha;
+  __device__ void operator()(int64_t i) const { y[i] = alpha * x[i]; }
+};
+
+struct AddScaledOp {
+  float* acc;
+  const float* x;
+  float alpha;
+  __device__ void operator()(int64_t i) const { acc[i] = acc[i] + alpha * x[i]; }
+};
+
+// One partial sum of squares per block, by a fixed tree within the block.
+__global__ void SumSquaresPartials(const float* x, int64_t n, double* partials) {
+  __shared__ double sums[kThreads];
+  double s = 0;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const double v = x[i];
+    s += v * v;
+  }
+  sums[threadIdx.x] = s;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) sums[threadIdx.x] += sums[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partials[blockIdx.x] = sums[0];
+}
+
+__global__ void AddPartials(const double* partials, int count, double* total) {
+  if (threadIdx.x == 0 && blockIdx.x == 0) {
+    double s = 0;
+    for (int b = 0; b < count; ++b) s += partials[b];
+    *total += s;
+  }
+}
+
 }  // namespace
+
+cudaError_t ScaleFloats(float* y, const float* x, float alpha, int64_t n, cudaStream_t stream) {
+  return Run(ScaleOp{y, x, alpha}, n, stream);
+}
+
+cudaError_t AddScaledFloats(float* acc, const float* x, float alpha, int64_t n,
+                            cudaStream_t stream) {
+  return Run(AddScaledOp{acc, x, alpha}, n, stream);
+}
+
+cudaError_t AddSumOfSquares(const float* x, int64_t n, double* partials, double* total,
+                            cudaStream_t stream) {
+  if (n <= 0) return cudaSuccess;
+  SumSquaresPartials<<<kSumSquaresBlocks, kThreads, 0, stream>>>(x, n, partials);
+  if (cudaError_t error = cudaGetLastError(); error != cudaSuccess) return error;
+  AddPartials<<<1, 1, 0, stream>>>(partials, kSumSquaresBlocks, total);
+  return cudaGetLastError();
+}
 
 cudaError_t SgdUpdate(const update_math::MomentumCoeffs<float>& c, bool momentum, bool nesterov,
                       float* x, const float* g, float* v, int64_t n, cudaStream_t stream) {

@@ -1,6 +1,8 @@
 // CudaBackend: device query, stream, allocation and boundary copies.
 #include "runtime/cuda/cuda_backend.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_format.h"
 #include "runtime/cuda/cublas_api.h"
 #include "runtime/cuda/cuda_status.h"
@@ -34,9 +36,26 @@ CudaBackend::State::~State() {
   if (stream != nullptr) cudaStreamDestroy(stream);
 }
 
+namespace {
+
+// The node-local rank an MPI launcher gives this process (Open MPI, MPICH,
+// Slurm), or 0.
+int LocalRank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {
+      const int rank = std::atoi(value);
+      return rank >= 0 ? rank : 0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<CudaBackend>> CudaBackend::Create(int device_ordinal) {
   const int count = DeviceCount();
   if (count == 0) return absl::FailedPreconditionError(NoDeviceReason());
+  if (device_ordinal == kLocalRankDevice) device_ordinal = LocalRank() % count;
   if (device_ordinal < 0 || device_ordinal >= count) {
     return absl::InvalidArgumentError(
         absl::StrFormat("CUDA device %d requested, %d present", device_ordinal, count));

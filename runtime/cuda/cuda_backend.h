@@ -26,7 +26,12 @@ std::string NoDeviceReason();
 class CudaBackend final : public DeviceBackend {
  public:
   // FailedPrecondition naming the reason when there is no usable GPU.
-  static absl::StatusOr<std::shared_ptr<CudaBackend>> Create(int device_ordinal = 0);
+  // kLocalRankDevice: under an MPI launcher the GPU of this process's local rank
+  // (modulo the GPUs present), so data-parallel ranks on one machine each drive
+  // their own; otherwise GPU 0.
+  static constexpr int kLocalRankDevice = -1;
+  static absl::StatusOr<std::shared_ptr<CudaBackend>> Create(
+      int device_ordinal = kLocalRankDevice);
   ~CudaBackend() override;
 
   Device device() const override { return Device::kCuda; }

@@ -4,6 +4,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "runtime/tensor.h"
+#include "runtime/training/device_kernels.h"
 
 namespace onyx {
 
@@ -14,5 +15,10 @@ namespace onyx {
 // Returns total_norm (0 for no grads). InvalidArgument for a non-float32 grad
 // (naming its index) or max_norm < 0 / NaN.
 absl::StatusOr<double> ClipGradNorm(absl::Span<Tensor* const> grads, double max_norm);
+
+// The same for device-resident gradients (all non-null ones on `kernels`'s
+// device): the sum of squares in double on the device, the scaling there.
+absl::StatusOr<double> ClipGradNormOnDevice(DeviceTrainingKernels& kernels,
+                                            absl::Span<Tensor* const> grads, double max_norm);
 
 }  // namespace onyx

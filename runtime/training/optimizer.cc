@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/status_macros.h"
+#include "runtime/training/device_kernels.h"
 #include "runtime/training/update_math.h"
 
 namespace onyx {
@@ -32,8 +33,7 @@ class Sgd final : public Optimizer {
  private:
   using Optimizer::Optimizer;
 
-  void Update(int index, float* x, const float* g, int64_t n, double lr,
-              int64_t step) override {
+  um::MomentumCoeffs<float> Coeffs(double lr, int64_t step) const {
     const OptimizerConfig& c = config_;
     um::MomentumCoeffs<float> k;
     k.weight_decay = static_cast<float>(*c.weight_decay);
@@ -41,6 +41,19 @@ class Sgd final : public Optimizer {
     // First step: torch clones g' into the buffer, i.e. buf = 0 * m + 1 * g'.
     k.grad_coef = step == 1 ? 1.f : static_cast<float>(1 - c.dampening);
     k.neg_lr = static_cast<float>(-lr);
+    return k;
+  }
+
+  absl::Status DeviceUpdate(DeviceTrainingKernels& kernels, int index, float* x, const float* g,
+                            int64_t n, double lr, int64_t step) override {
+    float* v = StateData("momentum_buffer", index);
+    return kernels.Sgd(Coeffs(lr, step), v != nullptr, config_.nesterov, x, g, v, n);
+  }
+
+  void Update(int index, float* x, const float* g, int64_t n, double lr,
+              int64_t step) override {
+    const OptimizerConfig& c = config_;
+    const um::MomentumCoeffs<float> k = Coeffs(lr, step);
     const float sign = c.maximize ? -1.f : 1.f;
     float* v = StateData("momentum_buffer", index);
     auto run = [&](auto block) {
@@ -89,8 +102,7 @@ class Adam final : public Optimizer {
  private:
   using Optimizer::Optimizer;
 
-  void Update(int index, float* x, const float* g, int64_t n, double lr,
-              int64_t step) override {
+  um::AdamCoeffs<float> Coeffs(double lr, int64_t step) const {
     const OptimizerConfig& c = config_;
     const double wd = *c.weight_decay;
     // Scalars in double as torch's Python code forms them.
@@ -107,6 +119,20 @@ class Adam final : public Optimizer {
     k.eps = static_cast<float>(*c.eps);
     k.neg_step = static_cast<float>(-(lr / bias_correction1));
     k.post_scale = 1.f;
+    return k;
+  }
+
+  absl::Status DeviceUpdate(DeviceTrainingKernels& kernels, int index, float* x, const float* g,
+                            int64_t n, double lr, int64_t step) override {
+    float* vmax = StateData("max_exp_avg_sq", index);
+    return kernels.Adam(Coeffs(lr, step), vmax != nullptr, x, g, StateData("exp_avg", index),
+                        StateData("exp_avg_sq", index), vmax, n);
+  }
+
+  void Update(int index, float* x, const float* g, int64_t n, double lr,
+              int64_t step) override {
+    const OptimizerConfig& c = config_;
+    const um::AdamCoeffs<float> k = Coeffs(lr, step);
     float* m = StateData("exp_avg", index);
     float* v = StateData("exp_avg_sq", index);
     float* vmax = StateData("max_exp_avg_sq", index);
@@ -154,8 +180,7 @@ class Rmsprop final : public Optimizer {
  private:
   using Optimizer::Optimizer;
 
-  void Update(int index, float* x, const float* g, int64_t n, double lr,
-              int64_t step) override {
+  um::RmspropCoeffs<float> Coeffs(double lr) const {
     const OptimizerConfig& c = config_;
     um::RmspropCoeffs<float> k;
     k.weight_decay = static_cast<float>(*c.weight_decay);
@@ -164,6 +189,21 @@ class Rmsprop final : public Optimizer {
     k.eps = static_cast<float>(*c.eps);
     k.momentum = static_cast<float>(c.momentum);
     k.neg_lr = static_cast<float>(-lr);
+    return k;
+  }
+
+  absl::Status DeviceUpdate(DeviceTrainingKernels& kernels, int index, float* x, const float* g,
+                            int64_t n, double lr, int64_t step) override {
+    float* ga = StateData("grad_avg", index);
+    float* buf = StateData("momentum_buffer", index);
+    return kernels.Rmsprop(Coeffs(lr), ga != nullptr, buf != nullptr, x, g,
+                           StateData("square_avg", index), ga, buf, n);
+  }
+
+  void Update(int index, float* x, const float* g, int64_t n, double lr,
+              int64_t step) override {
+    const OptimizerConfig& c = config_;
+    const um::RmspropCoeffs<float> k = Coeffs(lr);
     float* sq = StateData("square_avg", index);
     float* ga = StateData("grad_avg", index);
     float* buf = StateData("momentum_buffer", index);
@@ -217,8 +257,7 @@ class Adagrad final : public Optimizer {
  private:
   using Optimizer::Optimizer;
 
-  void Update(int index, float* x, const float* g, int64_t n, double lr,
-              int64_t step) override {
+  um::AdagradCoeffs<float> Coeffs(double lr, int64_t step) const {
     const OptimizerConfig& c = config_;
     // clr = lr / (1 + (step - 1) * lr_decay), in double as torch does.
     const double clr = lr / (1 + static_cast<double>(step - 1) * c.lr_decay);
@@ -226,6 +265,18 @@ class Adagrad final : public Optimizer {
     k.weight_decay = static_cast<float>(*c.weight_decay);
     k.eps = static_cast<float>(*c.eps);
     k.neg_clr = static_cast<float>(-clr);
+    return k;
+  }
+
+  absl::Status DeviceUpdate(DeviceTrainingKernels& kernels, int index, float* x, const float* g,
+                            int64_t n, double lr, int64_t step) override {
+    return kernels.Adagrad(Coeffs(lr, step), x, g, StateData("sum", index), n);
+  }
+
+  void Update(int index, float* x, const float* g, int64_t n, double lr,
+              int64_t step) override {
+    const OptimizerConfig& c = config_;
+    const um::AdagradCoeffs<float> k = Coeffs(lr, step);
     float* h = StateData("sum", index);
     const float sign = c.maximize ? -1.f : 1.f;
     um::ForBlocks(n, [&](int64_t b, int64_t e) { Block(k, x + b, g + b, h + b, e - b, sign); });
@@ -300,6 +351,23 @@ float* Optimizer::StateData(const std::string& name, int index) {
   return nullptr;
 }
 
+absl::Status Optimizer::UseDevice(DeviceTrainingKernels* kernels) {
+  if (kernels == device_) return absl::OkStatus();
+  // Every copy is made before any is replaced, so a failure changes nothing.
+  std::vector<std::vector<Tensor>> moved;
+  for (auto& [name, tensors] : state_) {
+    std::vector<Tensor>& copies = moved.emplace_back();
+    for (const Tensor& t : tensors) {
+      DeviceBackend& side = kernels != nullptr ? kernels->backend() : device_->backend();
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, kernels != nullptr ? side.ToDevice(t) : side.ToHost(t));
+      copies.push_back(std::move(copy));
+    }
+  }
+  for (size_t s = 0; s < state_.size(); ++s) state_[s].second = std::move(moved[s]);
+  device_ = kernels;
+  return absl::OkStatus();
+}
+
 std::vector<std::pair<std::string, Tensor*>> Optimizer::State() {
   std::vector<std::pair<std::string, Tensor*>> out;
   for (size_t p = 0; p < shapes_.size(); ++p) {
@@ -336,11 +404,36 @@ absl::Status Optimizer::Step(absl::Span<Tensor* const> params,
           config_.kind, i, ShapeToString(p->shape()), ShapeToString(g->shape()),
           ShapeToString(shapes_[i])));
     }
+    if (p->on_device() != on_device() || g->on_device() != on_device()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s optimizer: parameter %d or its gradient is on the %s, the optimizer state on "
+          "the %s", config_.kind, i, p->on_device() ? "device" : "host",
+          on_device() ? "device" : "host"));
+    }
   }
   ++step_count_;
+  if (on_device()) return DeviceStep(params, grads, lr);
   for (size_t i = 0; i < shapes_.size(); ++i) {
     Update(static_cast<int>(i), params[i]->data<float>(), grads[i]->data<float>(),
            params[i]->num_elements(), lr, step_count_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Optimizer::DeviceStep(absl::Span<Tensor* const> params,
+                                   absl::Span<const Tensor* const> grads, double lr) {
+  for (size_t i = 0; i < shapes_.size(); ++i) {
+    const int64_t n = params[i]->num_elements();
+    const float* g = grads[i]->data<float>();
+    Tensor negated;  // maximize: -g, exact, so the update sees what the CPU's sign * g is
+    if (config_.maximize) {
+      ONYX_ASSIGN_OR_RETURN(negated, device_->backend().Allocate(DataType::kFloat32, shapes_[i],
+                                                                 kDefaultMaxTensorBytes));
+      ONYX_RETURN_IF_ERROR(device_->Scale(negated.data<float>(), g, -1.f, n));
+      g = negated.data<float>();
+    }
+    ONYX_RETURN_IF_ERROR(DeviceUpdate(*device_, static_cast<int>(i), params[i]->data<float>(),
+                                      g, n, lr, step_count_));
   }
   return absl::OkStatus();
 }

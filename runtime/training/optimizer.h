@@ -17,6 +17,8 @@
 
 namespace onyx {
 
+class DeviceTrainingKernels;  // runtime/training/device_kernels.h
+
 // Hyperparameters. Fields a kind does not use are ignored. `weight_decay` and
 // `eps` are optional because torch's defaults differ per kind; unset they take
 // weight_decay: 1e-2 for adamw, 0 otherwise; eps: 1e-8 (adam, adamw,
@@ -58,6 +60,13 @@ class Optimizer {
   absl::Status Step(absl::Span<Tensor* const> params, absl::Span<const Tensor* const> grads,
                     double lr);
 
+  // With `kernels`: the state moves to that device and Step() takes device
+  // parameters and gradients, updating them there through the same
+  // update_math.h functors; null: the state comes back to the host and Step()
+  // runs on the CPU again. `kernels` must outlive its use here.
+  absl::Status UseDevice(DeviceTrainingKernels* kernels);
+  bool on_device() const { return device_ != nullptr; }
+
   // Steps taken so far (torch's state["step"]; identical for every parameter).
   int64_t step_count() const { return step_count_; }
   void set_step_count(int64_t step) { step_count_ = step; }
@@ -66,7 +75,8 @@ class Optimizer {
   // index: "momentum_buffer/0", "exp_avg/1", "exp_avg_sq/1", "max_exp_avg_sq/1",
   // "square_avg/0", "grad_avg/0", "sum/0". Only the buffers the config uses
   // exist (torch allocates the same ones). The pointers stay valid for the
-  // optimizer's life; writing through them restores a checkpoint.
+  // optimizer's life; writing through them restores a checkpoint. After
+  // UseDevice(kernels) they are device tensors (assign, do not memcpy).
   std::vector<std::pair<std::string, Tensor*>> State();
 
   const OptimizerConfig& config() const { return config_; }
@@ -78,6 +88,10 @@ class Optimizer {
   // step number after the increment.
   virtual void Update(int index, float* x, const float* g, int64_t n, double lr,
                       int64_t step) = 0;
+  // The same update on the device: pointers are device memory, the gradient's
+  // sign already applied (maximize).
+  virtual absl::Status DeviceUpdate(DeviceTrainingKernels& kernels, int index, float* x,
+                                    const float* g, int64_t n, double lr, int64_t step) = 0;
   // Adds a zero-filled (or `fill`-filled) state buffer per parameter named `name`.
   absl::Status AddState(const std::string& name, float fill = 0.f);
   // Buffer `name` of parameter `index` (null when the optimizer has no such buffer).
@@ -86,8 +100,12 @@ class Optimizer {
   OptimizerConfig config_;
 
  private:
+  absl::Status DeviceStep(absl::Span<Tensor* const> params,
+                          absl::Span<const Tensor* const> grads, double lr);
+
   std::vector<Shape> shapes_;
   int64_t step_count_ = 0;
+  DeviceTrainingKernels* device_ = nullptr;
   // (name, one tensor per parameter), in creation order.
   std::vector<std::pair<std::string, std::vector<Tensor>>> state_;
 };

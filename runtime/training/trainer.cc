@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <regex>
@@ -203,11 +204,37 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(Graph model, TrainConfi
   if (t.params_.empty()) {
     return absl::InvalidArgumentError("the model has no trainable float32 initializer");
   }
-  ONYX_ASSIGN_OR_RETURN(t.train_session_, Session::Create(std::move(grad.graph), registry, TrainingSessionOptions(config.session)));
+  SessionOptions train_options = TrainingSessionOptions(config.session);
+  if (config.session.device != Device::kCpu && config.session.backend != nullptr) {
+    auto kernels = MakeDeviceTrainingKernels(config.session.backend);
+    if (kernels.ok()) {
+      t.device_ = *std::move(kernels);
+      t.backend_ = config.session.backend;
+      train_options.device_outputs = t.grad_names_;  // gradients stay on the device
+    } else if (absl::IsNotFound(kernels.status())) {
+      std::fprintf(stderr, "onyx: the optimizer step runs on the host (%s)\n",
+                   std::string(kernels.status().message()).c_str());
+    } else {
+      return kernels.status();
+    }
+  }
+  ONYX_ASSIGN_OR_RETURN(t.train_session_,
+                        Session::Create(std::move(grad.graph), registry, train_options));
 
   std::vector<const Tensor*> param_ptrs;
   for (const Tensor& p : t.params_) param_ptrs.push_back(&p);
   ONYX_ASSIGN_OR_RETURN(t.optimizer_, MakeOptimizer(config.optimizer, param_ptrs));
+  if (t.device_ != nullptr) {
+    // Parameters, state and the gradient sums live on the device from here on.
+    for (Tensor& p : t.params_) {
+      ONYX_ASSIGN_OR_RETURN(Tensor on_device, t.backend_->ToDevice(p));
+      ONYX_ASSIGN_OR_RETURN(Tensor sum, t.backend_->Allocate(DataType::kFloat32, p.shape(),
+                                                              config.session.max_tensor_bytes));
+      p = std::move(on_device);
+      t.device_grads_.push_back(std::move(sum));
+    }
+    ONYX_RETURN_IF_ERROR(t.optimizer_->UseDevice(t.device_.get()));
+  }
   t.model_ = std::move(model);
   return trainer;
 }
@@ -227,6 +254,14 @@ void Trainer::set_communicator(Communicator* comm) {
   comm_ = comm;
   reducer_.reset();
   if (comm_ == nullptr || comm_->size() == 1) return;
+  if (device_ != nullptr) {
+    // Gradients summed on the device (NCCL on CUDA); every rank agrees on it.
+    const absl::Status joined = device_->ConnectProcesses(*comm_);
+    if (joined.ok()) return;
+    std::fprintf(stderr, "onyx: gradients are reduced on the host (%s)\n",
+                 std::string(joined.message()).c_str());
+    device_error_ = LeaveDevice();
+  }
   std::vector<int64_t> elements;
   for (const Tensor& p : params_) elements.push_back(p.num_elements());
   reducer_ = std::make_unique<GradBucketReducer>(
@@ -242,6 +277,10 @@ absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tenso
                         BatchFeeds(x, y, std::vector<int64_t>(rows.begin(), rows.end())));
   ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> outs, train_session_->Run(feeds));
   for (size_t p = 0; p < params_.size(); ++p) {
+    if (device_ != nullptr) {  // device buffers are never recycled while held
+      grads.push_back(std::move(outs[1 + p]));
+      continue;
+    }
     // Outputs are the caller's own, but the executor may recycle them next run.
     ONYX_ASSIGN_OR_RETURN(Tensor copy, outs[1 + p].Clone());
     grads.push_back(std::move(copy));
@@ -249,16 +288,46 @@ absl::StatusOr<double> Trainer::MicroBatchGradients(const Tensor& x, const Tenso
   return static_cast<double>(outs[0].data<float>()[0]);
 }
 
+Trainer::RowShare Trainer::ShareOf(int64_t total) const {
+  // This process's contiguous share of the rows; with mean reduction each share
+  // is weighted by its size, so the sum over processes is the mean over all rows.
+  const int64_t world = comm_->size(), rank = comm_->rank();
+  RowShare share;
+  share.begin = total * rank / world;
+  share.end = total * (rank + 1) / world;
+  share.weight = config_.reduction == "sum"
+                     ? 1.0
+                     : static_cast<double>(share.end - share.begin) / total;
+  return share;
+}
+
+absl::StatusOr<double> Trainer::DeviceShareMicroBatch(const Tensor& x, const Tensor& y,
+                                                      absl::Span<const int64_t> rows,
+                                                      bool first) {
+  const RowShare share = ShareOf(static_cast<int64_t>(rows.size()));
+  if (share.end == share.begin) {  // no rows here: zero gradients, still in the reduction
+    if (first) {
+      for (Tensor& g : device_grads_) {
+        ONYX_RETURN_IF_ERROR(device_->Zero(g.data<float>(), g.num_elements()));
+      }
+    }
+    return 0.0;
+  }
+  std::vector<Tensor> grads;
+  ONYX_ASSIGN_OR_RETURN(const double loss,
+                        MicroBatchGradients(x, y, rows.subspan(share.begin,
+                                                               share.end - share.begin),
+                                            grads));
+  ONYX_RETURN_IF_ERROR(AccumulateOnDevice(grads, first, static_cast<float>(share.weight)));
+  return loss * share.weight;
+}
+
 absl::StatusOr<double> Trainer::ShareMicroBatch(const Tensor& x, const Tensor& y,
                                                 absl::Span<const int64_t> rows, bool first,
                                                 bool last) {
-  // This process's contiguous share of the rows; with mean reduction each share
-  // is weighted by its size, so the sum over processes is the mean over all rows.
-  const int64_t total = static_cast<int64_t>(rows.size());
-  const int64_t world = comm_->size(), rank = comm_->rank();
-  const int64_t begin = total * rank / world, end = total * (rank + 1) / world;
-  const double weight =
-      config_.reduction == "sum" ? 1.0 : static_cast<double>(end - begin) / total;
+  const RowShare share = ShareOf(static_cast<int64_t>(rows.size()));
+  const int64_t begin = share.begin, end = share.end;
+  const double weight = share.weight;
   reducer_->BeginMicroBatch(static_cast<float>(weight), first, last);
   if (end == begin) {  // no rows here: zero gradients, but still in every reduction
     ONYX_RETURN_IF_ERROR(reducer_->EndMicroBatch({}));
@@ -275,6 +344,11 @@ absl::StatusOr<double> Trainer::ShareMicroBatch(const Tensor& x, const Tensor& y
     (void)reducer_->EndMicroBatch({});
     return outs.status();
   }
+  for (Tensor& grad : *outs) {  // the gradients of a session made device-resident
+    if (grad.on_device()) {
+      ONYX_ASSIGN_OR_RETURN(grad, OnHost(grad));
+    }
+  }
   ONYX_RETURN_IF_ERROR(reducer_->EndMicroBatch(absl::MakeConstSpan(*outs).subspan(1)));
   return (*outs)[0].data<float>()[0] * weight;
 }
@@ -282,6 +356,7 @@ absl::StatusOr<double> Trainer::ShareMicroBatch(const Tensor& x, const Tensor& y
 absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
                                                const StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
+  ONYX_RETURN_IF_ERROR(device_error_);
   if (x.rank() == 0 || y.rank() == 0 || x.dim(0) != y.dim(0) || x.dim(0) == 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "inputs %s and targets %s must have the same, non-zero number of rows",
@@ -332,11 +407,17 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
       ONYX_ASSIGN_OR_RETURN(const double share,
                             ShareMicroBatch(x, y, rows, in_group == 0, last));
       group_losses.push_back(share);
+    } else if (device_distributed()) {  // the same, with the sums on the device
+      ONYX_ASSIGN_OR_RETURN(const double share, DeviceShareMicroBatch(x, y, rows, in_group == 0));
+      group_losses.push_back(share);
     } else {
       std::vector<Tensor> grads_now;
       ONYX_ASSIGN_OR_RETURN(const double loss, MicroBatchGradients(x, y, rows, grads_now));
       group_losses.push_back(loss);
-      for (size_t p = 0; p < params_.size(); ++p) {
+      if (device_ != nullptr) {
+        ONYX_RETURN_IF_ERROR(AccumulateOnDevice(grads_now, in_group == 0, 1.f));
+      }
+      for (size_t p = 0; p < params_.size() && device_ == nullptr; ++p) {
         const Tensor& g = grads_now[p];
         if (in_group == 0) {
           grad_sum[p] = g;
@@ -359,6 +440,11 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
         }
         reducer_->CopyGradient(static_cast<int>(p), grad_sum[p]);
       }
+    } else if (device_distributed()) {
+      ONYX_RETURN_IF_ERROR(comm_->AllReduceSum(absl::MakeSpan(group_losses)));
+      std::vector<std::pair<float*, int64_t>> buffers;
+      for (Tensor& g : device_grads_) buffers.emplace_back(g.data<float>(), g.num_elements());
+      ONYX_RETURN_IF_ERROR(device_->AllReduceSum(buffers));
     }
     for (double loss : group_losses) {
       if (!std::isfinite(loss)) {
@@ -372,14 +458,23 @@ absl::StatusOr<EpochStats> Trainer::TrainEpoch(const Tensor& x, const Tensor& y,
     group_losses.clear();
 
     std::vector<Tensor*> grads;
-    for (Tensor& g : grad_sum) {
+    for (Tensor& g : device_ != nullptr ? device_grads_ : grad_sum) {
       if (in_group > 1) {
         const float scale = 1.f / static_cast<float>(in_group);
-        for (float& v : g.span<float>()) v *= scale;
+        if (device_ != nullptr) {
+          ONYX_RETURN_IF_ERROR(
+              device_->Scale(g.data<float>(), g.data<float>(), scale, g.num_elements()));
+        } else {
+          for (float& v : g.span<float>()) v *= scale;
+        }
       }
       grads.push_back(&g);
     }
-    if (config_.clip_norm > 0) ONYX_RETURN_IF_ERROR(ClipGradNorm(grads, config_.clip_norm).status());
+    if (config_.clip_norm > 0 && device_ != nullptr) {
+      ONYX_RETURN_IF_ERROR(ClipGradNormOnDevice(*device_, grads, config_.clip_norm).status());
+    } else if (config_.clip_norm > 0) {
+      ONYX_RETURN_IF_ERROR(ClipGradNorm(grads, config_.clip_norm).status());
+    }
     std::vector<Tensor*> params;
     for (Tensor& p : params_) params.push_back(&p);
     const std::vector<const Tensor*> const_grads(grads.begin(), grads.end());
@@ -437,8 +532,55 @@ absl::StatusOr<Evaluation> Trainer::Evaluate(const Tensor& x, const Tensor& y) {
   return eval;
 }
 
+absl::Status Trainer::AccumulateOnDevice(const std::vector<Tensor>& grads, bool first,
+                                         float weight) {
+  for (size_t p = 0; p < grads.size(); ++p) {
+    float* sum = device_grads_[p].data<float>();
+    const int64_t n = device_grads_[p].num_elements();
+    if (!grads[p].on_device() || grads[p].num_elements() != n) {
+      return absl::InternalError(absl::StrFormat(
+          "gradient of \"%s\" came back as %s%s, expected a device tensor of %d elements",
+          param_names_[p], grads[p].DebugString(), grads[p].on_device() ? "" : " on the host", n));
+    }
+    // The first micro-batch is copied (for one process scaled by 1, exact): the
+    // session's buffers are left as they are, as the CPU path's first one is.
+    ONYX_RETURN_IF_ERROR(first ? device_->Scale(sum, grads[p].data<float>(), weight, n)
+                               : device_->AddScaled(sum, grads[p].data<float>(), weight, n));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tensor> Trainer::OnHost(const Tensor& t) const {
+  if (!t.on_device()) return t;
+  return backend_->ToHost(t);
+}
+
+absl::StatusOr<std::vector<Tensor>> Trainer::HostParams() const {
+  std::vector<Tensor> host;
+  for (const Tensor& p : params_) {
+    if (p.on_device()) {
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, backend_->ToHost(p));
+      host.push_back(std::move(copy));
+    } else {
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, p.Clone());
+      host.push_back(std::move(copy));
+    }
+  }
+  return host;
+}
+
+absl::Status Trainer::LeaveDevice() {
+  ONYX_ASSIGN_OR_RETURN(std::vector<Tensor> host, HostParams());
+  ONYX_RETURN_IF_ERROR(optimizer_->UseDevice(nullptr));
+  params_ = std::move(host);
+  device_grads_.clear();
+  device_.reset();
+  return absl::OkStatus();
+}
+
 absl::Status Trainer::SaveCheckpoint(const std::string& path) {
-  return WriteFileAtomically(path, CheckpointBytes());
+  ONYX_ASSIGN_OR_RETURN(Checkpoint c, MakeCheckpoint());
+  return WriteFileAtomically(path, SerializeCheckpoint(c));
 }
 
 absl::Status Trainer::LoadCheckpoint(const std::string& path) {
@@ -453,6 +595,11 @@ absl::Status Trainer::RestoreCheckpointBytes(const std::string& bytes,
 }
 
 std::string Trainer::CheckpointBytes() const {
+  absl::StatusOr<Checkpoint> c = MakeCheckpoint();
+  return c.ok() ? SerializeCheckpoint(*c) : std::string();
+}
+
+absl::StatusOr<Checkpoint> Trainer::MakeCheckpoint() const {
   Checkpoint c;
   c.epoch = epoch_;
   c.optimizer_step = optimizer_->step_count();
@@ -462,12 +609,14 @@ std::string Trainer::CheckpointBytes() const {
   c.epoch_loss_sum = epoch_loss_sum_;
   c.epoch_rng_state = epoch_rng_state_;
   for (size_t i = 0; i < params_.size(); ++i) {
-    c.tensors.emplace_back("param/" + param_names_[i], params_[i]);
+    ONYX_ASSIGN_OR_RETURN(Tensor host, OnHost(params_[i]));
+    c.tensors.emplace_back("param/" + param_names_[i], std::move(host));
   }
   for (const auto& [name, tensor] : optimizer_->State()) {
-    c.tensors.emplace_back("state/" + name, *tensor);
+    ONYX_ASSIGN_OR_RETURN(Tensor host, OnHost(*tensor));
+    c.tensors.emplace_back("state/" + name, std::move(host));
   }
-  return SerializeCheckpoint(c);
+  return c;
 }
 
 absl::Status Trainer::Restore(const Checkpoint& c, const std::string& path) {
@@ -488,7 +637,11 @@ absl::Status Trainer::Restore(const Checkpoint& c, const std::string& path) {
           "checkpoint %s: tensor \"%s\" %s does not match this model and optimizer", path,
           name, tensor.DebugString()));
     }
-    std::memcpy(it->second->raw_data(), tensor.raw_data(), tensor.byte_size());
+    if (it->second->on_device()) {
+      ONYX_ASSIGN_OR_RETURN(*it->second, backend_->ToDevice(tensor));
+    } else {
+      std::memcpy(it->second->raw_data(), tensor.raw_data(), tensor.byte_size());
+    }
   }
   ONYX_RETURN_IF_ERROR(SetRngFromText(rng_, c.rng_state, path));
   if (c.epoch_micro_batches > 0) {
@@ -507,7 +660,7 @@ absl::Status Trainer::Restore(const Checkpoint& c, const std::string& path) {
 Graph Trainer::TrainedModel() const {
   Graph model = model_;
   for (size_t i = 0; i < params_.size(); ++i) {
-    auto copy = params_[i].Clone();
+    auto copy = params_[i].on_device() ? backend_->ToHost(params_[i]) : params_[i].Clone();
     if (copy.ok()) model.initializers[param_names_[i]] = *std::move(copy);
   }
   return model;

@@ -16,6 +16,7 @@
 #include "runtime/session.h"
 #include "runtime/distributed/communicator.h"
 #include "runtime/training/checkpoint.h"
+#include "runtime/training/device_kernels.h"
 #include "runtime/training/grad_buckets.h"
 #include "runtime/training/lr_schedule.h"
 #include "runtime/training/optimizer.h"
@@ -40,7 +41,9 @@ struct TrainConfig {
   // Distributed: gradients are reduced in buckets of at most this many MiB, each
   // started as soon as backward has written it; 0: one bucket after backward.
   double bucket_mb = 25;
-  SessionOptions session;        // device (and backend) the train/eval sessions run on
+  // Device (and backend) the train/eval sessions run on. On a device with
+  // registered DeviceTrainingKernels the whole step stays there (see Trainer).
+  SessionOptions session;
 };
 
 struct EpochStats {
@@ -61,6 +64,14 @@ struct Evaluation {
 // Called after every optimizer step with (epoch, step in epoch, steps per epoch, loss).
 using StepCallback = std::function<void(int, int64_t, int64_t, double)>;
 
+// Device-resident training: when config.session names a device whose backend
+// has DeviceTrainingKernels (runtime/training/device_kernels.h; CUDA registers
+// them), the parameters and the optimizer state live on the device across
+// steps, the session hands back the gradients there, and accumulation,
+// clipping and the update run there too. Only the loss comes to the host each
+// step; the parameters come back for checkpoints, TrainedModel() and
+// HostParams(). Otherwise (CPU, or a device without such kernels, or several
+// processes) parameters and state stay on the host, as the optimizer step does.
 class Trainer {
  public:
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(Graph model, TrainConfig config,
@@ -73,18 +84,24 @@ class Trainer {
   absl::StatusOr<Evaluation> Evaluate(const Tensor& x, const Tensor& y);
 
   // Parameters, optimizer state, epoch and RNG state (runtime/training/checkpoint.h).
+  // Device-resident: copied to the host first.
   // Called between steps (from a StepCallback), it records the position within
   // the epoch, and a resume continues from that step.
   absl::Status SaveCheckpoint(const std::string& path);
   // Restores all of the above; InvalidArgument when the checkpoint does not
   // belong to this model and optimizer (names or shapes differ).
   absl::Status LoadCheckpoint(const std::string& path);
-  // The same as bytes, so one process can hand its state to the others.
+  // The same as bytes, so one process can hand its state to the others ("" when
+  // a device copy fails, which the reader then rejects; SaveCheckpoint reports it).
   std::string CheckpointBytes() const;
   absl::Status RestoreCheckpointBytes(const std::string& bytes, const std::string& source);
 
   // Data-parallel training: each step splits its rows over the communicator's
   // processes and sums their weighted gradients (null: this process alone).
+  // Device-resident with more than one process: the gradients are summed on the
+  // device (DeviceTrainingKernels::ConnectProcesses, NCCL on CUDA); where the
+  // device has no collectives the step runs on the host (MPI reduces the
+  // gradients there) and parameters and state move back to the host.
   void set_communicator(Communicator* comm);
   // With more than one process: how the gradients are bucketed (else null).
   const GradBucketReducer* grad_reducer() const { return reducer_.get(); }
@@ -92,9 +109,14 @@ class Trainer {
   // The model with trained weights: the original inputs, outputs and opsets.
   Graph TrainedModel() const;
 
-  // Trainable parameter names and tensors (updated in place by each step).
+  // Trainable parameter names and tensors (updated in place by each step; device
+  // tensors when device_resident()).
   const std::vector<std::string>& param_names() const { return param_names_; }
   std::vector<Tensor>& params() { return params_; }
+  // The parameters on the host (copies of device-resident ones).
+  absl::StatusOr<std::vector<Tensor>> HostParams() const;
+  // Whether parameters, optimizer state and gradients stay on the device.
+  bool device_resident() const { return device_ != nullptr; }
   Optimizer& optimizer() { return *optimizer_; }
   int epoch() const { return epoch_; }
   void set_epoch(int epoch) { epoch_ = epoch; }
@@ -112,6 +134,29 @@ class Trainer {
   absl::StatusOr<double> ShareMicroBatch(const Tensor& x, const Tensor& y,
                                          absl::Span<const int64_t> rows, bool first, bool last);
   absl::Status Restore(const Checkpoint& checkpoint, const std::string& source);
+  absl::StatusOr<Checkpoint> MakeCheckpoint() const;
+  // `t` readable on the host: itself, or its copy from the device.
+  absl::StatusOr<Tensor> OnHost(const Tensor& t) const;
+  // Device-resident: parameters and optimizer state back to the host, for good.
+  absl::Status LeaveDevice();
+  // Device-resident step: adds `weight` times the micro-batch gradients into
+  // device_grads_ (`first`: overwrites them).
+  absl::Status AccumulateOnDevice(const std::vector<Tensor>& grads, bool first, float weight);
+  // Several processes: the rows [begin, end) of a micro-batch of `total` that
+  // are this process's, and the weight of its gradients.
+  struct RowShare {
+    int64_t begin = 0, end = 0;
+    double weight = 1;
+  };
+  RowShare ShareOf(int64_t total) const;
+  // Several processes, device-resident: this process's share of `rows`, its
+  // weighted gradients added into device_grads_ (reduced over the processes on
+  // the device by TrainEpoch); returns its weighted share of the loss.
+  absl::StatusOr<double> DeviceShareMicroBatch(const Tensor& x, const Tensor& y,
+                                               absl::Span<const int64_t> rows, bool first);
+  bool device_distributed() const {
+    return device_ != nullptr && comm_ != nullptr && comm_->size() > 1;
+  }
   absl::StatusOr<NamedTensors> BatchFeeds(const Tensor& x, const Tensor& y,
                                           const std::vector<int64_t>& rows) const;
 
@@ -133,6 +178,11 @@ class Trainer {
   std::unique_ptr<GradBucketReducer> reducer_;
   double epoch_loss_sum_ = 0;
   std::string epoch_rng_state_;
+  // Device-resident training (null otherwise).
+  std::shared_ptr<DeviceBackend> backend_;
+  std::unique_ptr<DeviceTrainingKernels> device_;
+  std::vector<Tensor> device_grads_;  // per parameter: the step's summed gradient
+  absl::Status device_error_;         // a failed LeaveDevice, reported by TrainEpoch
 };
 
 // Rows `rows` of `t` (first dim), copied into a new tensor.
