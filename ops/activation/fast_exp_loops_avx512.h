@@ -1,0 +1,149 @@
+// AVX-512 bodies of fast_exp_loops.h's dividing functors (Swish, Gelu-tanh, Gelu,
+// Mish): the same math with rcp14 plus one Newton step (relative error ~2^-28)
+// in place of the division, and scalef for 2^n (right into the denormals), and
+// the RangeAvx512 specializations that run them 16 floats at a time.
+// Included by fast_exp_loops.h only.
+#pragma once
+
+#include <cstdint>
+
+#include <immintrin.h>
+
+#include "ops/activation/fast_exp_loops.h"
+#include "ops/activation/fast_loops.h"
+
+namespace onyx::fast {
+namespace avx512 {
+
+// (The maskz_ forms with a full mask, as in fast_loops.h: GCC 12 warns about
+// the unmasked forms' undefined pass-through register.)
+inline constexpr __mmask16 kAll = 0xFFFF;
+
+// exp(t) for t in [-150, 88]: below about -103.3 the result is a denormal or 0.
+ONYX_TARGET_AVX512 inline __m512 Exp(__m512 t) {
+  const __m512 n = _mm512_maskz_roundscale_ps(
+      kAll, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_maskz_scalef_ps(kAll, internal::ExpOfReducedAvx512(t, n), n);
+}
+
+// 1 / d for d >= 1 (no zero, infinity or NaN comes in).
+ONYX_TARGET_AVX512 inline __m512 Reciprocal(__m512 d) {
+  const __m512 r = _mm512_maskz_rcp14_ps(kAll, d);
+  return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.f)));
+}
+
+// TimesSigmoid: x * sigmoid(v). A NaN v comes only from a NaN x (Swish with a
+// finite alpha, Gelu-tanh), which makes the product NaN.
+ONYX_TARGET_AVX512 inline __m512 TimesSigmoid(__m512 x, __m512 v) {
+  const __m512 av = _mm512_maskz_min_ps(kAll, _mm512_abs_ps(v), _mm512_set1_ps(104.f));
+  const __m512 e = Exp(_mm512_sub_ps(_mm512_setzero_ps(), av));
+  const __m512 s = Reciprocal(_mm512_add_ps(_mm512_set1_ps(1.f), e));
+  const __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mul_ps(x, _mm512_mask_mul_ps(s, negative, e, s));
+}
+
+ONYX_TARGET_AVX512 inline __m512 Swish(__m512 x, float alpha) {
+  return TimesSigmoid(x, _mm512_mul_ps(_mm512_set1_ps(alpha), x));
+}
+
+ONYX_TARGET_AVX512 inline __m512 GeluTanh(__m512 x) {
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  const __m512 k = _mm512_fmadd_ps(_mm512_set1_ps(kGeluTanhCubic), x2,
+                                   _mm512_set1_ps(kGeluTanhLinear));
+  return TimesSigmoid(x, _mm512_mul_ps(x, k));
+}
+
+// exp's argument clamped to [-120, 20]: -inf gives e = 0 (so -inf * 0 = NaN).
+ONYX_TARGET_AVX512 inline __m512 Mish(__m512 x) {
+  const __m512 xc = _mm512_maskz_max_ps(
+      kAll, _mm512_maskz_min_ps(kAll, x, _mm512_set1_ps(20.f)), _mm512_set1_ps(-120.f));
+  const __m512 e = Exp(xc);
+  const __m512 m = _mm512_mul_ps(e, _mm512_add_ps(e, _mm512_set1_ps(2.f)));
+  const __m512 t = _mm512_mul_ps(m, Reciprocal(_mm512_add_ps(m, _mm512_set1_ps(2.f))));
+  return _mm512_mul_ps(x, t);
+}
+
+ONYX_TARGET_AVX512 inline __m512 Gelu(__m512 x) {
+  const __m512 z = _mm512_maskz_min_ps(
+      kAll, _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f)),
+      _mm512_set1_ps(10.5f));  // NaN x: z = 10.5 and x * ... is NaN
+  const __m512 t = Reciprocal(_mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.f)));
+  __m512 p = _mm512_set1_ps(kErfcFit[9]);
+  for (int k = 8; k >= 0; --k) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcFit[k]));
+  const __m512 arg = _mm512_maskz_max_ps(kAll, _mm512_fnmadd_ps(z, z, p), _mm512_set1_ps(-120.f));
+  const __m512 half_erfc = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), Exp(arg));
+  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 phi = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(1.f), half_erfc), negative,
+                                        half_erfc);
+  return _mm512_mul_ps(x, phi);
+}
+
+// y = body(x) 16 floats at a time (non-temporal stores from y's first 64-byte
+// boundary when `stream`), fn.Forward on the head and tail.
+template <typename Fn, typename Body>
+ONYX_TARGET_AVX512 inline void Range(const Fn& fn, const Body& body, const float* x, float* y,
+                                     int64_t n, bool stream) {
+  int64_t i = 0;
+  if (stream) {
+    int64_t head = static_cast<int64_t>((64 - (reinterpret_cast<uintptr_t>(y) & 63)) & 63) / 4;
+    if (head > n) head = n;
+    internal::PlainRange(fn, x, y, head);
+    i = head;
+    for (; i + 16 <= n; i += 16) {
+      if (((i - head) & 1023) == 0) {  // the next 4 KiB of input, as StreamRange does
+        for (int64_t j = 0; j < 1024; j += 16) __builtin_prefetch(x + i + 1024 + j);
+      }
+      _mm512_stream_ps(y + i, body(_mm512_loadu_ps(x + i)));
+    }
+    _mm_sfence();
+  } else {
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, body(_mm512_loadu_ps(x + i)));
+  }
+  internal::PlainRange(fn, x + i, y + i, n - i);
+}
+
+// The bodies as function objects for Range (a lambda would not carry the
+// AVX-512 target attribute).
+struct SwishBody {
+  float alpha;
+  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Swish(x, alpha); }
+};
+struct GeluTanhBody {
+  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return GeluTanh(x); }
+};
+struct GeluBody {
+  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Gelu(x); }
+};
+struct MishBody {
+  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Mish(x); }
+};
+
+}  // namespace avx512
+
+namespace internal {
+
+template <>
+ONYX_TARGET_AVX512 inline void RangeAvx512<FastSwishFn>(const FastSwishFn& fn, const float* x,
+                                                       float* y, int64_t n, bool stream) {
+  avx512::Range(fn, avx512::SwishBody{fn.alpha}, x, y, n, stream);
+}
+template <>
+ONYX_TARGET_AVX512 inline void RangeAvx512<FastGeluTanhFn>(const FastGeluTanhFn& fn,
+                                                          const float* x, float* y, int64_t n,
+                                                          bool stream) {
+  avx512::Range(fn, avx512::GeluTanhBody{}, x, y, n, stream);
+}
+template <>
+ONYX_TARGET_AVX512 inline void RangeAvx512<FastGeluFn>(const FastGeluFn& fn, const float* x,
+                                                      float* y, int64_t n, bool stream) {
+  avx512::Range(fn, avx512::GeluBody{}, x, y, n, stream);
+}
+template <>
+ONYX_TARGET_AVX512 inline void RangeAvx512<FastMishFn>(const FastMishFn& fn, const float* x,
+                                                      float* y, int64_t n, bool stream) {
+  avx512::Range(fn, avx512::MishBody{}, x, y, n, stream);
+}
+
+}  // namespace internal
+}  // namespace onyx::fast
