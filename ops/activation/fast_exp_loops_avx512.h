@@ -1,6 +1,7 @@
-// AVX-512 bodies of fast_exp_loops.h's dividing functors (Swish, Gelu-tanh, Gelu,
-// Mish): the same math with rcp14 plus one Newton step (relative error ~2^-28)
-// in place of the division, and scalef for 2^n (right into the denormals), and
+// AVX-512 bodies of fast_exp_loops.h's exp functors (Elu/Selu/Celu, Swish,
+// Gelu-tanh, Gelu, Mish): the same math with rcp14 plus one Newton step (relative
+// error ~2^-28) in place of a division, and scalef for 2^n (right into the
+// denormals), and
 // the RangeAvx512 specializations that run them 16 floats at a time.
 // Included by fast_exp_loops.h only.
 #pragma once
@@ -79,6 +80,33 @@ ONYX_TARGET_AVX512 inline __m512 Gelu(__m512 x) {
   return _mm512_mul_ps(x, phi);
 }
 
+// FastEluFn: the FastExpm1 math with roundscale/scalef instead of the integer
+// tricks and clamps (about a third fewer instructions than GCC's version).
+// min/max take the NaN from their second operand, so a NaN x stays NaN.
+ONYX_TARGET_AVX512 inline __m512 Elu(__m512 x, float pos_scale, float neg_scale,
+                                     float inv_alpha) {
+  __m512 a = _mm512_mul_ps(x, _mm512_set1_ps(inv_alpha));
+  a = _mm512_maskz_min_ps(kAll, _mm512_set1_ps(88.8f), a);
+  a = _mm512_maskz_max_ps(kAll, _mm512_set1_ps(-80.f), a);
+  const __m512 n = _mm512_maskz_roundscale_ps(
+      kAll, _mm512_mul_ps(a, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  __m512 c = _mm512_set1_ps(1.f / 5040.f);
+  c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 720.f));
+  c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 120.f));
+  c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 24.f));
+  c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 6.f));
+  c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(0.5f));
+  const __m512 p = _mm512_fmadd_ps(c, _mm512_mul_ps(r, r), r);  // expm1(r)
+  const __m512 s = _mm512_maskz_scalef_ps(kAll, _mm512_set1_ps(0.5f), n);  // 2^(n-1)
+  const __m512 half_expm1 = _mm512_fmadd_ps(s, p, _mm512_sub_ps(s, _mm512_set1_ps(0.5f)));
+  const __m512 negative_side = _mm512_mul_ps(half_expm1, _mm512_set1_ps(2.f * neg_scale));
+  const __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
+  return _mm512_mask_mul_ps(negative_side, positive, x, _mm512_set1_ps(pos_scale));
+}
+
 // y = body(x) 16 floats at a time (non-temporal stores from y's first 64-byte
 // boundary when `stream`), fn.Forward on the head and tail.
 template <typename Fn, typename Body>
@@ -105,6 +133,12 @@ ONYX_TARGET_AVX512 inline void Range(const Fn& fn, const Body& body, const float
 
 // The bodies as function objects for Range (a lambda would not carry the
 // AVX-512 target attribute).
+struct EluBody {
+  FastEluFn fn;
+  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const {
+    return Elu(x, fn.pos_scale, fn.neg_scale, fn.inv_alpha);
+  }
+};
 struct SwishBody {
   float alpha;
   ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Swish(x, alpha); }
@@ -123,6 +157,11 @@ struct MishBody {
 
 namespace internal {
 
+template <>
+ONYX_TARGET_AVX512 inline void RangeAvx512<FastEluFn>(const FastEluFn& fn, const float* x,
+                                                     float* y, int64_t n, bool stream) {
+  avx512::Range(fn, avx512::EluBody{fn}, x, y, n, stream);
+}
 template <>
 ONYX_TARGET_AVX512 inline void RangeAvx512<FastSwishFn>(const FastSwishFn& fn, const float* x,
                                                        float* y, int64_t n, bool stream) {
