@@ -1,5 +1,5 @@
 // Float32 forward functors for the exp-family activations (Elu, Selu, Celu,
-// Swish, Gelu, Gelu-tanh, Mish) and the piecewise HardSwish, for fast_loops.h's
+// Swish, Gelu-tanh, Mish) and the piecewise HardSwish, for fast_loops.h's
 // per-ISA loops (fast::ForwardFloat). Each Forward is straight-line float/int
 // arithmetic (FastExp-style), which GCC vectorizes for AVX2 and the baseline; the
 // ones that divide also have an AVX-512 body written with intrinsics (rcp14 plus
@@ -89,33 +89,6 @@ struct FastMishFn {
     const float e = FastExp(x < 20.f ? x : 20.f);  // NaN: 20 (x * 1 is NaN)
     const float m = e * (e + 2.f);
     return x * (m / (m + 2.f));
-  }
-};
-
-// erfc(z) for z >= 0 as t exp(-z^2 + P(t)), t = 1 / (1 + z/2), P of degree 9
-// least-squares fitted (Chebyshev nodes, t in [0.15, 1], z up to 11.3) to
-// log(erfc(z) / t) + z^2: about 3e-7 absolute in the exponent, so ~3e-7
-// relative in erfc, plus z^2's rounding (6e-8 * z^2 relative) for large z.
-inline constexpr float kErfcFit[10] = {
-    -1.2654738426208496f,   0.9991688132286072f,  0.38196390867233276f,
-    0.05724634602665901f,   -0.06602827459573746f, 0.0475085973739624f,
-    -0.8518794178962708f,   1.2743616104125977f,  -0.7310593128204346f,
-    0.1541917324066162f};
-
-// Gelu, approximate="none": x * Phi(x), Phi(x) = erfc(z)/2 for x < 0 and
-// 1 - erfc(z)/2 otherwise, z = |x| / sqrt(2) (capped at 10.5, where erfc is
-// below float's range). Relative error < 8e-7 + 1.2e-7 x^2 (z^2 rounds), so
-// < 2e-6 for x > -4 and larger on the tiny results for x < -10.
-struct FastGeluFn {
-  template <typename T> ONYX_FAST_INLINE T Forward(T x) const {
-    const float ax = x < 0.f ? -x : x;
-    float z = ax * 0.70710678118654752f;
-    z = z > 10.5f ? 10.5f : z;  // NaN stays NaN
-    const float t = 1.f / (1.f + 0.5f * z);
-    float p = kErfcFit[9];
-    for (int k = 8; k >= 0; --k) p = p * t + kErfcFit[k];
-    const float half_erfc = 0.5f * t * FastExp(p - z * z);
-    return x * (x < 0.f ? half_erfc : 1.f - half_erfc);
   }
 };
 

@@ -1,5 +1,5 @@
 // AVX-512 bodies of fast_exp_loops.h's exp functors (Elu/Selu/Celu, Swish,
-// Gelu-tanh, Gelu, Mish): the same math with rcp14 plus one Newton step (relative
+// Gelu-tanh, Mish): the same math with rcp14 plus one Newton step (relative
 // error ~2^-28) in place of a division, and scalef for 2^n (right into the
 // denormals), and
 // the RangeAvx512 specializations that run them 16 floats at a time.
@@ -63,21 +63,6 @@ ONYX_TARGET_AVX512 inline __m512 Mish(__m512 x) {
   const __m512 m = _mm512_mul_ps(e, _mm512_add_ps(e, _mm512_set1_ps(2.f)));
   const __m512 t = _mm512_mul_ps(m, Reciprocal(_mm512_add_ps(m, _mm512_set1_ps(2.f))));
   return _mm512_mul_ps(x, t);
-}
-
-ONYX_TARGET_AVX512 inline __m512 Gelu(__m512 x) {
-  const __m512 z = _mm512_maskz_min_ps(
-      kAll, _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f)),
-      _mm512_set1_ps(10.5f));  // NaN x: z = 10.5 and x * ... is NaN
-  const __m512 t = Reciprocal(_mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.f)));
-  __m512 p = _mm512_set1_ps(kErfcFit[9]);
-  for (int k = 8; k >= 0; --k) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kErfcFit[k]));
-  const __m512 arg = _mm512_maskz_max_ps(kAll, _mm512_fnmadd_ps(z, z, p), _mm512_set1_ps(-120.f));
-  const __m512 half_erfc = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), Exp(arg));
-  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  const __m512 phi = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(1.f), half_erfc), negative,
-                                        half_erfc);
-  return _mm512_mul_ps(x, phi);
 }
 
 // FastEluFn: the FastExpm1 math with roundscale/scalef instead of the integer
@@ -156,9 +141,6 @@ struct SwishBody {
 struct GeluTanhBody {
   ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return GeluTanh(x); }
 };
-struct GeluBody {
-  ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Gelu(x); }
-};
 struct MishBody {
   ONYX_TARGET_AVX512 __m512 operator()(__m512 x) const { return Mish(x); }
 };
@@ -182,11 +164,6 @@ ONYX_TARGET_AVX512 inline void RangeAvx512<FastGeluTanhFn>(const FastGeluTanhFn&
                                                           const float* x, float* y, int64_t n,
                                                           bool stream) {
   avx512::Range(fn, avx512::GeluTanhBody{}, x, y, n, stream);
-}
-template <>
-ONYX_TARGET_AVX512 inline void RangeAvx512<FastGeluFn>(const FastGeluFn& fn, const float* x,
-                                                      float* y, int64_t n, bool stream) {
-  avx512::Range(fn, avx512::GeluBody{}, x, y, n, stream);
 }
 template <>
 ONYX_TARGET_AVX512 inline void RangeAvx512<FastMishFn>(const FastMishFn& fn, const float* x,
