@@ -1,11 +1,12 @@
 // Float32 forward functors for the exp-family activations (Elu, Selu, Celu,
 // Swish, Gelu-tanh, Mish) and the piecewise HardSwish, for fast_loops.h's
 // per-ISA loops (fast::ForwardFloat). Each Forward is straight-line float/int
-// arithmetic (FastExp-style), which GCC vectorizes for AVX2 and the baseline; the
-// ones that divide also have an AVX-512 body written with intrinsics (rcp14 plus
-// a Newton step instead of the division, as SigmoidAvx512), used by the
-// RangeAvx512 specializations at the end. Error bounds are stated per functor and
-// checked in tests/unit/activation/fast_exp_loops_test.cc.
+// arithmetic (FastExp-style), which GCC vectorizes for AVX2 and the baseline in a
+// TU built with -fno-trapping-math, as activation_cpu.cc is (otherwise GCC keeps
+// the selects as branches). The exp ones also have AVX-512 bodies written with
+// intrinsics (fast_exp_loops_avx512.h: scalef for 2^n, rcp14 plus a Newton step
+// instead of a division, as SigmoidAvx512). Error bounds are stated per functor
+// and checked in tests/unit/activation/fast_exp_loops_test.cc.
 #pragma once
 
 #include <bit>
