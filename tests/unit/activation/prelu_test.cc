@@ -82,7 +82,10 @@ std::vector<Param> Params() {
       {{2, 3, 4}, {3, 1}},    {{2, 3, 4}, {3, 4}},    {{2, 3, 4}, {2, 3, 4}},
       {{2, 3, 4}, {2, 1, 4}}, {{2, 3, 4}, {2, 1, 1}}, {{2, 3, 4}, {1, 3, 1}},
       {{2, 3, 4, 5}, {3, 1, 1}}, {{5}, {5}},          {{}, {}},
-      {{0, 3}, {3}},          {{4, 1, 3}, {1, 3}}};
+      {{0, 3}, {3}},          {{4, 1, 3}, {1, 3}},
+      // fast_prelu.h's vector bodies, tails and (over 4 MiB) streaming stores
+      {{3, 37, 100}, {37, 1}}, {{5, 1029}, {1029}}, {{1100, 1000}, {1000}},
+      {{2, 3, 200000}, {3, 1}}, {{1100000}, {1}}};
   std::vector<Param> params;
   for (const auto& [x, s] : cases) {
     for (DataType t : {DataType::kFloat32, DataType::kFloat64}) params.push_back({x, s, t});
