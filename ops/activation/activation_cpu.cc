@@ -1,6 +1,7 @@
 // Table-driven CPU kernel for elementwise activations: each op maps to a chain of
 // oneDNN eltwise primitives (float32), or to a functor loop (fast_loops.h: per-ISA,
-// streaming stores) where that measured faster (Relu, LeakyRelu, Sigmoid, HardSwish) or
+// streaming stores) where that measured faster (Relu, LeakyRelu, Sigmoid, Tanh,
+// Softplus, HardSwish; the exp/log ones are fast_functors.h's) or
 // where oneDNN 2.6 has no algorithm or gets NaN/precision wrong; float64 always loops.
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "ops/activation/activation_cpu.h"
 #include "ops/activation/activation_math.h"
 #include "ops/activation/activation_table.h"
+#include "ops/activation/fast_functors.h"
 #include "ops/activation/fast_loops.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
@@ -100,11 +102,13 @@ const EltwiseEntry kEltwiseTable[] = {
      }},
     {"Tanh",
      [](const Node&) -> absl::StatusOr<EltwiseSpec> {
-       return Spec(TanhFn{}, {{algorithm::eltwise_tanh}},
+       return Spec(TanhFn{}, fast::FastTanhFn{}, {},
                    DnnlStep{algorithm::eltwise_tanh_use_dst_for_bwd});
      }},
     {"Softplus",
-     [](const Node&) -> absl::StatusOr<EltwiseSpec> { return Spec(SoftplusFn{}, {}); }},
+     [](const Node&) -> absl::StatusOr<EltwiseSpec> {
+       return Spec(SoftplusFn{}, fast::FastSoftplusFn{}, {});
+     }},
     {"Elu",
      [](const Node& node) -> absl::StatusOr<EltwiseSpec> {
        ONYX_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 1.f));
