@@ -102,8 +102,13 @@ const EltwiseEntry kEltwiseTable[] = {
      }},
     {"Tanh",
      [](const Node&) -> absl::StatusOr<EltwiseSpec> {
-       return Spec(TanhFn{}, fast::FastTanhFn{}, {},
-                   DnnlStep{algorithm::eltwise_tanh_use_dst_for_bwd});
+       // The loop only where its AVX-512 body runs: GCC leaves the scalar form
+       // unvectorized (no -fno-trapping-math), and oneDNN's AVX2 tanh is faster.
+       const DnnlStep backward{algorithm::eltwise_tanh_use_dst_for_bwd};
+       if (fast::BestIsa() == fast::Isa::kAvx512) {
+         return Spec(TanhFn{}, fast::FastTanhFn{}, {}, backward);
+       }
+       return Spec(TanhFn{}, {{algorithm::eltwise_tanh}}, backward);
      }},
     {"Softplus",
      [](const Node&) -> absl::StatusOr<EltwiseSpec> {

@@ -1,8 +1,12 @@
 // Float32 functors for fast_loops.h whose math needs exp or log: each has a
-// scalar Forward<float> written as straight-line float/int arithmetic (GCC
-// vectorizes it for AVX2 and baseline x86-64; no libm calls) and an AVX-512 body
-// `Avx512` in intrinsics (rcp14 plus a Newton step instead of a division,
-// roundscale / scalef for the exponent), which fast_loops.h runs on 16 lanes.
+// scalar Forward<float> written as straight-line float/int arithmetic (no libm
+// calls) for AVX2 and baseline x86-64, and an AVX-512 body `Avx512` in
+// intrinsics (rcp14 plus a Newton step instead of a division, roundscale /
+// scalef for the exponent), which fast_loops.h runs on 16 lanes.
+// Note: GCC 12 does not vectorize the scalar forms (their clamps and selects
+// become branches it cannot if-convert without -fno-trapping-math), so on CPUs
+// without AVX-512 they run one float at a time; activation_cpu.cc picks oneDNN
+// there where oneDNN has the op.
 // Both forms are within a few ulp of the double-precision formula; the tests in
 // tests/unit/activation/fast_loops_test.cc check every ISA against it.
 #pragma once
@@ -58,11 +62,11 @@ struct FastSigmoidFn {
 #endif
 };
 
-// Tanh from expm1 of t = -2|x| (clamped at -20, where tanh rounds to 1):
+// Tanh. Scalar form from expm1 of t = -2|x| (clamped at -20, where tanh rounds to 1):
 // tanh|x| = -expm1(t) / (2 + expm1(t)); expm1(t) = 2^n (1 + r P(r)) - 1 =
 // s r P(r) + (s - 1) keeps full relative precision near 0 (n = 0, s = 1: no
 // cancellation), and the denominator lies in [1, 2]. The sign of x is put back
-// last; NaN propagates.
+// last; NaN propagates. The AVX-512 form is a rational function (see Avx512).
 struct FastTanhFn {
   template <typename T> ONYX_FAST_INLINE T Forward(T x) const {
     using internal::kMagic;
