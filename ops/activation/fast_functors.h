@@ -40,7 +40,7 @@ ONYX_FAST_INLINE float AtanhTail(float z) {
 
 // Sigmoid without overflow. Scalar: e = exp(-|x|), y = 1/(1+e) or e/(1+e), e
 // with its argument clamped to [-87.33, 0] (one normal power of two; NaN flows
-// through). AVX-512: y = 1 / (1 + exp(-x)) with x clamped to [-87.33, 100], which
+// through). AVX-512: y = 1 / (1 + exp(-x)) with x clamped to [-87.33, 87], which
 // is relative-accurate on both sides (the reciprocal has no cancellation) and
 // needs no sign select. Either way, for x < -87.33 the result is FLT_MIN-sized
 // instead of smaller (absolute error below 1.2e-38).
@@ -158,20 +158,29 @@ ONYX_TARGET_AVX512 inline __m512 FastSigmoidFn::Avx512(__m512 x) const {
   using namespace internal;
   // max/min return their second operand when either is NaN: NaN flows through.
   __m512 xc = _mm512_maskz_max_ps(0xFFFF, _mm512_set1_ps(-87.33f), x);
-  xc = _mm512_maskz_min_ps(0xFFFF, _mm512_set1_ps(100.f), xc);
-  // exp(-x) = 2^n exp(r), n = round(-x log2e), r = -x - n ln2 = -(x + n ln2):
-  // the polynomial takes v = x + n ln2 with alternating signs.
-  const __m512 n = RoundToInt512(_mm512_mul_ps(xc, _mm512_set1_ps(-kLog2e)));
+  xc = _mm512_maskz_min_ps(0xFFFF, _mm512_set1_ps(87.f), xc);
+  // exp(-x) = 2^n exp(r), n = round(-x log2e) by the magic-number addition (its
+  // low bits are n, so 2^n is an integer add and shift: n in [-126, 126]),
+  // r = -x - n ln2 = -(x + n ln2): the polynomial takes v = x + n ln2 with
+  // alternating signs. The polynomial is a degree-5 fit of exp on |r| <= ln2/2
+  // for relative error (9e-8), one term shorter than ExpOfReduced's Taylor form.
+  const __m512 magic = _mm512_set1_ps(kMagic);
+  const __m512 m = _mm512_fmadd_ps(xc, _mm512_set1_ps(-kLog2e), magic);
+  const __m512 n = _mm512_sub_ps(m, magic);
   __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693145751953125f), xc);
   v = _mm512_fmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), v);
-  __m512 p = _mm512_set1_ps(1.f / 720.f);
-  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(-1.f / 120.f));
-  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(1.f / 24.f));
-  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(-1.f / 6.f));
-  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(-1.f));
+  __m512 p = _mm512_set1_ps(-0.008290314115583897f);
+  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(0.04189793020486832f));
+  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(-0.1666763573884964f));
+  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(0.4999915063381195f));
+  p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(-0.9999997019767761f));
   p = _mm512_fmadd_ps(p, v, _mm512_set1_ps(1.f));
-  const __m512 e = _mm512_maskz_scalef_ps(0xFFFF, p, n);
+  const __m512i pow2 = _mm512_maskz_slli_epi32(
+      0xFFFF,
+      _mm512_add_epi32(_mm512_castps_si512(m),
+                       _mm512_set1_epi32(127 - std::bit_cast<int32_t>(kMagic))),
+      23);
+  const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(pow2));
   return Reciprocal512(_mm512_add_ps(_mm512_set1_ps(1.f), e));
 }
 
