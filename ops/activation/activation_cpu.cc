@@ -1,10 +1,11 @@
 // Table-driven CPU kernel for elementwise activations: each op maps to a chain of
 // oneDNN eltwise primitives (float32), or to a functor loop (fast_loops.h: per-ISA,
-// streaming stores) where that measured faster (Relu, LeakyRelu, Sigmoid, HardSwish, and
-// the exp family of fast_exp_loops.h: Elu, Selu, Celu, Gelu-tanh, Mish, Swish, one pass
-// instead of oneDNN's 1-3; an erfc-based Gelu loop measured 1.3x slower than oneDNN's
-// gelu_erf) or where oneDNN 2.6 has no algorithm or gets NaN/precision
-// wrong; float64 always loops.
+// streaming stores) where that measured faster (Relu, LeakyRelu, Sigmoid, Tanh,
+// Softplus, HardSwish with fast_functors.h's exp/log bodies, and the exp family of
+// fast_exp_loops.h: Elu, Selu, Celu, Gelu-tanh, Mish, Swish, one pass instead of
+// oneDNN's 1-3; an erfc-based Gelu loop measured 1.3x slower than oneDNN's gelu_erf)
+// or where oneDNN 2.6 has no algorithm or gets NaN/precision wrong; float64 always
+// loops.
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "ops/activation/activation_math.h"
 #include "ops/activation/activation_table.h"
 #include "ops/activation/fast_exp_loops.h"
+#include "ops/activation/fast_functors.h"
 #include "ops/activation/fast_loops.h"
 #include "runtime/dnnl_context.h"
 #include "runtime/status_macros.h"
@@ -104,11 +106,18 @@ const EltwiseEntry kEltwiseTable[] = {
      }},
     {"Tanh",
      [](const Node&) -> absl::StatusOr<EltwiseSpec> {
-       return Spec(TanhFn{}, {{algorithm::eltwise_tanh}},
-                   DnnlStep{algorithm::eltwise_tanh_use_dst_for_bwd});
+       // The loop only where its AVX-512 body runs: GCC leaves the scalar form
+       // unvectorized (no -fno-trapping-math), and oneDNN's AVX2 tanh is faster.
+       const DnnlStep backward{algorithm::eltwise_tanh_use_dst_for_bwd};
+       if (fast::BestIsa() == fast::Isa::kAvx512) {
+         return Spec(TanhFn{}, fast::FastTanhFn{}, {}, backward);
+       }
+       return Spec(TanhFn{}, {{algorithm::eltwise_tanh}}, backward);
      }},
     {"Softplus",
-     [](const Node&) -> absl::StatusOr<EltwiseSpec> { return Spec(SoftplusFn{}, {}); }},
+     [](const Node&) -> absl::StatusOr<EltwiseSpec> {
+       return Spec(SoftplusFn{}, fast::FastSoftplusFn{}, {});
+     }},
     {"Elu",
      [](const Node& node) -> absl::StatusOr<EltwiseSpec> {
        ONYX_ASSIGN_OR_RETURN(float alpha, node.GetFloat("alpha", 1.f));

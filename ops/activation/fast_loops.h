@@ -70,26 +70,6 @@ ONYX_FAST_INLINE float FastExp(float x) {
   return x != x ? x : result;
 }
 
-// Sigmoid without overflow: e = exp(-|x|), y = 1/(1+e) or e/(1+e). e is FastExp's
-// body with its argument clamped to [-87.33, 0], where 2^n is one normal power of
-// two (no overflow, denormal or NaN handling: a NaN x flows through as NaN). The
-// price: for x < -87.33 the result is FLT_MIN-sized instead of smaller (absolute
-// error below 1.2e-38).
-struct FastSigmoidFn {
-  template <typename T> ONYX_FAST_INLINE T Forward(T x) const {
-    const float kMagic = 12582912.f;
-    const float ax = x < 0.f ? -x : x;
-    const float t = ax > 87.33f ? -87.33f : -ax;  // NaN stays NaN
-    const float m = t * 1.44269504088896341f + kMagic;
-    const float n = m - kMagic;
-    const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kMagic);
-    const float p = ExpOfReduced(t, n);
-    const float e = p * std::bit_cast<float>((ni + 127) << 23);
-    const float s = 1.f / (1.f + e);
-    return x >= 0.f ? s : e * s;  // NaN: e * s is NaN
-  }
-};
-
 namespace internal {
 
 template <typename Fn>
@@ -161,52 +141,42 @@ ONYX_TARGET_AVX512 inline __m512 ExpOfReducedAvx512(__m512 t, __m512 n) {
   return p;
 }
 
-// Sigmoid on AVX-512 written with intrinsics: the same FastSigmoidFn math, but
-// 1 / (1 + e) as rcp14 plus one Newton step (relative error ~2^-28) instead of
-// a division, which GCC does not do without -ffast-math; the division is a third
-// of the loop's cost.
-// (The maskz_ forms with a full mask: GCC 12 warns about the unmasked forms'
-// undefined pass-through register.)
-ONYX_TARGET_AVX512 inline __m512 SigmoidAvx512(__m512 x) {
-  const __mmask16 all = 0xFFFF;
-  const __m512 ax = _mm512_abs_ps(x);
-  const __m512 t =
-      _mm512_sub_ps(_mm512_setzero_ps(), _mm512_maskz_min_ps(all, ax, _mm512_set1_ps(87.33f)));
-  const __m512 n = _mm512_maskz_roundscale_ps(
-      all, _mm512_mul_ps(t, _mm512_set1_ps(1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 p = ExpOfReducedAvx512(t, n);
-  const __m512 e = _mm512_maskz_scalef_ps(all, p, n);  // p * 2^n
-  const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.f), e);
-  __m512 s = _mm512_maskz_rcp14_ps(all, d);
-  s = _mm512_mul_ps(s, _mm512_fnmadd_ps(d, s, _mm512_set1_ps(2.f)));  // Newton step
-  // x >= 0: s; x < 0: e * s; NaN: min/abs drop it, so put it back.
-  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  __m512 y = _mm512_mask_mul_ps(s, negative, e, s);
-  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-  return _mm512_mask_mov_ps(y, nan, x);
-}
+// A functor with an `Avx512(__m512) -> __m512` member (fast_functors.h) runs it
+// on 16 lanes here: intrinsics where GCC's vectorization of the scalar Forward
+// would be slower (no rcp14, roundscale or scalef without -ffast-math). The head
+// before y's 64-byte boundary and the tail run the same body on masked lanes, so
+// every element gets the same math.
+template <typename Fn>
+concept HasAvx512Body = requires(const Fn& fn, __m512 v) {
+  fn.Avx512(v);
+};
 
-template <>
-ONYX_TARGET_AVX512 inline void RangeAvx512<FastSigmoidFn>(const FastSigmoidFn& fn, const float* x,
-                                                         float* y, int64_t n, bool stream) {
+template <typename Fn>
+  requires HasAvx512Body<Fn>
+ONYX_TARGET_AVX512 void RangeAvx512(const Fn& fn, const float* x, float* y, int64_t n,
+                                    bool stream) {
+  const Fn local = fn;
+  auto masked = [&](int64_t i, int64_t count) ONYX_TARGET_AVX512 {
+    const __mmask16 m = static_cast<__mmask16>((1u << count) - 1);
+    _mm512_mask_storeu_ps(y + i, m, local.Avx512(_mm512_maskz_loadu_ps(m, x + i)));
+  };
   int64_t i = 0;
-  if (stream) {  // plain up to y's 64-byte boundary, then aligned streaming stores
+  if (stream) {  // masked up to y's 64-byte boundary, then aligned streaming stores
     int64_t head = static_cast<int64_t>((64 - (reinterpret_cast<uintptr_t>(y) & 63)) & 63) / 4;
     if (head > n) head = n;
-    PlainRange(fn, x, y, head);
+    if (head > 0) masked(0, head);
     i = head;
     for (; i + 16 <= n; i += 16) {
       if (((i - head) & 1023) == 0) {  // the next 4 KiB of input, as StreamRange does
         for (int64_t j = 0; j < 1024; j += 16) __builtin_prefetch(x + i + 1024 + j);
       }
-      _mm512_stream_ps(y + i, SigmoidAvx512(_mm512_loadu_ps(x + i)));
+      _mm512_stream_ps(y + i, local.Avx512(_mm512_loadu_ps(x + i)));
     }
     _mm_sfence();
   } else {
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, SigmoidAvx512(_mm512_loadu_ps(x + i)));
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, local.Avx512(_mm512_loadu_ps(x + i)));
   }
-  PlainRange(fn, x + i, y + i, n - i);
+  if (i < n) masked(i, n - i);
 }
 
 template <typename Fn>

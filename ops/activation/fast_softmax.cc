@@ -1,6 +1,7 @@
 // Fused last-axis softmax: see fast_softmax.h. One body, compiled per ISA.
 #include "ops/activation/fast_softmax.h"
 
+#include <cmath>
 #include <vector>
 
 namespace onyx::fast {
@@ -10,8 +11,9 @@ namespace {
 constexpr int64_t kRowBuffer = 16384;
 constexpr int kLanes = 16;  // partial max / sum lanes: the loops vectorize without fast-math
 
-// exp(x - max) into out[0, cols) and returns its sum.
-ONYX_FAST_INLINE float ExpShiftedSum(const float* x, float* out, int64_t cols) {
+// The row's max (a NaN in the row may or may not survive; the exp pass turns it
+// into a NaN sum either way).
+ONYX_FAST_INLINE float RowMax(const float* x, int64_t cols) {
   float lane_max[kLanes];
   for (int l = 0; l < kLanes; ++l) lane_max[l] = -__builtin_inff();
   int64_t i = 0;
@@ -24,24 +26,44 @@ ONYX_FAST_INLINE float ExpShiftedSum(const float* x, float* out, int64_t cols) {
   float max = -__builtin_inff();
   for (int l = 0; l < kLanes; ++l) max = max > lane_max[l] ? max : lane_max[l];
   for (; i < cols; ++i) max = max > x[i] ? max : x[i];
+  return max;
+}
+
+// exp(x - max) into out[0, cols) when kStore, and its sum.
+template <bool kStore>
+ONYX_FAST_INLINE float SumExpShifted(const float* x, float* out, int64_t cols, float max) {
   float lane_sum[kLanes] = {};
-  i = 0;
+  int64_t i = 0;
   for (; i + kLanes <= cols; i += kLanes) {
     // The next row, one line per 16 floats: its load overlaps this compute-bound pass.
     __builtin_prefetch(x + cols + i);
     for (int l = 0; l < kLanes; ++l) {
       const float e = FastExp(x[i + l] - max);
-      out[i + l] = e;
+      if constexpr (kStore) out[i + l] = e;
       lane_sum[l] += e;
     }
   }
   float sum = 0.f;
   for (; i < cols; ++i) {
-    out[i] = FastExp(x[i] - max);
-    sum += out[i];
+    const float e = FastExp(x[i] - max);
+    if constexpr (kStore) out[i] = e;
+    sum += e;
   }
   for (int l = 0; l < kLanes; ++l) sum += lane_sum[l];
   return sum;
+}
+
+// exp(x - max) into out[0, cols) and returns its sum.
+ONYX_FAST_INLINE float ExpShiftedSum(const float* x, float* out, int64_t cols) {
+  return SumExpShifted<true>(x, out, cols, RowMax(x, cols));
+}
+
+// out = x - max - log(sum exp(x - max)): (x - max) first, so the element at the
+// max comes out as -log(sum) even when |max| is large.
+ONYX_FAST_INLINE void LogSoftmaxRow(const float* x, float* out, int64_t cols) {
+  const float max = RowMax(x, cols);
+  const float log_sum = std::log(SumExpShifted<false>(x, nullptr, cols, max));
+  for (int64_t i = 0; i < cols; ++i) out[i] = (x[i] - max) - log_sum;
 }
 
 ONYX_FAST_INLINE void Scale(const float* in, float* out, int64_t cols, float s) {
@@ -49,10 +71,8 @@ ONYX_FAST_INLINE void Scale(const float* in, float* out, int64_t cols, float s) 
 }
 
 #if defined(__x86_64__)
-// exp(x - max) and its sum for AVX-512 with intrinsics (the generic body is
-// vectorized by GCC but its exp costs twice these: scalef applies 2^n with
-// correct underflow, so no two-step scaling or clamping is needed).
-ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t cols) {
+// The row's max for AVX-512; NaN when the row has a NaN (as in the formula).
+ONYX_TARGET_AVX512 float RowMaxAvx512(const float* x, int64_t cols) {
   const __mmask16 all = 0xFFFF;
   const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
   __m512 vmax = neg_inf;
@@ -73,7 +93,16 @@ ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t
   _mm512_store_ps(lanes, vmax);
   float max = lanes[0];
   for (int l = 1; l < 16; ++l) max = max > lanes[l] ? max : lanes[l];
-  if (nan != 0) max = __builtin_nanf("");  // NaN poisons the row, as in the formula
+  return nan != 0 ? __builtin_nanf("") : max;
+}
+
+// exp(x - max) (into out when kStore) and its sum for AVX-512 with intrinsics (the
+// generic body is vectorized by GCC but its exp costs twice these: scalef applies
+// 2^n with correct underflow, so no two-step scaling or clamping is needed).
+template <bool kStore>
+ONYX_TARGET_AVX512 float SumExpShiftedAvx512(const float* x, float* out, int64_t cols,
+                                             float max) {
+  const __mmask16 all = 0xFFFF;
   const __m512 vm = _mm512_set1_ps(max);
   __m512 sum = _mm512_setzero_ps();
   auto exp_of = [&](__m512 v) ONYX_TARGET_AVX512 {
@@ -86,22 +115,58 @@ ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t
     const __m512 p = internal::ExpOfReducedAvx512(t, n);
     return _mm512_maskz_scalef_ps(all, p, n);
   };
-  i = 0;
+  int64_t i = 0;
   for (; i + 16 <= cols; i += 16) {
-    __builtin_prefetch(x + cols + i);  // the next row, as ExpShiftedSum does
+    __builtin_prefetch(x + cols + i);  // the next row, as SumExpShifted does
     const __m512 e = exp_of(_mm512_loadu_ps(x + i));
-    _mm512_storeu_ps(out + i, e);
+    if constexpr (kStore) _mm512_storeu_ps(out + i, e);
     sum = _mm512_add_ps(sum, e);
   }
+  const __mmask16 tail = static_cast<__mmask16>((1u << (cols - i)) - 1);
   if (tail != 0) {
     const __m512 e = _mm512_maskz_mov_ps(tail, exp_of(_mm512_mask_loadu_ps(vm, tail, x + i)));
-    _mm512_mask_storeu_ps(out + i, tail, e);
+    if constexpr (kStore) _mm512_mask_storeu_ps(out + i, tail, e);
     sum = _mm512_add_ps(sum, e);
   }
+  alignas(64) float lanes[16];
   _mm512_store_ps(lanes, sum);
   float total = 0.f;
   for (int l = 0; l < 16; ++l) total += lanes[l];
   return total;
+}
+
+ONYX_TARGET_AVX512 float ExpShiftedSumAvx512(const float* x, float* out, int64_t cols) {
+  return SumExpShiftedAvx512<true>(x, out, cols, RowMaxAvx512(x, cols));
+}
+
+// LogSoftmaxRow for AVX-512, writing y directly: masked stores up to y's 64-byte
+// boundary and for the tail, non-temporal (stream) or plain stores between. A NaN
+// max (row with NaN) or a zero sum (row of -inf) gives NaN, as the formula does.
+ONYX_TARGET_AVX512 void LogSoftmaxRowAvx512(const float* x, float* y, int64_t cols,
+                                            bool stream) {
+  const float max = RowMaxAvx512(x, cols);
+  const float log_sum = std::log(SumExpShiftedAvx512<false>(x, nullptr, cols, max));
+  const __m512 vm = _mm512_set1_ps(max);
+  const __m512 vl = _mm512_set1_ps(log_sum);
+  auto at = [&](int64_t i, __mmask16 m) ONYX_TARGET_AVX512 {
+    return _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vm), vl);
+  };
+  int64_t head = static_cast<int64_t>((64 - (reinterpret_cast<uintptr_t>(y) & 63)) & 63) / 4;
+  if (head > cols) head = cols;
+  if (head > 0) {
+    const __mmask16 m = static_cast<__mmask16>((1u << head) - 1);
+    _mm512_mask_storeu_ps(y, m, at(0, m));
+  }
+  int64_t i = head;
+  if (stream) {
+    for (; i + 16 <= cols; i += 16) _mm512_stream_ps(y + i, at(i, 0xFFFF));
+  } else {
+    for (; i + 16 <= cols; i += 16) _mm512_storeu_ps(y + i, at(i, 0xFFFF));
+  }
+  if (i < cols) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (cols - i)) - 1);
+    _mm512_mask_storeu_ps(y + i, m, at(i, m));
+  }
 }
 #endif
 
@@ -143,6 +208,18 @@ ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols,
   }
 }
 
+// Rows() for LogSoftmax: each row into `buffer` then streamed out when
+// `stream_copy` is set, else computed in y.
+ONYX_FAST_INLINE void LogRows(const float* x, float* y, int64_t rows, int64_t cols,
+                              float* buffer,
+                              void (*stream_copy)(float*, const float*, int64_t)) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + r * cols;
+    LogSoftmaxRow(x + r * cols, stream_copy != nullptr ? buffer : yr, cols);
+    if (stream_copy != nullptr) stream_copy(yr, buffer, cols);
+  }
+}
+
 #if defined(__x86_64__)
 // Plain stores to dst's first 64-byte boundary, non-temporal after, plain tail.
 #define ONYX_STREAM_COPY(name, target, width, store, load)                       \
@@ -175,28 +252,51 @@ ONYX_TARGET_AVX2 void RowsAvx2(const float* x, float* y, int64_t rows, int64_t c
 void RowsBaseline(const float* x, float* y, int64_t rows, int64_t cols, float* buffer) {
   Rows(x, y, rows, cols, buffer, buffer != nullptr ? StreamCopySse : nullptr);
 }
+// LogSoftmax: AVX-512 streams straight from its registers (`buffer` only says
+// whether to stream), the others go through LogRows.
+ONYX_TARGET_AVX512 void LogRowsAvx512(const float* x, float* y, int64_t rows, int64_t cols,
+                                      float* buffer) {
+  for (int64_t r = 0; r < rows; ++r) {
+    LogSoftmaxRowAvx512(x + r * cols, y + r * cols, cols, buffer != nullptr);
+  }
+  if (buffer != nullptr) _mm_sfence();
+}
+ONYX_TARGET_AVX2 void LogRowsAvx2(const float* x, float* y, int64_t rows, int64_t cols,
+                                  float* buffer) {
+  LogRows(x, y, rows, cols, buffer, buffer != nullptr ? StreamCopyAvx2 : nullptr);
+}
+void LogRowsBaseline(const float* x, float* y, int64_t rows, int64_t cols, float* buffer) {
+  LogRows(x, y, rows, cols, buffer, buffer != nullptr ? StreamCopySse : nullptr);
+}
 #else
 void RowsBaseline(const float* x, float* y, int64_t rows, int64_t cols, float*) {
   Rows(x, y, rows, cols, nullptr, nullptr);
 }
+void LogRowsBaseline(const float* x, float* y, int64_t rows, int64_t cols, float*) {
+  LogRows(x, y, rows, cols, nullptr, nullptr);
+}
 #endif
 
-void RowsOn(Isa isa, const float* x, float* y, int64_t rows, int64_t cols, float* buffer) {
+void RowsOn(bool log, Isa isa, const float* x, float* y, int64_t rows, int64_t cols,
+            float* buffer) {
 #if defined(__x86_64__)
-  if (isa == Isa::kAvx512) return RowsAvx512(x, y, rows, cols, buffer);
-  if (isa == Isa::kAvx2) return RowsAvx2(x, y, rows, cols, buffer);
+  if (isa == Isa::kAvx512) {
+    return log ? LogRowsAvx512(x, y, rows, cols, buffer) : RowsAvx512(x, y, rows, cols, buffer);
+  }
+  if (isa == Isa::kAvx2) {
+    return log ? LogRowsAvx2(x, y, rows, cols, buffer) : RowsAvx2(x, y, rows, cols, buffer);
+  }
 #endif
-  RowsBaseline(x, y, rows, cols, buffer);
+  return log ? LogRowsBaseline(x, y, rows, cols, buffer) : RowsBaseline(x, y, rows, cols, buffer);
 }
 
-}  // namespace
-
-void SoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols, Isa isa,
-                     bool stream) {
+// Rows split over the OpenMP threads in equal static chunks.
+void LastAxis(bool log, const float* x, float* y, int64_t rows, int64_t cols, Isa isa,
+              bool stream) {
   const bool buffered = stream && cols <= kRowBuffer;
   if (rows * cols < kParallelMinElements) {
     std::vector<float> buffer(buffered ? static_cast<size_t>(cols) : 0);
-    return RowsOn(isa, x, y, rows, cols, buffered ? buffer.data() : nullptr);
+    return RowsOn(log, isa, x, y, rows, cols, buffered ? buffer.data() : nullptr);
   }
 #pragma omp parallel
   {
@@ -206,15 +306,32 @@ void SoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols, Isa i
     const int64_t begin = omp_get_thread_num() * chunk;
     const int64_t end = begin + chunk < rows ? begin + chunk : rows;
     if (begin < end) {
-      RowsOn(isa, x + begin * cols, y + begin * cols, end - begin, cols,
+      RowsOn(log, isa, x + begin * cols, y + begin * cols, end - begin, cols,
              buffered ? buffer.data() : nullptr);
     }
   }
 }
 
+}  // namespace
+
+void SoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols, Isa isa,
+                     bool stream) {
+  LastAxis(false, x, y, rows, cols, isa, stream);
+}
+
 void SoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols) {
   const bool stream = x != y && rows * cols * int64_t{sizeof(float)} >= kStreamMinBytes;
   SoftmaxLastAxis(x, y, rows, cols, BestIsa(), stream);
+}
+
+void LogSoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols, Isa isa,
+                        bool stream) {
+  LastAxis(true, x, y, rows, cols, isa, stream);
+}
+
+void LogSoftmaxLastAxis(const float* x, float* y, int64_t rows, int64_t cols) {
+  const bool stream = x != y && rows * cols * int64_t{sizeof(float)} >= kStreamMinBytes;
+  LogSoftmaxLastAxis(x, y, rows, cols, BestIsa(), stream);
 }
 
 }  // namespace onyx::fast

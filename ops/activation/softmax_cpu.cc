@@ -1,5 +1,5 @@
 // Softmax and LogSoftmax on oneDNN's softmax_forward / logsoftmax_forward, except
-// Softmax over contiguous rows, which runs fast_softmax.h's fused loop.
+// over contiguous rows, which run fast_softmax.h's fused loops.
 // Opset < 13: the input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])]
 // and normalized along dim 1; opset >= 13: normalized along the single `axis`.
 #include <array>
@@ -49,8 +49,12 @@ class SoftmaxKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputMaybeInPlace(
                                           0, 0, DataType::kFloat32, x->shape()));
     if (x->num_elements() == 0) return absl::OkStatus();
-    if (!log_ && view[2] == 1) {  // contiguous rows: the fused loop beats the primitive
-      fast::SoftmaxLastAxis(x->data<float>(), y->data<float>(), view[0], view[1]);
+    if (view[2] == 1) {  // contiguous rows: the fused loops beat the primitives
+      if (log_) {
+        fast::LogSoftmaxLastAxis(x->data<float>(), y->data<float>(), view[0], view[1]);
+      } else {
+        fast::SoftmaxLastAxis(x->data<float>(), y->data<float>(), view[0], view[1]);
+      }
       return absl::OkStatus();
     }
     try {

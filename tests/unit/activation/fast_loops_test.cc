@@ -1,4 +1,4 @@
-// fast_loops.h / fast_softmax.h: every ISA variant this CPU supports (AVX-512,
+// fast_loops.h / fast_functors.h / fast_softmax.h: every ISA variant this CPU supports (AVX-512,
 // AVX2, baseline), with plain and non-temporal stores, at misaligned offsets and
 // lengths that cover the aligned head, whole blocks and the tail, against
 // double-precision formulas written here. Values cover large |x|, results in the
@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "ops/activation/activation_math.h"
+#include "ops/activation/fast_functors.h"
 #include "ops/activation/fast_loops.h"
 #include "ops/activation/fast_softmax.h"
 
@@ -109,6 +110,32 @@ TEST(FastLoops, SigmoidMatchesDouble) {
                     1.2e-38);  // about FLT_MIN: results below it (x < -87.33) are not resolved
 }
 
+TEST(FastLoops, TanhMatchesDoubleWithRelativePrecisionNearZero) {
+  // 4 * 2^-23 relative everywhere, tiny and denormal x included (tanh x = x there);
+  // the AVX-512 rational form is the least precise: 5.7 ulp just below 1 (|x| ~ 8.4).
+  CheckEveryVariant("tanh", fast::FastTanhFn{}, [](double x) { return std::tanh(x); }, 4.8e-7,
+                    2 * kMinDenormal);
+}
+
+TEST(FastLoops, SoftplusMatchesDoubleFromTheDenormalTailToY_EqualsX) {
+  // Relative everywhere: log1p(exp(x)) ~ exp(x) for x < -15 and results in the
+  // denormal range (x down to -103.3), x + log1p(exp(-x)) rounding to x for large x.
+  auto softplus = [](double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); };
+  CheckEveryVariant("softplus", fast::FastSoftplusFn{}, softplus, 4.8e-7, 2 * kMinDenormal);
+  // A narrow sweep around 0 and -ln2 (e = 0.5: the k = 0 / k = 1 switch), all lanes.
+  std::vector<float> x;
+  for (int i = -3000; i <= 3000; ++i) x.push_back(float(i) * 1e-3f);
+  for (int i = -2000; i <= 2000; ++i) x.push_back(0.69314718f + float(i) * 1e-7f);
+  for (Isa isa : SupportedIsas()) {
+    std::vector<float> y(x.size());
+    fast::ForwardFloat(fast::FastSoftplusFn{}, x.data(), y.data(), int64_t(x.size()), isa, false);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double want = softplus(double(x[i]));
+      ASSERT_NEAR(y[i], want, 4.8e-7 * want) << fast::IsaName(isa) << " x=" << x[i];
+    }
+  }
+}
+
 TEST(FastLoops, PiecewiseOpsMatchDouble) {
   auto clamp01 = [](double v) { return v < 0 ? 0.0 : (v > 1 ? 1.0 : v); };
   CheckEveryVariant("hardsigmoid", HardSigmoidFn{0.2f, 0.5f},
@@ -123,8 +150,8 @@ TEST(FastLoops, PiecewiseOpsMatchDouble) {
                     [&](double x) { return x * clamp01(x / 6 + 0.5); }, 3e-7, 2e-7);
 }
 
-// Softmax rows against the double formula; in place and out of place.
-void CheckSoftmax(Isa isa, bool stream, bool in_place, int64_t rows, int64_t cols) {
+// Softmax (or LogSoftmax) rows against the double formula; in place and out of place.
+void CheckSoftmax(bool log, Isa isa, bool stream, bool in_place, int64_t rows, int64_t cols) {
   std::vector<float> x(rows * cols);
   std::mt19937 rng(rows * 31 + cols);
   std::uniform_real_distribution<float> dist(-20.f, 20.f);
@@ -138,7 +165,7 @@ void CheckSoftmax(Isa isa, bool stream, bool in_place, int64_t rows, int64_t col
   if (rows >= 5) {  // row 4: all -inf gives 0 / 0 = NaN
     for (int64_t c = 0; c < cols; ++c) x[4 * cols + c] = -kInf;
   }
-  std::vector<double> want(x.size());
+  std::vector<double> want(x.size()), shifted_size(x.size());
   for (int64_t r = 0; r < rows; ++r) {
     double max = -INFINITY;
     bool nan = false;
@@ -149,21 +176,37 @@ void CheckSoftmax(Isa isa, bool stream, bool in_place, int64_t rows, int64_t col
     double sum = 0;
     for (int64_t c = 0; c < cols; ++c) sum += std::exp(double(x[r * cols + c]) - max);
     for (int64_t c = 0; c < cols; ++c) {
-      want[r * cols + c] = nan ? NAN : std::exp(double(x[r * cols + c]) - max) / sum;
+      const double shifted = double(x[r * cols + c]) - max;
+      shifted_size[r * cols + c] = std::fabs(shifted);
+      want[r * cols + c] = nan ? NAN : log ? shifted - std::log(sum) : std::exp(shifted) / sum;
     }
   }
   std::vector<float> out = x;
   float* y = in_place ? out.data() : nullptr;
   std::vector<float> separate(in_place ? 0 : x.size() + 1);
   if (!in_place) y = separate.data() + 1;  // misaligned rows
-  fast::SoftmaxLastAxis(in_place ? y : x.data(), y, rows, cols, isa, stream && !in_place);
+  const float* in = in_place ? y : x.data();
+  if (log) {
+    fast::LogSoftmaxLastAxis(in, y, rows, cols, isa, stream && !in_place);
+  } else {
+    fast::SoftmaxLastAxis(in, y, rows, cols, isa, stream && !in_place);
+  }
   for (int64_t i = 0; i < rows * cols; ++i) {
     auto where = [&] {
-      return std::string(fast::IsaName(isa)) + " rows=" + std::to_string(rows) +
+      return std::string(log ? "log " : "") + fast::IsaName(isa) +
+             " rows=" + std::to_string(rows) +
              " cols=" + std::to_string(cols) + " i=" + std::to_string(i);
     };
     if (std::isnan(want[i])) {
       ASSERT_TRUE(std::isnan(y[i])) << where();
+    } else if (std::isinf(want[i])) {
+      ASSERT_EQ(y[i], want[i]) << where();  // log(0) for the -inf element
+    } else if (log) {
+      // (x - max) and its difference with log(sum) each round once: about an ulp
+      // of |x - max| (up to 1e4 for row 0) and of |y|, plus log(sum)'s absolute
+      // error, the float sum's relative error (a few ulp of 1: sum >= 1).
+      ASSERT_NEAR(y[i], want[i], 1.2e-7 * (std::fabs(want[i]) + shifted_size[i]) + 3e-7)
+          << where();
     } else {
       // x - max rounds to float: half an ulp of |x - max| (< 64 here) is 4e-6 of exp.
       ASSERT_NEAR(y[i], want[i], 5e-6 * want[i] + 4 * kMinDenormal) << where();
@@ -171,13 +214,14 @@ void CheckSoftmax(Isa isa, bool stream, bool in_place, int64_t rows, int64_t col
   }
 }
 
-TEST(FastSoftmax, MatchesDoubleOnEveryVariant) {
+TEST(FastSoftmax, SoftmaxAndLogSoftmaxMatchDoubleOnEveryVariant) {
   for (Isa isa : SupportedIsas()) {
     for (bool stream : {false, true}) {
       for (bool in_place : {false, true}) {
         for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
                  {1, 1}, {5, 2}, {4, 15}, {4, 16}, {7, 17}, {800, 2}, {40, 1000}, {4, 20000}}) {
-          CheckSoftmax(isa, stream, in_place, rows, cols);
+          CheckSoftmax(false, isa, stream, in_place, rows, cols);
+          CheckSoftmax(true, isa, stream, in_place, rows, cols);
         }
       }
     }
