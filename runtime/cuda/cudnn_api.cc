@@ -1,89 +1,62 @@
 #include "runtime/cuda/cudnn_api.h"
 
-#include <dlfcn.h>
-
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "runtime/cuda/shared_library.h"
+#include "runtime/status_macros.h"
 
 namespace onyx::cuda {
 namespace {
 
-// The soname of the cuDNN these headers belong to: libcudnn.so.9.
-std::string CudnnSoname() { return absl::StrFormat("libcudnn.so.%d", CUDNN_MAJOR); }
-
-// The loader's search path first (LD_LIBRARY_PATH, ld.so.cache), then the
-// toolkit folder this binary was built against (where cuDNN is installed here).
-void* OpenCudnn(std::string* error) {
-  const std::string soname = CudnnSoname();
-  if (void* handle = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL)) return handle;
-  *error = dlerror();
 #ifdef ONYX_CUDNN_DIR
-  const std::string in_toolkit = std::string(ONYX_CUDNN_DIR) + "/" + soname;
-  if (void* handle = dlopen(in_toolkit.c_str(), RTLD_NOW | RTLD_LOCAL)) return handle;
-  *error += std::string("; ") + dlerror();
+constexpr const char* kCudnnDir = ONYX_CUDNN_DIR;
+#else
+constexpr const char* kCudnnDir = nullptr;
 #endif
-  return nullptr;
-}
-
-template <typename Fn>
-void Resolve(void* library, const char* symbol, Fn* fn, std::string* missing) {
-  *fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  if (*fn == nullptr) *missing += absl::StrFormat(" %s", symbol);
-}
 
 absl::StatusOr<CudnnApi> OpenApi() {
-  std::string error;
-  void* library = OpenCudnn(&error);
-  if (library == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("cannot load %s (needed for Conv, ConvGrad and pooling on CUDA): %s",
-                        CudnnSoname(), error));
-  }
+  // The soname of the major version these headers belong to.
+  ONYX_ASSIGN_OR_RETURN(SharedLibrary library,
+                        SharedLibrary::Open(absl::StrFormat("libcudnn.so.%d", CUDNN_MAJOR),
+                                            kCudnnDir, "Conv, ConvGrad and pooling on CUDA"));
   CudnnApi api;
-  std::string missing;
-  Resolve(library, "cudnnCreate", &api.create, &missing);
-  Resolve(library, "cudnnDestroy", &api.destroy, &missing);
-  Resolve(library, "cudnnSetStream", &api.set_stream, &missing);
-  Resolve(library, "cudnnGetErrorString", &api.error_string, &missing);
-  Resolve(library, "cudnnCreateTensorDescriptor", &api.create_tensor, &missing);
-  Resolve(library, "cudnnSetTensorNdDescriptor", &api.set_tensor_nd, &missing);
-  Resolve(library, "cudnnDestroyTensorDescriptor", &api.destroy_tensor, &missing);
-  Resolve(library, "cudnnCreateFilterDescriptor", &api.create_filter, &missing);
-  Resolve(library, "cudnnSetFilterNdDescriptor", &api.set_filter_nd, &missing);
-  Resolve(library, "cudnnDestroyFilterDescriptor", &api.destroy_filter, &missing);
-  Resolve(library, "cudnnAddTensor", &api.add_tensor, &missing);
-  Resolve(library, "cudnnCreateConvolutionDescriptor", &api.create_conv, &missing);
-  Resolve(library, "cudnnSetConvolutionNdDescriptor", &api.set_conv_nd, &missing);
-  Resolve(library, "cudnnSetConvolutionGroupCount", &api.set_conv_groups, &missing);
-  Resolve(library, "cudnnSetConvolutionMathType", &api.set_conv_math, &missing);
-  Resolve(library, "cudnnGetConvolutionNdForwardOutputDim", &api.conv_output_dim, &missing);
-  Resolve(library, "cudnnDestroyConvolutionDescriptor", &api.destroy_conv, &missing);
-  Resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", &api.get_forward_algorithm, &missing);
-  Resolve(library, "cudnnGetConvolutionForwardWorkspaceSize", &api.forward_workspace_size,
-          &missing);
-  Resolve(library, "cudnnConvolutionForward", &api.convolution_forward, &missing);
-  Resolve(library, "cudnnGetConvolutionBackwardDataAlgorithm_v7", &api.get_backward_data_algorithm,
-          &missing);
-  Resolve(library, "cudnnGetConvolutionBackwardDataWorkspaceSize",
-          &api.backward_data_workspace_size, &missing);
-  Resolve(library, "cudnnConvolutionBackwardData", &api.convolution_backward_data, &missing);
-  Resolve(library, "cudnnGetConvolutionBackwardFilterAlgorithm_v7",
-          &api.get_backward_filter_algorithm, &missing);
-  Resolve(library, "cudnnGetConvolutionBackwardFilterWorkspaceSize",
-          &api.backward_filter_workspace_size, &missing);
-  Resolve(library, "cudnnConvolutionBackwardFilter", &api.convolution_backward_filter, &missing);
-  Resolve(library, "cudnnConvolutionBackwardBias", &api.convolution_backward_bias, &missing);
-  Resolve(library, "cudnnCreatePoolingDescriptor", &api.create_pooling, &missing);
-  Resolve(library, "cudnnSetPoolingNdDescriptor", &api.set_pooling_nd, &missing);
-  Resolve(library, "cudnnDestroyPoolingDescriptor", &api.destroy_pooling, &missing);
-  Resolve(library, "cudnnGetPoolingNdForwardOutputDim", &api.pooling_output_dim, &missing);
-  Resolve(library, "cudnnPoolingForward", &api.pooling_forward, &missing);
-  if (!missing.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("%s lacks the entry points:%s", CudnnSoname(), missing));
-  }
+  library.Resolve("cudnnCreate", &api.create);
+  library.Resolve("cudnnDestroy", &api.destroy);
+  library.Resolve("cudnnSetStream", &api.set_stream);
+  library.Resolve("cudnnGetErrorString", &api.error_string);
+  library.Resolve("cudnnCreateTensorDescriptor", &api.create_tensor);
+  library.Resolve("cudnnSetTensorNdDescriptor", &api.set_tensor_nd);
+  library.Resolve("cudnnDestroyTensorDescriptor", &api.destroy_tensor);
+  library.Resolve("cudnnCreateFilterDescriptor", &api.create_filter);
+  library.Resolve("cudnnSetFilterNdDescriptor", &api.set_filter_nd);
+  library.Resolve("cudnnDestroyFilterDescriptor", &api.destroy_filter);
+  library.Resolve("cudnnAddTensor", &api.add_tensor);
+  library.Resolve("cudnnCreateConvolutionDescriptor", &api.create_conv);
+  library.Resolve("cudnnSetConvolutionNdDescriptor", &api.set_conv_nd);
+  library.Resolve("cudnnSetConvolutionGroupCount", &api.set_conv_groups);
+  library.Resolve("cudnnSetConvolutionMathType", &api.set_conv_math);
+  library.Resolve("cudnnGetConvolutionNdForwardOutputDim", &api.conv_output_dim);
+  library.Resolve("cudnnDestroyConvolutionDescriptor", &api.destroy_conv);
+  library.Resolve("cudnnGetConvolutionForwardAlgorithm_v7", &api.get_forward_algorithm);
+  library.Resolve("cudnnGetConvolutionForwardWorkspaceSize", &api.forward_workspace_size);
+  library.Resolve("cudnnConvolutionForward", &api.convolution_forward);
+  library.Resolve("cudnnGetConvolutionBackwardDataAlgorithm_v7", &api.get_backward_data_algorithm);
+  library.Resolve("cudnnGetConvolutionBackwardDataWorkspaceSize",
+                  &api.backward_data_workspace_size);
+  library.Resolve("cudnnConvolutionBackwardData", &api.convolution_backward_data);
+  library.Resolve("cudnnGetConvolutionBackwardFilterAlgorithm_v7",
+                  &api.get_backward_filter_algorithm);
+  library.Resolve("cudnnGetConvolutionBackwardFilterWorkspaceSize",
+                  &api.backward_filter_workspace_size);
+  library.Resolve("cudnnConvolutionBackwardFilter", &api.convolution_backward_filter);
+  library.Resolve("cudnnConvolutionBackwardBias", &api.convolution_backward_bias);
+  library.Resolve("cudnnCreatePoolingDescriptor", &api.create_pooling);
+  library.Resolve("cudnnSetPoolingNdDescriptor", &api.set_pooling_nd);
+  library.Resolve("cudnnDestroyPoolingDescriptor", &api.destroy_pooling);
+  library.Resolve("cudnnGetPoolingNdForwardOutputDim", &api.pooling_output_dim);
+  library.Resolve("cudnnPoolingForward", &api.pooling_forward);
+  ONYX_RETURN_IF_ERROR(library.Check());
   return api;  // the library stays open for the life of the process
 }
 
@@ -95,14 +68,7 @@ absl::StatusOr<const CudnnApi*> LoadCudnn() {
   return &**api;
 }
 
-bool CudnnMapped() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (line.find("libcudnn") != std::string::npos) return true;
-  }
-  return false;
-}
+bool CudnnMapped() { return LibraryMapped("libcudnn"); }
 
 absl::Status CudnnStatus(cudnnStatus_t status, const char* what) {
   if (status == CUDNN_STATUS_SUCCESS) return absl::OkStatus();

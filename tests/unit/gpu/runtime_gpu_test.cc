@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "runtime/cuda/cublas_api.h"
 #include "runtime/cuda/cudnn_api.h"
+#include "runtime/cuda/shared_library.h"
 #include "tests/unit/gpu/gpu_test_util.h"
 
 namespace onyx::gpu_test {
@@ -25,6 +26,33 @@ TEST(CudaDeviceQuery, NoDeviceIsAPreconditionNotACrash) {
   auto session = Session::Create(testing_util::OneNodeGraph("Relu", {}, {x}, 14),
                                  DefaultRegistry(), options);
   EXPECT_EQ(session.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Runs in every build: the loader behind the cuBLAS/cuDNN/NCCL tables names the
+// library, what needs it and the loader's reason, or the missing entry points.
+TEST(SharedLibrary, NamesWhatIsMissing) {
+  auto absent = cuda::SharedLibrary::Open("libonyx_absent.so.7", "/nonexistent", "a test");
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(absent.status().message(),
+              ::testing::AllOf(::testing::HasSubstr("libonyx_absent.so.7"),
+                               ::testing::HasSubstr("needed for a test"),
+                               ::testing::HasSubstr("/nonexistent/libonyx_absent.so.7")));
+
+  ASSERT_OK_AND_ASSIGN(cuda::SharedLibrary libm,
+                       cuda::SharedLibrary::Open("libm.so.6", nullptr, "a test"));
+  double (*cosine)(double) = nullptr;
+  libm.Resolve("cos", &cosine);
+  ASSERT_NE(cosine, nullptr);
+  EXPECT_EQ(cosine(0.0), 1.0);
+  ASSERT_OK(libm.Check());
+  void (*absent_fn)() = nullptr;
+  libm.Resolve("onyx_no_such_symbol", &absent_fn);
+  EXPECT_EQ(absent_fn, nullptr);
+  EXPECT_THAT(libm.Check().message(), ::testing::HasSubstr("libm.so.6 lacks the entry points: "
+                                                           "onyx_no_such_symbol"));
+  EXPECT_TRUE(cuda::LibraryMapped("libm.so"));
+  EXPECT_FALSE(cuda::LibraryMapped("libonyx_absent"));
 }
 
 // Runs in every build (ctest gives each test its own process): a CPU session
