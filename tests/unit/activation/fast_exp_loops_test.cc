@@ -14,23 +14,17 @@
 
 #include "gtest/gtest.h"
 #include "ops/activation/fast_exp_loops.h"
+#include "tests/unit/activation/fast_test_util.h"
 
 namespace onyx {
 namespace {
 
 using fast::Isa;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr double kMinDenormal = 1.4012984643248171e-45;  // 2^-149
+using fast_test::kInf;
+using fast_test::kMinDenormal;
+using fast_test::SupportedIsas;
 constexpr double kUlp = 5.9604644775390625e-08;           // 2^-24, half an ulp of 1
-
-std::vector<Isa> SupportedIsas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512}) {
-    if (fast::IsaSupported(isa)) out.push_back(isa);
-  }
-  return out;
-}
 
 // Specials, a sweep of [-110, 100], a sweep of [-1, 1], then random values in
 // [-30, 30] and random signed magnitudes 10^[-30, 1].

@@ -15,22 +15,16 @@
 #include "ops/activation/fast_functors.h"
 #include "ops/activation/fast_loops.h"
 #include "ops/activation/fast_softmax.h"
+#include "tests/unit/activation/fast_test_util.h"
 
 namespace onyx {
 namespace {
 
 using fast::Isa;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr double kMinDenormal = 1.4012984643248171e-45;  // 2^-149
-
-std::vector<Isa> SupportedIsas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512}) {
-    if (fast::IsaSupported(isa)) out.push_back(isa);
-  }
-  return out;
-}
+using fast_test::kInf;
+using fast_test::kMinDenormal;
+using fast_test::SupportedIsas;
 
 // Specials, then a sweep of [-110, 100] and random values in [-30, 30].
 std::vector<float> Inputs(int64_t n) {
