@@ -11,6 +11,7 @@
 // the [N, M, H, W] intermediate is never written out and the pair runs as one
 // parallel region. When oneDNN has no such fused primitive (or only its
 // reference loop), the kernel runs the two convolutions one after the other.
+#include <atomic>
 #include <map>
 #include <optional>
 #include <memory>
@@ -36,6 +37,8 @@ namespace {
 using dnnl::memory;
 
 constexpr int kDwArg = DNNL_ARG_ATTR_POST_OP_DW;
+
+std::atomic<bool> force_unfused{false};  // ForceUnfusedConvDwForTesting
 
 // [N, M, H, W] -> the depthwise output: pads 1, kernel 3 gives ceil(H / s).
 Shape DwOutputShape(int64_t n, int64_t m, int64_t h, int64_t w, int64_t stride) {
@@ -167,7 +170,8 @@ class FusedConvDwKernel final : public Kernel {
           ctx.blocked_outputs_allowed() ? plans->main.dst_layout : nullptr;
       ONYX_ASSIGN_OR_RETURN(Tensor * y,
                             ctx.AllocateOutputWithLayout(0, DataType::kFloat32, y_shape, layout));
-      absl::StatusOr<memory> dw_w = dw_weights_.Get(*w2, plans->dw_weights_plain, plans->dw_weights);
+      absl::StatusOr<memory> dw_w =
+          dw_weights_.Get(*w2, plans->dw_weights_plain, plans->dw_weights);
       if (!dw_w.ok()) return dw_w.status();
       if (b2 == nullptr) {  // the fused primitive always reads a depthwise bias
         if (zero_bias_.shape() != Shape{m}) {
@@ -204,7 +208,9 @@ class FusedConvDwKernel final : public Kernel {
     const ConvGeometry g1 = PointwiseGeometry(x, m);
     const ConvGeometry g2 = DepthwiseGeometry(g1.OutputShape(), stride_);
     try {
-      if (!TryFused(g1, g2, has_b1, *plans)) BuildUnfused(g1, g2, has_b1, has_b2, *plans);
+      if (force_unfused.load() || !TryFused(g1, g2, has_b1, *plans)) {
+        BuildUnfused(g1, g2, has_b1, has_b2, *plans);
+      }
     } catch (const dnnl::error& e) {
       return DnnlError(node.Describe() + " convolution primitive creation", e);
     }
@@ -325,6 +331,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> CreateFusedConvDwKernel(const Node& node
   }
   return std::make_unique<FusedConvDwKernel>(act1, act2, stride);
 }
+
+void ForceUnfusedConvDwForTesting(bool on) { force_unfused.store(on); }
 
 void RegisterFusedConvDwShapeFn(OpRegistry& registry) {
   registry.RegisterShapeFn(kOnyxDomain, "FusedConvDw", FusedConvDwShape);

@@ -14,6 +14,9 @@ namespace onyx::conv {
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConvKernel(const Node& node, int64_t opset);
 // com.onyx FusedConvDw: 1x1 conv + 3x3 depthwise conv (conv_dw_fused_cpu.cc).
 absl::StatusOr<std::unique_ptr<Kernel>> CreateFusedConvDwKernel(const Node& node, int64_t opset);
+// Tests only: FusedConvDw kernels created from now on run the two convolutions
+// one after the other, as they do where oneDNN has no fused primitive.
+void ForceUnfusedConvDwForTesting(bool on);
 // ConvTranspose (conv_transpose_cpu.cc).
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConvTransposeKernel(const Node& node, int64_t opset);
 // com.onyx ConvGrad (conv_grad_cpu.cc).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ops/conv/conv_kernels.h"
 #include "tests/status_matchers.h"
 #include "tests/unit/conv/conv_reference.h"
 
@@ -76,13 +77,24 @@ TEST(FusedConvDw, Relu6BothStagesStride1And2) {
   }
 }
 
+// The fallback where oneDNN has no fused primitive: the two convs in turn.
+TEST(FusedConvDw, UnfusedFallbackGivesTheSameResult) {
+  conv::ForceUnfusedConvDwForTesting(true);
+  for (int64_t stride : {1, 2}) {
+    SCOPED_TRACE(stride);
+    Check({{2, 24, 9, 7}, 40, stride, Relu6Both(), Relu6, Relu6});
+    Check({{1, 16, 8, 8}, 32, stride, {}, [](double v) { return v; }, [](double v) { return v; }});
+  }
+  conv::ForceUnfusedConvDwForTesting(false);
+}
+
 TEST(FusedConvDw, OtherAndMissingActivations) {
   const Act id = [](double v) { return v; };
   const Act leaky = [](double v) { return v > 0 ? v : double(0.2f) * v; };
   Check({{1, 16, 8, 8}, 32, 1, {}, id, id});
-  Check({{1, 16, 8, 8}, 32, 2, {String("activation", "Relu")}, [](double v) {
-           return std::fmax(v, 0.0);
-         }, id});
+  const Act relu = [](double v) { return std::fmax(v, 0.0); };
+  const Act clip = [](double v) { return std::fmin(0.5, std::fmax(-0.5, v)); };
+  Check({{1, 16, 8, 8}, 32, 2, {String("activation", "Relu")}, relu, id});
   Check({{1, 16, 8, 8},
          32,
          1,
@@ -90,19 +102,16 @@ TEST(FusedConvDw, OtherAndMissingActivations) {
          id,
          leaky});
   // ONNX Runtime's spelling of Clip's bounds as one list.
-  Check({{1, 16, 8, 8},
-         32,
-         1,
-         {String("dw_activation", "Clip"), testing_util::FloatsAttr("dw_activation_params", {-0.5f, 0.5f})},
-         id,
-         [](double v) { return std::fmin(0.5, std::fmax(-0.5, v)); }});
+  const Attribute bounds = testing_util::FloatsAttr("dw_activation_params", {-0.5f, 0.5f});
+  Check({{1, 16, 8, 8}, 32, 1, {String("dw_activation", "Clip"), bounds}, id, clip});
 }
 
 TEST(FusedConvDw, ShapeErrorsNameTheNode) {
   const Shape xs = {1, 16, 6, 6};
-  std::vector<Tensor> in = {ToTensor(xs, Random(NumElements(xs), 1)),
-                            ToTensor({32, 16, 1, 1}, Random(512, 2)), ToTensor({32}, Random(32, 3)),
-                            ToTensor({32, 1, 3, 3}, Random(288, 4)), ToTensor({32}, Random(32, 5))};
+  std::vector<Tensor> in = {
+      ToTensor(xs, Random(NumElements(xs), 1)), ToTensor({32, 16, 1, 1}, Random(512, 2)),
+      ToTensor({32}, Random(32, 3)), ToTensor({32, 1, 3, 3}, Random(288, 4)),
+      ToTensor({32}, Random(32, 5))};
   auto bad_w2 = in;
   bad_w2[3] = ToTensor({16, 1, 3, 3}, Random(144, 4));
   EXPECT_FALSE(RunNode("FusedConvDw", "com.onyx", {}, bad_w2).ok());
