@@ -71,6 +71,15 @@ TEST(PointwiseDepthwiseFusionTest, Relu6PairsBecomeOneNode) {
     EXPECT_EQ(n.GetString("activation", "").value(), "Clip");
     EXPECT_EQ(n.GetString("dw_activation", "").value(), "Clip");
     ExpectSameOutputs(b.graph(), g, b.feeds(), 1e-4);
+    // The shape function: x [1, 16, 11, 10] -> [1, 32, ceil(11 / s), ceil(10 / s)].
+    g.value_info.clear();
+    ASSERT_OK(InferShapes(g, Registry()));
+    const ValueInfo* y = nullptr;
+    for (const ValueInfo& v : g.value_info) {
+      if (v.name == "y") y = &v;
+    }
+    ASSERT_NE(y, nullptr);
+    EXPECT_EQ(DimsToString(*y), stride == 1 ? "[1,32,11,10]" : "[1,32,6,5]");
   }
 }
 
