@@ -2,7 +2,6 @@
 // float32. One kernel class serves both: FusedConv adds an activation
 // (eltwise post-op) and an optional residual Z (sum post-op, applied first):
 // Y = act(conv(X, W) + B + Z).
-#include <cfloat>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/conv/conv_activation.h"
 #include "ops/conv/conv_choice.h"
 #include "ops/conv/conv_dnnl.h"
 #include "ops/conv/conv_kernels.h"
@@ -22,54 +22,6 @@ namespace {
 
 using dnnl::algorithm;
 using dnnl::memory;
-
-struct Activation {
-  bool present = false;
-  algorithm alg = algorithm::eltwise_relu;
-  float alpha = 0.f, beta = 0.f;
-};
-
-// FusedConv's `activation` attribute -> oneDNN eltwise (alpha/beta defaults as
-// the standalone ONNX ops have them).
-absl::StatusOr<Activation> ParseActivation(const Node& node) {
-  Activation a;
-  ONYX_ASSIGN_OR_RETURN(const std::string name, node.GetString("activation", ""));
-  if (name.empty()) return a;
-  // ONNX Runtime's FusedConv spells the parameters as one list.
-  ONYX_ASSIGN_OR_RETURN(const std::vector<float> params, node.GetFloats("activation_params", {}));
-  struct Row {
-    const char* name;
-    algorithm alg;
-    float alpha, beta;
-  };
-  static const Row kRows[] = {
-      {"Relu", algorithm::eltwise_relu, 0.f, 0.f},
-      {"LeakyRelu", algorithm::eltwise_relu, 0.01f, 0.f},
-      {"Sigmoid", algorithm::eltwise_logistic, 0.f, 0.f},
-      {"Tanh", algorithm::eltwise_tanh, 0.f, 0.f},
-      {"Elu", algorithm::eltwise_elu, 1.f, 0.f},
-      {"Gelu", algorithm::eltwise_gelu_erf, 0.f, 0.f},
-      {"GeluTanh", algorithm::eltwise_gelu_tanh, 0.f, 0.f},
-      {"Mish", algorithm::eltwise_mish, 0.f, 0.f},
-      {"Swish", algorithm::eltwise_swish, 1.f, 0.f},
-      {"HardSwish", algorithm::eltwise_hardswish, 0.f, 0.f},
-      {"Clip", algorithm::eltwise_clip, -FLT_MAX, FLT_MAX},  // alpha = min, beta = max
-  };
-  for (const Row& row : kRows) {
-    if (name != row.name) continue;
-    a.present = true;
-    a.alg = row.alg;
-    a.alpha = params.size() > 0 ? params[0] : row.alpha;
-    a.beta = params.size() > 1 ? params[1] : row.beta;
-    ONYX_ASSIGN_OR_RETURN(a.alpha, node.GetFloat("activation_alpha", a.alpha));
-    ONYX_ASSIGN_OR_RETURN(a.beta, node.GetFloat("activation_beta", a.beta));
-    return a;
-  }
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: attribute activation is \"%s\"; expected one of Relu, LeakyRelu, Sigmoid, Tanh, "
-      "Elu, Gelu, GeluTanh, Mish, Swish, HardSwish, Clip",
-      node.Describe(), name));
-}
 
 absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
   if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();

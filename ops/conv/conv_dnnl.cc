@@ -148,7 +148,8 @@ absl::StatusOr<memory> WeightCache::Get(const Tensor& w, const memory::desc& pla
 }
 
 absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor& w, const Tensor* b,
-                              const Tensor* z, bool z_in_y, Tensor& y) const {
+                              const Tensor* z, bool z_in_y, Tensor& y,
+                              const std::unordered_map<int, memory>* extra) const {
   absl::StatusOr<memory> wmem = cache.Get(w, weights_plain, weights);
   if (!wmem.ok()) return wmem.status();
   try {
@@ -194,6 +195,7 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, *wmem}, {DNNL_ARG_DST, dst_mem}};
     if (has_bias) args.emplace(DNNL_ARG_BIAS, AsDnnlMemory(bias, *b));
+    if (extra != nullptr) args.insert(extra->begin(), extra->end());
     if (scratchpad_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, SharedScratchpad(scratchpad_bytes));
     prim.execute(stream, args);
     if (!y_direct) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -85,9 +86,11 @@ struct ForwardPlan {
 
   // y = prim(x, w, b) [+ z], w through `cache`. `y` is allocated by the caller,
   // plain or in dst_layout (it may already hold z when `z_in_y`). x and z may
-  // be in any layout; w and b are plain.
+  // be in any layout; w and b are plain. `extra` adds execution arguments
+  // (the weights and bias of a depthwise post-op).
   absl::Status Run(WeightCache& cache, const Tensor& x, const Tensor& w, const Tensor* b,
-                   const Tensor* z, bool z_in_y, Tensor& y) const;
+                   const Tensor* z, bool z_in_y, Tensor& y,
+                   const std::unordered_map<int, dnnl::memory>* extra = nullptr) const;
 };
 
 template <typename PrimitiveDesc>

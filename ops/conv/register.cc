@@ -13,9 +13,11 @@ void RegisterConvOps(OpRegistry& registry) {
     registry.Register(kOnnxDomain, "ConvTranspose", v, cpu, conv::CreateConvTransposeKernel);
   }
   registry.Register(kOnyxDomain, "FusedConv", 1, cpu, conv::CreateConvKernel);
+  registry.Register(kOnyxDomain, "FusedConvDw", 1, cpu, conv::CreateFusedConvDwKernel);
   registry.Register(kOnyxDomain, "ConvGrad", 1, cpu, conv::CreateConvGradKernel);
   conv::RegisterConvShapeFns(registry);
   conv::RegisterConvGradients(registry);
+  conv::RegisterFusedConvDwShapeFn(registry);
 }
 
 }  // namespace onyx

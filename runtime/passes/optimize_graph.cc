@@ -39,6 +39,7 @@ absl::Status OptimizeGraph(Graph& graph, const OpRegistry& registry, int opt_lev
   passes::PretransposeGemmWeights(graph);
   passes::FuseMatMulBias(graph, registry, device);
   passes::FuseActivations(graph, registry, device);
+  passes::FusePointwiseDepthwise(graph, registry, device);
   passes::FlattenMatMulBatch(graph, registry, device);
   passes::EliminateDeadNodes(graph);
   return absl::OkStatus();

@@ -75,5 +75,11 @@ bool FlattenMatMulBatch(Graph& graph, const OpRegistry& registry, Device device 
 // Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu (both forms), Mish, Swish,
 // HardSwish, Clip with constant bounds.
 bool FuseActivations(Graph& graph, const OpRegistry& registry, Device device = Device::kCpu);
+// Conv/FusedConv 1x1 (stride 1, no pads, one group, constant W) whose only
+// reader is a 3x3 depthwise Conv/FusedConv (group = channels, pads 1, stride 1
+// or 2, constant W) -> com.onyx FusedConvDw with both weights and activations.
+// CPU only (oneDNN's depthwise post-op); run after FuseActivations.
+bool FusePointwiseDepthwise(Graph& graph, const OpRegistry& registry,
+                            Device device = Device::kCpu);
 
 }  // namespace onyx::passes
