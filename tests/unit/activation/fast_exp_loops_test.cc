@@ -58,39 +58,10 @@ Tolerance Relative(double rtol, double atol) {
   return [=](double, double want) { return atol + rtol * std::fabs(want); };
 }
 
-// Runs fn on every supported ISA, streaming or not, for several lengths and
-// output misalignments, and checks each result against `ref` (double).
 template <typename Fn>
 void CheckEveryVariant(const std::string& name, const Fn& fn,
                        const std::function<double(double)>& ref, const Tolerance& tol) {
-  for (Isa isa : SupportedIsas()) {
-    for (bool stream : {false, true}) {
-      for (int64_t n : {1, 15, 16, 1000, 1029, 5000, 70001}) {
-        for (int offset : {0, 1, 3}) {
-          const std::vector<float> x = Inputs(n);
-          std::vector<float> buffer(n + 16, -7.f);
-          float* y = buffer.data() + offset;
-          fast::ForwardFloat(fn, x.data(), y, n, isa, stream);
-          for (int64_t i = 0; i < n; ++i) {
-            const double want = ref(double(x[i]));
-            const double got = y[i];
-            auto where = [&] {  // built only when an assertion fails
-              return name + " " + fast::IsaName(isa) + (stream ? " stream" : " plain") +
-                     " n=" + std::to_string(n) + " x=" + std::to_string(x[i]);
-            };
-            if (std::isnan(want)) {
-              ASSERT_TRUE(std::isnan(got)) << where() << " got " << got;
-            } else if (std::isinf(want) || std::fabs(want) > std::numeric_limits<float>::max()) {
-              ASSERT_EQ(got, want > 0 ? kInf : -kInf) << where();
-            } else {
-              ASSERT_NEAR(got, want, tol(x[i], want)) << where();
-            }
-          }
-          EXPECT_EQ(buffer[n + offset], -7.f) << name << ": wrote past the end";
-        }
-      }
-    }
-  }
+  fast_test::CheckEveryVariant(name, fn, Inputs, ref, tol);
 }
 
 struct Expm1Fn {
