@@ -191,10 +191,11 @@ ONYX_FAST_INLINE void ShortRows(const float* x, float* y, int64_t rows, int64_t 
 }
 
 // The per-ISA body over rows [0, rows): `buffer` holds cols floats when
-// `stream_copy` (non-temporal row writer) is set, else rows are computed in y.
+// `stream_copy` (non-temporal row writer, scaling as it copies) is set, else rows
+// are computed in y.
 // `exp_sum`: a per-ISA replacement for ExpShiftedSum, or nullptr.
 ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols, float* buffer,
-                           void (*stream_copy)(float*, const float*, int64_t),
+                           void (*stream_copy)(float*, const float*, int64_t, float),
                            float (*exp_sum)(const float*, float*, int64_t) = nullptr) {
   if (cols < kLanes) return ShortRows(x, y, rows, cols);
   for (int64_t r = 0; r < rows; ++r) {
@@ -203,8 +204,11 @@ ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols,
     float* work = stream_copy != nullptr ? buffer : yr;
     const float sum =
         exp_sum != nullptr ? exp_sum(xr, work, cols) : ExpShiftedSum(xr, work, cols);
-    Scale(work, work, cols, 1.f / sum);
-    if (stream_copy != nullptr) stream_copy(yr, work, cols);
+    if (stream_copy != nullptr) {
+      stream_copy(yr, work, cols, 1.f / sum);
+    } else {
+      Scale(work, work, cols, 1.f / sum);
+    }
   }
 }
 
@@ -212,30 +216,35 @@ ONYX_FAST_INLINE void Rows(const float* x, float* y, int64_t rows, int64_t cols,
 // `stream_copy` is set, else computed in y.
 ONYX_FAST_INLINE void LogRows(const float* x, float* y, int64_t rows, int64_t cols,
                               float* buffer,
-                              void (*stream_copy)(float*, const float*, int64_t)) {
+                              void (*stream_copy)(float*, const float*, int64_t, float)) {
   for (int64_t r = 0; r < rows; ++r) {
     float* yr = y + r * cols;
     LogSoftmaxRow(x + r * cols, stream_copy != nullptr ? buffer : yr, cols);
-    if (stream_copy != nullptr) stream_copy(yr, buffer, cols);
+    if (stream_copy != nullptr) stream_copy(yr, buffer, cols, 1.f);
   }
 }
 
 #if defined(__x86_64__)
-// Plain stores to dst's first 64-byte boundary, non-temporal after, plain tail.
-#define ONYX_STREAM_COPY(name, target, width, store, load)                       \
-  target void name(float* dst, const float* src, int64_t n) {                    \
-    int64_t head = static_cast<int64_t>(                                         \
-                       (64 - (reinterpret_cast<uintptr_t>(dst) & 63)) & 63) / 4; \
-    if (head > n) head = n;                                                      \
-    for (int64_t i = 0; i < head; ++i) dst[i] = src[i];                          \
-    int64_t i = head;                                                            \
-    for (; i + (width) <= n; i += (width)) store(dst + i, load(src + i));        \
-    for (; i < n; ++i) dst[i] = src[i];                                          \
-    _mm_sfence();                                                                \
+// dst = src * s: plain stores to dst's first 64-byte boundary, non-temporal after,
+// plain tail. (Softmax's scale by 1 / sum rides on the copy out: one pass over the
+// row less; LogSoftmax passes s = 1, exact for every float.)
+#define ONYX_STREAM_COPY(name, target, width, store, load, set1, mul)               \
+  target void name(float* dst, const float* src, int64_t n, float s) {              \
+    int64_t head = static_cast<int64_t>(                                            \
+                       (64 - (reinterpret_cast<uintptr_t>(dst) & 63)) & 63) / 4;    \
+    if (head > n) head = n;                                                         \
+    for (int64_t i = 0; i < head; ++i) dst[i] = src[i] * s;                         \
+    int64_t i = head;                                                               \
+    const auto vs = set1(s);                                                        \
+    for (; i + (width) <= n; i += (width)) store(dst + i, mul(load(src + i), vs));  \
+    for (; i < n; ++i) dst[i] = src[i] * s;                                         \
+    _mm_sfence();                                                                   \
   }
-ONYX_STREAM_COPY(StreamCopyAvx512, ONYX_TARGET_AVX512, 16, _mm512_stream_ps, _mm512_loadu_ps)
-ONYX_STREAM_COPY(StreamCopyAvx2, ONYX_TARGET_AVX2, 8, _mm256_stream_ps, _mm256_loadu_ps)
-ONYX_STREAM_COPY(StreamCopySse, , 4, _mm_stream_ps, _mm_loadu_ps)
+ONYX_STREAM_COPY(StreamCopyAvx512, ONYX_TARGET_AVX512, 16, _mm512_stream_ps, _mm512_loadu_ps,
+                 _mm512_set1_ps, _mm512_mul_ps)
+ONYX_STREAM_COPY(StreamCopyAvx2, ONYX_TARGET_AVX2, 8, _mm256_stream_ps, _mm256_loadu_ps,
+                 _mm256_set1_ps, _mm256_mul_ps)
+ONYX_STREAM_COPY(StreamCopySse, , 4, _mm_stream_ps, _mm_loadu_ps, _mm_set1_ps, _mm_mul_ps)
 #undef ONYX_STREAM_COPY
 
 // No OpenMP region inside these: GCC compiles an outlined parallel body for the
