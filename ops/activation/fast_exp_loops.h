@@ -23,14 +23,12 @@ namespace onyx::fast {
 // 88.8) stays a normal power of two. Error about 2 ulp; x < -80 gives -1 (the
 // float nearest), x > 88.72 gives +inf; NaN propagates.
 ONYX_FAST_INLINE float FastExpm1(float x) {
-  const float kMagic = 12582912.f;  // 1.5 * 2^23
   float xc = x > 88.8f ? 88.8f : x;
   xc = xc < -80.f ? -80.f : xc;
-  const float t = xc * 1.44269504088896341f + kMagic;
-  const float n = t - kMagic;
-  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
-  float r = xc - n * 0.693145751953125f;
-  r = r - n * 1.428606765330187e-06f;
+  const float t = xc * 1.44269504088896341f + kRoundMagic;
+  const float n = t - kRoundMagic;
+  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRoundMagic);
+  const float r = ReduceLn2(xc, n);
   float c = 1.f / 5040.f;
   c = c * r + 1.f / 720.f;
   c = c * r + 1.f / 120.f;

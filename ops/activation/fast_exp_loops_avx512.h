@@ -76,8 +76,7 @@ ONYX_TARGET_AVX512 inline __m512 Elu(__m512 x, float pos_scale, float neg_scale,
   const __m512 n = _mm512_maskz_roundscale_ps(
       kAll, _mm512_mul_ps(a, _mm512_set1_ps(1.44269504088896341f)),
       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  const __m512 r = internal::ReduceLn2Avx512(a, n);
   __m512 c = _mm512_set1_ps(1.f / 5040.f);
   c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 720.f));
   c = _mm512_fmadd_ps(c, r, _mm512_set1_ps(1.f / 120.f));

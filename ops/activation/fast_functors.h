@@ -22,7 +22,6 @@ namespace internal {
 
 inline constexpr float kLog2e = 1.44269504088896341f;
 inline constexpr float kLn2 = 0.693147180559945309f;
-inline constexpr float kMagic = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
 
 // (exp(r) - 1) / r for |r| <= ln2 / 2: Taylor to degree 6 (error < 1.6e-8 relative).
 ONYX_FAST_INLINE float Expm1OverR(float r) {
@@ -46,12 +45,11 @@ ONYX_FAST_INLINE float AtanhTail(float z) {
 // instead of smaller (absolute error below 1.2e-38).
 struct FastSigmoidFn {
   template <typename T> ONYX_FAST_INLINE T Forward(T x) const {
-    using internal::kMagic;
     const float ax = x < 0.f ? -x : x;
     const float t = ax > 87.33f ? -87.33f : -ax;  // NaN stays NaN
-    const float m = t * internal::kLog2e + kMagic;
-    const float n = m - kMagic;
-    const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kMagic);
+    const float m = t * internal::kLog2e + kRoundMagic;
+    const float n = m - kRoundMagic;
+    const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kRoundMagic);
     const float p = ExpOfReduced(t, n);
     const float e = p * std::bit_cast<float>((ni + 127) << 23);
     const float s = 1.f / (1.f + e);
@@ -69,15 +67,13 @@ struct FastSigmoidFn {
 // last; NaN propagates. The AVX-512 form is a rational function (see Avx512).
 struct FastTanhFn {
   template <typename T> ONYX_FAST_INLINE T Forward(T x) const {
-    using internal::kMagic;
     const float ax = x < 0.f ? -x : x;
     float t = -2.f * ax;
     t = t < -20.f ? -20.f : t;  // NaN stays NaN
-    const float m = t * internal::kLog2e + kMagic;
-    const float n = m - kMagic;
-    const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kMagic);
-    float r = t - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187e-06f;
+    const float m = t * internal::kLog2e + kRoundMagic;
+    const float n = m - kRoundMagic;
+    const int32_t ni = std::bit_cast<int32_t>(m) - std::bit_cast<int32_t>(kRoundMagic);
+    const float r = ReduceLn2(t, n);
     const float pm1 = r * internal::Expm1OverR(r);
     const float s = std::bit_cast<float>((ni + 127) << 23);  // 2^n, n in [-29, 0]
     const float neg_em1 = (1.f - s) - s * pm1;                // -expm1(t), in [0, 1)
@@ -164,7 +160,7 @@ ONYX_TARGET_AVX512 inline __m512 FastSigmoidFn::Avx512(__m512 x) const {
   // r = -x - n ln2 = -(x + n ln2): the polynomial takes v = x + n ln2 with
   // alternating signs. The polynomial is a degree-5 fit of exp on |r| <= ln2/2
   // for relative error (9e-8), one term shorter than ExpOfReduced's Taylor form.
-  const __m512 magic = _mm512_set1_ps(kMagic);
+  const __m512 magic = _mm512_set1_ps(kRoundMagic);
   const __m512 m = _mm512_fmadd_ps(xc, _mm512_set1_ps(-kLog2e), magic);
   const __m512 n = _mm512_sub_ps(m, magic);
   __m512 v = _mm512_fmadd_ps(n, _mm512_set1_ps(0.693145751953125f), xc);
@@ -178,7 +174,7 @@ ONYX_TARGET_AVX512 inline __m512 FastSigmoidFn::Avx512(__m512 x) const {
   const __m512i pow2 = _mm512_maskz_slli_epi32(
       0xFFFF,
       _mm512_add_epi32(_mm512_castps_si512(m),
-                       _mm512_set1_epi32(127 - std::bit_cast<int32_t>(kMagic))),
+                       _mm512_set1_epi32(127 - std::bit_cast<int32_t>(kRoundMagic))),
       23);
   const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(pow2));
   return Reciprocal512(_mm512_add_ps(_mm512_set1_ps(1.f), e));

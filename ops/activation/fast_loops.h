@@ -34,12 +34,22 @@ inline constexpr int64_t kParallelMinElements = int64_t{1} << 15;
 
 #define ONYX_FAST_INLINE inline __attribute__((always_inline))
 
-// exp(t - n ln2) for n = round(t / ln2): t reduced with ln2 split in two parts
-// (n * hi is exact), then exp's degree-6 Taylor polynomial on |r| <= ln2 / 2 (error
-// < 1.3e-7 relative). Callers scale the result by 2^n in their own way.
+// Adding 1.5 * 2^23 to a float of magnitude below 2^22 rounds it to an integer,
+// which then sits in the sum's low mantissa bits.
+inline constexpr float kRoundMagic = 12582912.f;
+
+// t - n ln2 with ln2 split in two parts (n * hi is exact for the n exp uses): the
+// reduced argument of exp, expm1 and friends.
+ONYX_FAST_INLINE float ReduceLn2(float t, float n) {
+  const float r = t - n * 0.693145751953125f;
+  return r - n * 1.428606765330187e-06f;
+}
+
+// exp(t - n ln2) for n = round(t / ln2): t reduced by ReduceLn2, then exp's degree-6
+// Taylor polynomial on |r| <= ln2 / 2 (error < 1.3e-7 relative). Callers scale the
+// result by 2^n in their own way.
 ONYX_FAST_INLINE float ExpOfReduced(float t, float n) {
-  float r = t - n * 0.693145751953125f;
-  r = r - n * 1.428606765330187e-06f;
+  const float r = ReduceLn2(t, n);
   float p = 1.f / 720.f;
   p = p * r + 1.f / 120.f;
   p = p * r + 1.f / 24.f;
@@ -56,12 +66,11 @@ ONYX_FAST_INLINE float ExpOfReduced(float t, float n) {
 // denormal range (x down to -103.3) come out right; x > 88.73 gives +inf,
 // x < -104 gives 0, NaN propagates.
 ONYX_FAST_INLINE float FastExp(float x) {
-  const float kMagic = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
   float xc = x > 88.8f ? 88.8f : x;
   xc = xc < -104.f ? -104.f : xc;
-  const float t = xc * 1.44269504088896341f + kMagic;
-  const float n = t - kMagic;
-  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
+  const float t = xc * 1.44269504088896341f + kRoundMagic;
+  const float n = t - kRoundMagic;
+  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRoundMagic);
   const float p = ExpOfReduced(xc, n);
   const int32_t n1 = ni >> 1, n2 = ni - n1;  // each in [-75, 64]
   const float s1 = std::bit_cast<float>((n1 + 127) << 23);
@@ -127,10 +136,15 @@ ONYX_TARGET_AVX512 void RangeAvx512(const Fn& fn, const float* x, float* y, int6
   _mm_sfence();
 }
 
+// ReduceLn2 on 16 lanes (with fused multiply-adds).
+ONYX_TARGET_AVX512 inline __m512 ReduceLn2Avx512(__m512 t, __m512 n) {
+  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
+  return _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+}
+
 // ExpOfReduced on 16 lanes (with fused multiply-adds).
 ONYX_TARGET_AVX512 inline __m512 ExpOfReducedAvx512(__m512 t, __m512 n) {
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), t);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+  const __m512 r = ReduceLn2Avx512(t, n);
   __m512 p = _mm512_set1_ps(1.f / 720.f);
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 120.f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f / 24.f));
