@@ -23,13 +23,6 @@ namespace {
 using dnnl::algorithm;
 using dnnl::memory;
 
-absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
-  if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(
-      absl::StrFormat("%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
-                      what, DataTypeName(t->dtype())));
-}
-
 class ConvKernel final : public Kernel {
  public:
   ConvKernel(ConvAttrs attrs, Activation act) : attrs_(std::move(attrs)), act_(act) {}

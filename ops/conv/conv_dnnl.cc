@@ -212,4 +212,11 @@ absl::Status ForwardPlan::Run(WeightCache& cache, const Tensor& x, const Tensor&
   return absl::OkStatus();
 }
 
+absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
+  if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
+                      what, DataTypeName(t->dtype())));
+}
+
 }  // namespace onyx::conv

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/conv/conv_params.h"
+#include "runtime/graph.h"
 #include "runtime/tensor.h"
 #include "runtime/tensor_layout.h"
 
@@ -126,5 +127,9 @@ dnnl::memory SharedScratchpad(size_t bytes);
 
 // Runs a reorder between two memories on the CPU stream.
 void Reorder(const dnnl::memory& from, const dnnl::memory& to);
+
+// OK when `t` is absent or float32, else Unimplemented naming the node and input
+// `what` (the CPU conv kernels run float32 only).
+absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t);
 
 }  // namespace onyx::conv

@@ -104,13 +104,6 @@ absl::Status ExpectShape(const Node& node, const char* what, const Tensor* t, co
                                                     ShapeToString(want)));
 }
 
-absl::Status CheckFloat(const Node& node, const char* what, const Tensor* t) {
-  if (t == nullptr || t->dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(
-      absl::StrFormat("%s: input %s is %s; the CPU kernel supports float32 only", node.Describe(),
-                      what, DataTypeName(t->dtype())));
-}
-
 // The primitives of one input shape: the fused one, or the two convs.
 struct Plans {
   bool fused = false;
