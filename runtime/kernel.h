@@ -81,6 +81,13 @@ class KernelContext {
   int64_t* memory_left_;
 };
 
+// Where a device kernel wants an input (CPU kernels get every input on the host).
+enum class InputMemory {
+  kDevice,     // in device memory: the default
+  kHost,       // in host memory: a small operand the host reads (shape, axes, bounds)
+  kShapeOnly,  // only its dtype and shape are read: left where it is, never copied
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -91,6 +98,8 @@ class Kernel {
   // True when Compute reads inputs in blocked layouts (runtime/tensor_layout.h);
   // every other kernel is handed plain inputs.
   virtual bool AcceptsBlockedInputs() const { return false; }
+  // Device kernels: where the session places input `i` before Compute.
+  virtual InputMemory input_memory(int /*i*/) const { return InputMemory::kDevice; }
 };
 
 }  // namespace onyx

@@ -50,10 +50,14 @@ absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(
 absl::Status Session::UploadDeviceOnlyConstants() {
   std::vector<int> readers(constants_.size(), 0), cpu_readers(constants_.size(), 0);
   for (const Step& step : steps_) {
-    for (int id : step.inputs) {
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int id = step.inputs[i];
       if (id < 0) continue;
+      const InputMemory memory =
+          step.on_device ? step.kernel->input_memory(static_cast<int>(i)) : InputMemory::kHost;
+      if (memory == InputMemory::kShapeOnly) continue;  // read where it is
       ++readers[id];
-      if (!step.on_device) ++cpu_readers[id];
+      if (memory == InputMemory::kHost) ++cpu_readers[id];
     }
   }
   for (size_t id = 0; id < constants_.size(); ++id) {
@@ -415,7 +419,8 @@ absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
   return absl::OkStatus();
 }
 
-absl::Status Session::PlaceInputs(RunState& state, const Step& step, bool on_device) {
+absl::Status Session::PlaceInputs(RunState& state, const Step& step, const Kernel& kernel,
+                                  bool on_device) {
   const Tensor** input_ptrs = state.input_ptrs.data() + step.first_input;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     const int id = step.inputs[i];
@@ -424,13 +429,16 @@ absl::Status Session::PlaceInputs(RunState& state, const Step& step, bool on_dev
       continue;
     }
     const Tensor* t = is_constant_[id] ? &constants_[id] : &state.values[id];
-    if (!t->empty() && t->on_device() != on_device) {
+    const InputMemory memory =
+        on_device ? kernel.input_memory(static_cast<int>(i)) : InputMemory::kHost;
+    const bool wants_device = memory == InputMemory::kDevice;
+    if (!t->empty() && memory != InputMemory::kShapeOnly && t->on_device() != wants_device) {
       // The moved copy lands in the run's values (for a constant: a copy for
       // this run), so later readers on the same side reuse it.
       Tensor& moved = state.values[id];
-      if (moved.empty() || moved.on_device() != on_device) {
-        ONYX_ASSIGN_OR_RETURN(Tensor copy, on_device ? options_.backend->ToDevice(*t)
-                                                     : options_.backend->ToHost(*t));
+      if (moved.empty() || moved.on_device() != wants_device) {
+        ONYX_ASSIGN_OR_RETURN(Tensor copy, wants_device ? options_.backend->ToDevice(*t)
+                                                        : options_.backend->ToHost(*t));
         if (budgeted()) {
           state.account.Drop(moved);
           state.account.Hold(copy);
@@ -449,7 +457,7 @@ absl::Status Session::ComputeStep(RunState& state, const Step& step, Kernel& ker
                                   bool on_device, int64_t* memory_left) {
   const Tensor** input_ptrs = state.input_ptrs.data() + step.first_input;
   if (options_.backend != nullptr) {
-    ONYX_RETURN_IF_ERROR(PlaceInputs(state, step, on_device));
+    ONYX_RETURN_IF_ERROR(PlaceInputs(state, step, kernel, on_device));
   } else {
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int id = step.inputs[i];

@@ -143,9 +143,10 @@ class Session {
     // memories, scratch), so one kernel never computes for two runs at once.
     std::unique_ptr<std::mutex> kernel_lock = std::make_unique<std::mutex>();
   };
-  // Device sessions: moves the step's inputs to the side it runs on, then fills
-  // step.input_ptrs.
-  absl::Status PlaceInputs(RunState& state, const Step& step, bool on_device);
+  // Device sessions: moves the step's inputs to the side `kernel` reads them on
+  // (a device kernel's Kernel::input_memory), then fills step.input_ptrs.
+  absl::Status PlaceInputs(RunState& state, const Step& step, const Kernel& kernel,
+                           bool on_device);
   // Runs `kernel` on the step's inputs into the step's output slots; new
   // outputs are charged to `memory_left` when given.
   absl::Status ComputeStep(RunState& state, const Step& step, Kernel& kernel, bool on_device,

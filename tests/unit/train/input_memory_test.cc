@@ -1,0 +1,140 @@
+// Kernel::input_memory on the stand-in device of fake_device.h: a device
+// kernel gets kHost inputs on the host and kShapeOnly inputs where they are,
+// and the session copies nothing it does not have to.
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "runtime/session.h"
+#include "tests/unit/train/fake_device.h"
+
+namespace onyx::train_test {
+namespace {
+
+// com.test Probe(x, scale, like) -> y on the fake device:
+//   y[i] = x[i] * scale[0] + like.shape[0],
+// with x in device memory, scale read on the host and `like` read for its shape only.
+class ProbeKernel final : public Kernel {
+ public:
+  InputMemory input_memory(int i) const override {
+    static constexpr InputMemory kMemory[] = {InputMemory::kDevice, InputMemory::kHost,
+                                              InputMemory::kShapeOnly};
+    return kMemory[i];
+  }
+  absl::Status Compute(KernelContext& ctx) override {
+    const Tensor& x = *ctx.input(0);
+    const Tensor& scale = *ctx.input(1);
+    const Tensor& like = *ctx.input(2);
+    if (!x.on_device()) return absl::InternalError("x is not on the device");
+    if (scale.on_device()) return absl::InternalError("scale is not on the host");
+    like_seen_on_device.push_back(like.on_device());
+    std::vector<float> values(x.num_elements());
+    CopyScrambled(values.data(), x.raw_data(), x.byte_size());
+    for (float& v : values) {
+      v = v * scale.data<float>()[0] + static_cast<float>(like.shape()[0]);
+    }
+    auto y = ctx.AllocateOutput(0, DataType::kFloat32, x.shape());
+    if (!y.ok()) return y.status();
+    if (!(*y)->on_device()) return absl::InternalError("y is not on the device");
+    CopyScrambled((*y)->raw_data(), values.data(), (*y)->byte_size());
+    return absl::OkStatus();
+  }
+  static inline std::vector<bool> like_seen_on_device;
+};
+
+const OpRegistry& ProbeRegistry() {
+  static const OpRegistry* registry = [] {
+    auto* r = new OpRegistry();
+    r->Register("com.test", "Probe", 1, Device::kCuda,
+                [](const Node&, int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+                  return std::make_unique<ProbeKernel>();
+                });
+    return r;
+  }();
+  return *registry;
+}
+
+ValueInfo Float32(const char* name, int64_t n) {
+  ValueInfo v;
+  v.name = name;
+  v.dtype = DataType::kFloat32;
+  v.has_shape = true;
+  v.dims = {Dim{n, ""}};
+  return v;
+}
+
+// y = Probe(x, scale, like); `scale` is an initializer unless it is fed.
+Graph ProbeGraph(bool scale_is_fed) {
+  Graph g;
+  g.opset_imports[""] = 17;
+  g.opset_imports["com.test"] = 1;
+  g.inputs = {Float32("x", 4), Float32("like", 7)};
+  if (scale_is_fed) {
+    g.inputs.push_back(Float32("scale", 1));
+  } else {
+    g.initializers["scale"] = *Tensor::FromVector<float>({1}, {3.f});
+  }
+  g.outputs = {Float32("y", 4)};
+  Node probe;
+  probe.name = "probe";
+  probe.domain = "com.test";
+  probe.op_type = "Probe";
+  probe.inputs = {"x", "scale", "like"};
+  probe.outputs = {"y"};
+  g.nodes = {probe};
+  return g;
+}
+
+SessionOptions OnDevice(std::shared_ptr<FakeDevice> device) {
+  SessionOptions options;
+  options.device = Device::kCuda;
+  options.backend = std::move(device);
+  return options;
+}
+
+void ExpectY(const Tensor& y) {
+  ASSERT_FALSE(y.on_device());
+  const float xs[] = {1.f, -2.f, 0.5f, 4.f};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(y.data<float>()[i], xs[i] * 3.f + 7.f) << i;
+}
+
+TEST(InputMemoryTest, HostConstantIsNeverUploadedAndShapeOnlyInputIsNeverCopied) {
+  auto device = std::make_shared<FakeDevice>();
+  auto session = Session::Create(ProbeGraph(/*scale_is_fed=*/false), ProbeRegistry(),
+                                 OnDevice(device));
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ(device->to_device, 0) << "the host-read initializer was uploaded";
+  const Tensor x = *Tensor::FromVector<float>({4}, {1.f, -2.f, 0.5f, 4.f});
+  const Tensor like = *Tensor::Zeros(DataType::kFloat32, {7});
+  const Tensor like_on_device = *device->ToDevice(like);
+  ProbeKernel::like_seen_on_device.clear();
+  for (const Tensor* fed_like : {&like, &like_on_device}) {
+    device->to_device = device->to_host = 0;
+    auto outs = (*session)->Run({{"x", x}, {"like", *fed_like}});
+    ASSERT_TRUE(outs.ok()) << outs.status();
+    ExpectY((*outs)[0]);
+    // x goes up and y comes back; `like` and `scale` are not moved.
+    EXPECT_EQ(device->to_device, 1);
+    EXPECT_EQ(device->to_host, 1);
+  }
+  EXPECT_EQ(ProbeKernel::like_seen_on_device, (std::vector<bool>{false, true}));
+}
+
+TEST(InputMemoryTest, DeviceValueOfAHostInputComesToTheHost) {
+  auto device = std::make_shared<FakeDevice>();
+  auto session = Session::Create(ProbeGraph(/*scale_is_fed=*/true), ProbeRegistry(),
+                                 OnDevice(device));
+  ASSERT_TRUE(session.ok()) << session.status();
+  const Tensor x = *device->ToDevice(*Tensor::FromVector<float>({4}, {1.f, -2.f, 0.5f, 4.f}));
+  const Tensor scale = *device->ToDevice(*Tensor::FromVector<float>({1}, {3.f}));
+  device->to_device = device->to_host = 0;
+  auto outs = (*session)->Run(
+      {{"x", x}, {"like", *Tensor::Zeros(DataType::kFloat32, {7})}, {"scale", scale}});
+  ASSERT_TRUE(outs.ok()) << outs.status();
+  ExpectY((*outs)[0]);
+  EXPECT_EQ(device->to_device, 0);
+  EXPECT_EQ(device->to_host, 2);  // scale for the kernel, y for the caller
+}
+
+}  // namespace
+}  // namespace onyx::train_test
