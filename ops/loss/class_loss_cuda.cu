@@ -120,12 +120,11 @@ __global__ void __launch_bounds__(kBlockThreads)
   __shared__ double shared[kBlockThreads];
   const int lane = threadIdx.x % kGroup;
   const int64_t rows = a.n * a.d;
-  const int64_t per_block = kBlockThreads / kGroup;
   const double on = 1.0 - a.label_smoothing;
   const double off = a.label_smoothing / static_cast<double>(a.c);
   double loss_sum = 0, weight_sum = 0;
-  for (int64_t r = blockIdx.x * per_block + threadIdx.x / kGroup; r < rows;
-       r += gridDim.x * per_block) {
+  const int64_t step = loss_plan::RowStep(gridDim.x, kGroup);
+  for (int64_t r = loss_plan::FirstRow(blockIdx.x, threadIdx.x, kGroup); r < rows; r += step) {
     const loss_plan::RowView v = loss_plan::RowOf(r, a.c, a.d);
     const float* xs = x + v.base;
     const RowLabel y = ReadLabel(a, labels, r, bad_row, lane);
@@ -185,8 +184,8 @@ __global__ void __launch_bounds__(kBlockThreads)
   __shared__ double shared[kBlockThreads];
   const int64_t rows = a.n * a.d;
   double sum = 0;
-  for (int64_t r = blockIdx.x * static_cast<int64_t>(kBlockThreads) + threadIdx.x; r < rows;
-       r += static_cast<int64_t>(gridDim.x) * kBlockThreads) {
+  const int64_t step = loss_plan::RowStep(gridDim.x, 1);
+  for (int64_t r = loss_plan::FirstRow(blockIdx.x, threadIdx.x, 1); r < rows; r += step) {
     const RowLabel y = ReadLabel(a, labels, r, bad_row, 0);
     if (y.valid) sum += WeightOf(a.weights, y.y);
   }
@@ -224,11 +223,10 @@ __global__ void __launch_bounds__(kBlockThreads)
   __shared__ double shared[kBlockThreads];
   const int lane = threadIdx.x % kGroup;
   const int64_t rows = a.n * a.d;
-  const int64_t per_block = kBlockThreads / kGroup;
   const double on = 1.0 - a.label_smoothing;
   const double off = a.label_smoothing / static_cast<double>(a.c);
-  for (int64_t r = blockIdx.x * per_block + threadIdx.x / kGroup; r < rows;
-       r += gridDim.x * per_block) {
+  const int64_t step = loss_plan::RowStep(gridDim.x, kGroup);
+  for (int64_t r = loss_plan::FirstRow(blockIdx.x, threadIdx.x, kGroup); r < rows; r += step) {
     const loss_plan::RowView v = loss_plan::RowOf(r, a.c, a.d);
     float* dxs = dx + v.base;
     const RowLabel y = ReadLabel(a, labels, r, bad_row, lane);

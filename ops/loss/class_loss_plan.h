@@ -38,6 +38,15 @@ struct RowGrouping {
   int rows_per_block() const { return kBlockThreads / threads_per_row; }
 };
 
+// The grid-stride walk over rows: thread `thread` of block `block` starts at
+// FirstRow and advances by RowStep; the kernel's threads of one row share both.
+ONYX_HD int64_t FirstRow(int64_t block, int thread, int threads_per_row) {
+  return block * (kBlockThreads / threads_per_row) + thread / threads_per_row;
+}
+ONYX_HD int64_t RowStep(int64_t blocks, int threads_per_row) {
+  return blocks * (kBlockThreads / threads_per_row);
+}
+
 // D >= 32 (classes strided by D) or few classes: a thread per row, so that
 // neighbouring threads read neighbouring d (or nearby rows) and loads coalesce.
 // Otherwise many classes: a warp per row, or a whole block once a row is long
