@@ -146,7 +146,9 @@ TEST_P(ElementwiseLossGpuTest, ForwardAndBackwardMatchCpu) {
   Tensor dloss = c.reduction == "none" ? RandomFloats(c.shape, -1.f, 1.f, 33) : Scalar(0.75f);
   NodeSpec bwd{.op_type = c.op + "Grad", .domain = kOnyxDomain, .attrs = attrs};
   ASSERT_OK_AND_ASSIGN(BothRuns b, RunBoth(bwd, {dloss, x, t}));
-  EXPECT_TRUE(AllClose<float>(b.gpu[0], b.cpu[0], 1e-5, 1e-7));
+  // BceWithLogits' backward is sigmoid(x) - t: the device's expf may differ
+  // from glibc's by an ulp of sigmoid (~1e-7) however small the difference is.
+  EXPECT_TRUE(AllClose<float>(b.gpu[0], b.cpu[0], 1e-5, 1e-6));
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ElementwiseLossGpuTest, ::testing::ValuesIn(ElementwiseCases()),
