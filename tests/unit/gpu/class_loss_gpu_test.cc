@@ -6,6 +6,7 @@
 // blocks of partial sums (bitwise repeatable), bad labels reported as the CPU
 // reports them, and the float64 fallback.
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
-#include "ops/loss/class_loss_plan.h"
 #include "tests/unit/gpu/loss_gpu_util.h"
 
 namespace onyx::gpu_test {
@@ -41,6 +41,9 @@ struct ClassCase {
                         int32_labels ? "_i32" : "");
   }
 };
+
+// gtest and ctest print the case by name.
+void PrintTo(const ClassCase& c, std::ostream* os) { *os << c.Name(); }
 
 std::vector<ClassCase> ClassCases() {
   const std::vector<std::pair<std::string, int64_t>> ops = {

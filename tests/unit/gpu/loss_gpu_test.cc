@@ -7,7 +7,7 @@
 // the launchers alone, determinism, errors (bad labels, BceLoss's domain) and
 // the float64 fallback to the CPU kernels.
 #include <cmath>
-#include <random>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,8 +22,6 @@
 namespace onyx::gpu_test {
 namespace {
 
-using testing_util::FloatAttr;
-using testing_util::IntAttr;
 using testing_util::NodeSpec;
 using testing_util::StringAttr;
 
@@ -131,6 +129,10 @@ std::vector<ElementwiseCase> ElementwiseCases() {
 }
 
 std::string ShapeName(const Shape& s) { return s.empty() ? "scalar" : absl::StrJoin(s, "x"); }
+
+void PrintTo(const ElementwiseCase& c, std::ostream* os) {
+  *os << c.op << " " << ShapeName(c.shape) << " " << c.reduction;
+}
 
 class ElementwiseLossGpuTest : public GpuParamTest<ElementwiseCase> {};
 

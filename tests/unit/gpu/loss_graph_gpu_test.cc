@@ -5,6 +5,7 @@
 // kernels. Then device-resident Trainer runs with the classification and
 // binary losses against the host trainer.
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct GraphCase {
   bool log_prob = false;   // SoftmaxCrossEntropyLoss's second output (its Grad reads it)
   std::vector<Attribute> attrs = {};
 };
+
+void PrintTo(const GraphCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<GraphCase> GraphCases() {
   return {
@@ -116,6 +119,10 @@ struct TrainLossCase {
   std::vector<float> class_weights = {};
   double label_smoothing = 0;
 };
+
+void PrintTo(const TrainLossCase& c, std::ostream* os) {
+  *os << c.loss << (c.class_weights.empty() ? "" : " with class weights and smoothing");
+}
 
 class LossTrainGpuTest : public GpuParamTest<TrainLossCase> {};
 
