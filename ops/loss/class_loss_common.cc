@@ -82,8 +82,8 @@ absl::StatusOr<ClassLossGeometry> CheckClassLossInputs(const Node& node, const T
   return g;
 }
 
-absl::Status BadLabelError(const Node& node, const ClassLossConfig& cfg,
-                           const ClassLossGeometry& g, int64_t label, int64_t position) {
+absl::Status BadLabelError(const Node& node, const ClassLossConfig& cfg, const ClassLossGeometry& g,
+                           int64_t label, int64_t position) {
   return absl::InvalidArgumentError(absl::StrFormat(
       "%s: label %d at position %d is outside [0, C) with C = %d%s", node.Describe(), label,
       position, g.c,

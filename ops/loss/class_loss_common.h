@@ -47,12 +47,11 @@ struct ClassLossGeometry {
 // Scores [N, C, d1..dk] (float32/float64, else Unimplemented), labels
 // [N, d1..dk] (int32/int64), optional weights [C] of the scores' dtype.
 absl::StatusOr<ClassLossGeometry> CheckClassLossInputs(const Node& node, const Tensor& x,
-                                                       const Tensor& labels,
-                                                       const Tensor* weights);
+                                                       const Tensor& labels, const Tensor* weights);
 
 // InvalidArgument naming the node: `label` at position `position` is outside [0, C)
 // and (when the op has one) is not the ignore_index.
-absl::Status BadLabelError(const Node& node, const ClassLossConfig& cfg,
-                           const ClassLossGeometry& g, int64_t label, int64_t position);
+absl::Status BadLabelError(const Node& node, const ClassLossConfig& cfg, const ClassLossGeometry& g,
+                           int64_t label, int64_t position);
 
 }  // namespace onyx

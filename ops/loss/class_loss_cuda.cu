@@ -75,8 +75,7 @@ __device__ double BlockSumOf(const double* values, int64_t count, double* shared
 // log Σ_k exp(x[k·stride]) over the row, the max subtracted first; an infinite
 // max (all -inf, or a +inf) is returned as it is, as the CPU kernel does.
 template <int kGroup>
-__device__ double LogSumExp(const float* x, int64_t c, int64_t stride, int lane,
-                            double* shared) {
+__device__ double LogSumExp(const float* x, int64_t c, int64_t stride, int lane, double* shared) {
   double m = -INFINITY;
   for (int64_t k = lane; k < c; k += kGroup) m = MaxNoNan(m, x[k * stride]);
   m = GroupReduce<kGroup>(m, MaxOp{}, shared);
@@ -218,8 +217,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 template <int kGroup, typename L>
 __global__ void __launch_bounds__(kBlockThreads)
     BackwardRows(ClassLossArgs a, const float* dloss, const float* in, bool scores_input,
-                 const L* labels, const double* scalars, float* dx,
-                 unsigned long long* bad_row) {
+                 const L* labels, const double* scalars, float* dx, unsigned long long* bad_row) {
   __shared__ double shared[kBlockThreads];
   const int lane = threadIdx.x % kGroup;
   const int64_t rows = a.n * a.d;
@@ -265,9 +263,12 @@ cudaError_t Dispatch(const ClassLossArgs& a, const void* labels, Launch&& launch
     return launch(group, static_cast<const int32_t*>(labels));
   };
   switch (grouping.threads_per_row) {
-    case 1: return with_labels(std::integral_constant<int, 1>{});
-    case kWarpSize: return with_labels(std::integral_constant<int, kWarpSize>{});
-    case kBlockThreads: return with_labels(std::integral_constant<int, kBlockThreads>{});
+    case 1:
+      return with_labels(std::integral_constant<int, 1>{});
+    case kWarpSize:
+      return with_labels(std::integral_constant<int, kWarpSize>{});
+    case kBlockThreads:
+      return with_labels(std::integral_constant<int, kBlockThreads>{});
   }
   return cudaErrorInvalidValue;
 }
@@ -318,7 +319,7 @@ cudaError_t ClassLossBackward(const ClassLossArgs& args, const float* dloss, con
       if (error != cudaSuccess) return error;
       auto launch = [&](const auto* typed_labels) {
         WeightPartials<<<label_blocks, kBlockThreads, 0, stream>>>(args, typed_labels, partials,
-                                                                    bad);
+                                                                   bad);
         return cudaGetLastError();
       };
       error = args.labels_int64 ? launch(static_cast<const int64_t*>(labels))

@@ -5,9 +5,9 @@
 // the result does not depend on thread timing.
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 namespace onyx::cuda {
 

@@ -4,6 +4,8 @@
 // take (float64) report Unimplemented before any output exists, and the session
 // runs the CPU kernel instead. The upstream gradient of a reduced loss stays on
 // the device: the kernels read it there.
+#include "ops/loss/loss_cuda.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,7 +15,6 @@
 #include "ops/loss/class_loss_common.h"
 #include "ops/loss/class_loss_cuda.h"
 #include "ops/loss/loss_common.h"
-#include "ops/loss/loss_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -39,8 +40,8 @@ absl::Status CheckScalarGrad(const Node& node, const Tensor& dloss) {
   if (dloss.dtype() == DataType::kFloat64) return RequireFloat32(node, dloss, "loss gradient");
   if (dloss.dtype() != DataType::kFloat32) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s: the loss gradient must be float32 or float64, got %s",
-                        node.Describe(), DataTypeName(dloss.dtype())));
+        absl::StrFormat("%s: the loss gradient must be float32 or float64, got %s", node.Describe(),
+                        DataTypeName(dloss.dtype())));
   }
   return absl::OkStatus();
 }
@@ -50,9 +51,9 @@ absl::Status CheckScalarGrad(const Node& node, const Tensor& dloss) {
 // reading it back costs a synchronization per loss node, which training pays
 // anyway since it brings the loss to the host after every step.
 absl::Status ReadBack(CudaBackend& backend, const void* device, void* host, size_t bytes) {
-  ONYX_RETURN_IF_ERROR(CudaStatus(
-      cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, backend.stream()),
-      "loss check read-back"));
+  ONYX_RETURN_IF_ERROR(
+      CudaStatus(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, backend.stream()),
+                 "loss check read-back"));
   return CudaStatus(cudaStreamSynchronize(backend.stream()), "loss kernels");
 }
 
@@ -102,13 +103,13 @@ class ElementwiseLossCudaKernel final : public Kernel {
     const float* x = pred->data<float>();
     const float* t = target->data<float>();
     if (reduction_ == Reduction::kNone) {
-      ONYX_RETURN_IF_ERROR(CudaStatus(ElementwiseLossForwardNone(kind_, x, t, n,
-                                                                 loss->data<float>(), bad_index,
-                                                                 backend->stream()),
-                                      "elementwise loss kernel"));
+      ONYX_RETURN_IF_ERROR(
+          CudaStatus(ElementwiseLossForwardNone(kind_, x, t, n, loss->data<float>(), bad_index,
+                                                backend->stream()),
+                     "elementwise loss kernel"));
     } else {
-      ONYX_ASSIGN_OR_RETURN(Tensor partials, Scratch(*backend, ctx, DataType::kFloat64,
-                                                     ElementwiseLossBlocks(n)));
+      ONYX_ASSIGN_OR_RETURN(Tensor partials,
+                            Scratch(*backend, ctx, DataType::kFloat64, ElementwiseLossBlocks(n)));
       const double divisor = reduction_ == Reduction::kMean ? static_cast<double>(n) : 1.0;
       ONYX_RETURN_IF_ERROR(CudaStatus(
           ElementwiseLossForwardReduced(kind_, x, t, n, divisor, loss->data<float>(),
@@ -152,10 +153,9 @@ class ElementwiseLossGradCudaKernel final : public Kernel {
     }
     const int64_t n = pred->num_elements();
     const double divisor = reduction_ == Reduction::kMean ? static_cast<double>(n) : 1.0;
-    ONYX_ASSIGN_OR_RETURN(Tensor * dx,
-                          ctx.AllocateOutput(0, DataType::kFloat32, pred->shape()));
-    return CudaStatus(ElementwiseLossBackward(kind_, pred->data<float>(), target->data<float>(),
-                                              n, dloss->data<float>(), per_element, divisor,
+    ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, DataType::kFloat32, pred->shape()));
+    return CudaStatus(ElementwiseLossBackward(kind_, pred->data<float>(), target->data<float>(), n,
+                                              dloss->data<float>(), per_element, divisor,
                                               dx->data<float>(), backend->stream()),
                       "elementwise loss backward kernel");
   }
@@ -167,7 +167,8 @@ class ElementwiseLossGradCudaKernel final : public Kernel {
 
 template <typename K>
 absl::StatusOr<std::unique_ptr<Kernel>> MakeElementwise(const Node& node, int64_t /*opset*/) {
-  ONYX_ASSIGN_OR_RETURN(const ElementwiseLoss kind, ElementwiseKind(node, ForwardOpOf(node.op_type)));
+  ONYX_ASSIGN_OR_RETURN(const ElementwiseLoss kind,
+                        ElementwiseKind(node, ForwardOpOf(node.op_type)));
   ONYX_ASSIGN_OR_RETURN(const Reduction reduction, ReadReduction(node));
   return std::unique_ptr<Kernel>(new K(kind, reduction));
 }
@@ -176,15 +177,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeElementwise(const Node& node, int64_
 
 LossReduce ToLossReduce(Reduction r) {
   switch (r) {
-    case Reduction::kNone: return LossReduce::kNone;
-    case Reduction::kSum: return LossReduce::kSum;
-    case Reduction::kMean: return LossReduce::kMean;
+    case Reduction::kNone:
+      return LossReduce::kNone;
+    case Reduction::kSum:
+      return LossReduce::kSum;
+    case Reduction::kMean:
+      return LossReduce::kMean;
   }
   return LossReduce::kMean;
 }
 
-ClassLossArgs ArgsOf(const ClassLossConfig& cfg, const ClassLossGeometry& g,
-                     const Tensor& labels, const Tensor* weights) {
+ClassLossArgs ArgsOf(const ClassLossConfig& cfg, const ClassLossGeometry& g, const Tensor& labels,
+                     const Tensor* weights) {
   ClassLossArgs a;
   a.n = g.n;
   a.c = g.c;
@@ -201,8 +205,7 @@ ClassLossArgs ArgsOf(const ClassLossConfig& cfg, const ClassLossGeometry& g,
 
 // After the kernels: InvalidArgument naming the first bad label, as the CPU kernel.
 absl::Status CheckLabels(CudaBackend& backend, const Node& node, const ClassLossConfig& cfg,
-                         const ClassLossGeometry& g, const Tensor& labels,
-                         const int64_t* bad_row) {
+                         const ClassLossGeometry& g, const Tensor& labels, const int64_t* bad_row) {
   int64_t row = -1;
   ONYX_RETURN_IF_ERROR(ReadBack(backend, bad_row, &row, sizeof(row)));
   if (row < 0 || row >= g.rows()) return absl::OkStatus();
@@ -242,12 +245,12 @@ class ClassLossCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor scratch, Scratch(*backend, ctx, DataType::kFloat64,
                                                   ClassLossScratchDoubles(blocks)));
     ONYX_ASSIGN_OR_RETURN(Tensor bad_row, Scratch(*backend, ctx, DataType::kInt64, 1));
-    ONYX_RETURN_IF_ERROR(CudaStatus(
-        ClassLossForward(args, x->data<float>(), labels->raw_data(), loss->data<float>(),
-                         log_prob != nullptr ? log_prob->data<float>() : nullptr,
-                         scratch.data<double>(), blocks, bad_row.data<int64_t>(),
-                         backend->stream()),
-        "class loss kernel"));
+    ONYX_RETURN_IF_ERROR(
+        CudaStatus(ClassLossForward(args, x->data<float>(), labels->raw_data(), loss->data<float>(),
+                                    log_prob != nullptr ? log_prob->data<float>() : nullptr,
+                                    scratch.data<double>(), blocks, bad_row.data<int64_t>(),
+                                    backend->stream()),
+                   "class loss kernel"));
     return CheckLabels(*backend, node, cfg_, g, *labels, bad_row.data<int64_t>());
   }
 
@@ -283,11 +286,11 @@ class ClassLossGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor scratch, Scratch(*backend, ctx, DataType::kFloat64,
                                                   ClassLossScratchDoubles(blocks)));
     ONYX_ASSIGN_OR_RETURN(Tensor bad_row, Scratch(*backend, ctx, DataType::kInt64, 1));
-    ONYX_RETURN_IF_ERROR(CudaStatus(
-        ClassLossBackward(args, dloss->data<float>(), in->data<float>(), scores_input_,
-                          labels->raw_data(), dx->data<float>(), scratch.data<double>(), blocks,
-                          bad_row.data<int64_t>(), backend->stream()),
-        "class loss backward kernel"));
+    ONYX_RETURN_IF_ERROR(
+        CudaStatus(ClassLossBackward(args, dloss->data<float>(), in->data<float>(), scores_input_,
+                                     labels->raw_data(), dx->data<float>(), scratch.data<double>(),
+                                     blocks, bad_row.data<int64_t>(), backend->stream()),
+                   "class loss backward kernel"));
     return CheckLabels(*backend, node, cfg_, g, *labels, bad_row.data<int64_t>());
   }
 
@@ -317,8 +320,7 @@ void RegisterLossCudaOps(OpRegistry& registry) {
     registry.Register(kOnnxDomain, "SoftmaxCrossEntropyLoss", v, gpu, CreateClassLossCudaKernel);
   }
   for (int v : {12, 13, 22}) {
-    registry.Register(kOnnxDomain, "NegativeLogLikelihoodLoss", v, gpu,
-                      CreateClassLossCudaKernel);
+    registry.Register(kOnnxDomain, "NegativeLogLikelihoodLoss", v, gpu, CreateClassLossCudaKernel);
   }
   registry.Register(kOnyxDomain, "CrossEntropyLoss", 1, gpu, CreateClassLossCudaKernel);
   for (const char* op :

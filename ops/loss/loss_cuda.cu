@@ -82,9 +82,12 @@ __global__ void __launch_bounds__(kThreads)
 template <typename Launch>
 cudaError_t WithFunctor(ElementwiseLoss kind, Launch&& launch) {
   switch (kind) {
-    case ElementwiseLoss::kMse: return launch(loss_math::MseFn{});
-    case ElementwiseLoss::kBce: return launch(loss_math::BceFn{});
-    case ElementwiseLoss::kBceWithLogits: return launch(loss_math::BceWithLogitsFn{});
+    case ElementwiseLoss::kMse:
+      return launch(loss_math::MseFn{});
+    case ElementwiseLoss::kBce:
+      return launch(loss_math::BceFn{});
+    case ElementwiseLoss::kBceWithLogits:
+      return launch(loss_math::BceWithLogitsFn{});
   }
   return cudaErrorInvalidValue;
 }
@@ -114,9 +117,8 @@ cudaError_t ElementwiseLossForwardNone(ElementwiseLoss kind, const float* x, con
 }
 
 cudaError_t ElementwiseLossForwardReduced(ElementwiseLoss kind, const float* x, const float* t,
-                                          int64_t n, double divisor, float* loss,
-                                          double* scratch, int64_t* bad_index,
-                                          cudaStream_t stream) {
+                                          int64_t n, double divisor, float* loss, double* scratch,
+                                          int64_t* bad_index, cudaStream_t stream) {
   cudaError_t error = ResetBadIndex(kind, bad_index, stream);
   if (error != cudaSuccess) return error;
   const int blocks = ElementwiseLossBlocks(n);
@@ -134,14 +136,13 @@ cudaError_t ElementwiseLossForwardReduced(ElementwiseLoss kind, const float* x, 
   return cudaGetLastError();
 }
 
-cudaError_t ElementwiseLossBackward(ElementwiseLoss kind, const float* x, const float* t,
-                                    int64_t n, const float* dloss, bool per_element,
-                                    double divisor, float* dx, cudaStream_t stream) {
+cudaError_t ElementwiseLossBackward(ElementwiseLoss kind, const float* x, const float* t, int64_t n,
+                                    const float* dloss, bool per_element, double divisor, float* dx,
+                                    cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   const int blocks = ElementwiseLossBlocks(n);
   return WithFunctor(kind, [&](auto fn) {
-    BackwardKernel<<<blocks, kThreads, 0, stream>>>(fn, x, t, n, dloss, per_element, divisor,
-                                                    dx);
+    BackwardKernel<<<blocks, kThreads, 0, stream>>>(fn, x, t, n, dloss, per_element, divisor, dx);
     return cudaGetLastError();
   });
 }

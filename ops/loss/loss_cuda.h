@@ -4,9 +4,9 @@
 // not depend on thread timing) and the backward.
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 namespace onyx::cuda {
 
@@ -28,13 +28,12 @@ cudaError_t ElementwiseLossForwardNone(ElementwiseLoss kind, const float* x, con
 // n for "mean"; n = 0 then gives 0/0 = NaN, as on the CPU). `scratch` holds
 // ElementwiseLossBlocks(n) device doubles.
 cudaError_t ElementwiseLossForwardReduced(ElementwiseLoss kind, const float* x, const float* t,
-                                          int64_t n, double divisor, float* loss,
-                                          double* scratch, int64_t* bad_index,
-                                          cudaStream_t stream);
+                                          int64_t n, double divisor, float* loss, double* scratch,
+                                          int64_t* bad_index, cudaStream_t stream);
 // dx[i] = g_i · dl/dx(x[i], t[i]) with g_i = dloss[i] when `per_element`, else
 // float(dloss[0] / divisor) (dloss is read on the device).
-cudaError_t ElementwiseLossBackward(ElementwiseLoss kind, const float* x, const float* t,
-                                    int64_t n, const float* dloss, bool per_element,
-                                    double divisor, float* dx, cudaStream_t stream);
+cudaError_t ElementwiseLossBackward(ElementwiseLoss kind, const float* x, const float* t, int64_t n,
+                                    const float* dloss, bool per_element, double divisor, float* dx,
+                                    cudaStream_t stream);
 
 }  // namespace onyx::cuda

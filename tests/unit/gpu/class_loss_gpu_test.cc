@@ -47,7 +47,7 @@ void PrintTo(const ClassCase& c, std::ostream* os) { *os << c.Name(); }
 
 std::vector<ClassCase> ClassCases() {
   const std::vector<std::pair<std::string, int64_t>> ops = {
-      {"SoftmaxCrossEntropyLoss", 12}, {"SoftmaxCrossEntropyLoss", 13},
+      {"SoftmaxCrossEntropyLoss", 12},   {"SoftmaxCrossEntropyLoss", 13},
       {"NegativeLogLikelihoodLoss", 12}, {"NegativeLogLikelihoodLoss", 13},
       {"NegativeLogLikelihoodLoss", 22}, {"CrossEntropyLoss", 1}};
   // Thread per row (few classes; D >= 32), warp per row (contiguous; D < 32),
@@ -145,8 +145,8 @@ TEST_P(ClassLossGpuTest, ForwardAndBackwardMatchCpu) {
   const ClassInputs in = MakeInputs(cs, 41);
   const bool softmax = cs.op != "NegativeLogLikelihoodLoss";
   const int outputs = softmax ? 2 : 1;
-  BothRuns f = RunBoth(Spec(cs, cs.op, Attrs(cs), outputs),
-                       WithWeights({in.x, in.labels}, in.weights));
+  BothRuns f =
+      RunBoth(Spec(cs, cs.op, Attrs(cs), outputs), WithWeights({in.x, in.labels}, in.weights));
   ASSERT_OK(f.cpu.status());
   ASSERT_OK(f.gpu.status());
   EXPECT_TRUE(f.observer.all_on_device);
@@ -185,8 +185,13 @@ INSTANTIATE_TEST_SUITE_P(All, ClassLossGpuTest, ::testing::ValuesIn(ClassCases()
 // warp-per-row layout.
 TEST_F(GpuTest, ClassLossManyBlocksRepeatable) {
   for (const Shape& shape : {Shape{70000, 3}, Shape{3000, 64}, Shape{4, 7, 9000}}) {
-    ClassCase cs{.op = "CrossEntropyLoss", .opset = 1, .shape = shape, .reduction = "mean",
-                 .weights = true, .ignore = true, .eps = 0.1f};
+    ClassCase cs{.op = "CrossEntropyLoss",
+                 .opset = 1,
+                 .shape = shape,
+                 .reduction = "mean",
+                 .weights = true,
+                 .ignore = true,
+                 .eps = 0.1f};
     SCOPED_TRACE(cs.Name());
     const ClassInputs in = MakeInputs(cs, 7);
     const std::vector<Tensor> inputs = WithWeights({in.x, in.labels}, in.weights);
@@ -216,8 +221,12 @@ TEST_F(GpuTest, ClassLossBadLabelMatchesCpu) {
     for (bool int32_labels : {false, true}) {
       for (const char* red : {"none", "mean"}) {
         for (bool grad : {false, true}) {
-          ClassCase cs{.op = op, .opset = 13, .shape = {5000, 4}, .reduction = red,
-                       .ignore = true, .int32_labels = int32_labels};
+          ClassCase cs{.op = op,
+                       .opset = 13,
+                       .shape = {5000, 4},
+                       .reduction = red,
+                       .ignore = true,
+                       .int32_labels = int32_labels};
           SCOPED_TRACE(cs.Name() + (grad ? " grad" : ""));
           ClassInputs in = MakeInputs(cs, 9);
           auto set = [&](int64_t i, int64_t v) {
@@ -227,8 +236,8 @@ TEST_F(GpuTest, ClassLossBadLabelMatchesCpu) {
               in.labels.data<int64_t>()[i] = v;
             }
           };
-          set(3210, 4);    // first bad
-          set(4000, -7);   // later bad
+          set(3210, 4);   // first bad
+          set(4000, -7);  // later bad
           std::vector<Tensor> inputs = {in.x, in.labels};
           std::string node_op = op;
           std::vector<Attribute> attrs = Attrs(cs);
@@ -247,8 +256,7 @@ TEST_F(GpuTest, ClassLossBadLabelMatchesCpu) {
           ASSERT_FALSE(r.gpu.ok());
           EXPECT_EQ(r.gpu.status().code(), absl::StatusCode::kInvalidArgument);
           EXPECT_EQ(r.gpu.status().message(), r.cpu.status().message());
-          EXPECT_THAT(std::string(r.gpu.status().message()),
-                      ::testing::HasSubstr("position 3210"));
+          EXPECT_THAT(std::string(r.gpu.status().message()), ::testing::HasSubstr("position 3210"));
         }
       }
     }

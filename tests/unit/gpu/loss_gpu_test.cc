@@ -6,12 +6,12 @@
 // grouping (thread, warp, block per row; contiguous or strided classes). Also
 // the launchers alone, determinism, errors (bad labels, BceLoss's domain) and
 // the float64 fallback to the CPU kernels.
+#include <cuda_runtime.h>
+
 #include <cmath>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <cuda_runtime.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -73,11 +73,11 @@ void CheckLaunchers(cuda::ElementwiseLoss kind, Fn fn, float lo, float hi) {
   const float g = 0.5f;
   cudaMemcpy(dg, &g, sizeof(float), cudaMemcpyHostToDevice);
   // Mean twice: the sums must agree to the bit (fixed summation order).
-  ASSERT_EQ(cuda::ElementwiseLossForwardReduced(kind, dx_in, dt, n, double(n), dloss, scratch,
-                                                bad, nullptr),
+  ASSERT_EQ(cuda::ElementwiseLossForwardReduced(kind, dx_in, dt, n, double(n), dloss, scratch, bad,
+                                                nullptr),
             cudaSuccess);
-  ASSERT_EQ(cuda::ElementwiseLossForwardReduced(kind, dx_in, dt, n, double(n), dloss + 1,
-                                                scratch, bad, nullptr),
+  ASSERT_EQ(cuda::ElementwiseLossForwardReduced(kind, dx_in, dt, n, double(n), dloss + 1, scratch,
+                                                bad, nullptr),
             cudaSuccess);
   ASSERT_EQ(cuda::ElementwiseLossBackward(kind, dx_in, dt, n, dg, false, 1.0, ddx, nullptr),
             cudaSuccess);
@@ -155,8 +155,8 @@ TEST_P(ElementwiseLossGpuTest, ForwardAndBackwardMatchCpu) {
 
 INSTANTIATE_TEST_SUITE_P(All, ElementwiseLossGpuTest, ::testing::ValuesIn(ElementwiseCases()),
                          [](const auto& info) {
-                           return absl::StrCat(info.param.op, "_", ShapeName(info.param.shape),
-                                               "_", info.param.reduction);
+                           return absl::StrCat(info.param.op, "_", ShapeName(info.param.shape), "_",
+                                               info.param.reduction);
                          });
 
 TEST_F(GpuTest, BceLossDomainErrorMatchesCpu) {
@@ -166,8 +166,8 @@ TEST_F(GpuTest, BceLossDomainErrorMatchesCpu) {
   Tensor t = RandomFloats({5000}, 0.f, 1.f, 4);
   for (const char* red : {"none", "mean"}) {
     const Graph g = testing_util::OneNodeGraph(
-        NodeSpec{.op_type = "BceLoss", .domain = kOnyxDomain,
-                 .attrs = {StringAttr("reduction", red)}},
+        NodeSpec{
+            .op_type = "BceLoss", .domain = kOnyxDomain, .attrs = {StringAttr("reduction", red)}},
         {x, t});
     auto cpu = RunLossGraph(g, testing_util::InputFeeds({x, t}), Device::kCpu);
     auto gpu = RunLossGraph(g, testing_util::InputFeeds({x, t}), Device::kCuda);

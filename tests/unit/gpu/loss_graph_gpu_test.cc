@@ -26,9 +26,9 @@ struct GraphCase {
   std::string op = "";
   std::string domain = kOnyxDomain;
   std::string activation = "";  // applied to the MLP output before the loss ("" = none)
-  bool labels = false;     // int64 class labels, else float targets in [0, 1]
+  bool labels = false;          // int64 class labels, else float targets in [0, 1]
   bool weights = false;
-  bool log_prob = false;   // SoftmaxCrossEntropyLoss's second output (its Grad reads it)
+  bool log_prob = false;  // SoftmaxCrossEntropyLoss's second output (its Grad reads it)
   std::vector<Attribute> attrs = {};
 };
 
@@ -41,14 +41,27 @@ std::vector<GraphCase> GraphCases() {
       {.name = "bce", .op = "BceLoss", .activation = "Sigmoid"},
       {.name = "bce_logits", .op = "BceWithLogitsLoss"},
       {.name = "cross_entropy", .op = "CrossEntropyLoss", .labels = true},
-      {.name = "cross_entropy_weights_smoothing", .op = "CrossEntropyLoss", .labels = true,
-       .weights = true, .attrs = {FloatAttr("label_smoothing", 0.1f)}},
-      {.name = "cross_entropy_sum_ignore", .op = "CrossEntropyLoss", .labels = true,
+      {.name = "cross_entropy_weights_smoothing",
+       .op = "CrossEntropyLoss",
+       .labels = true,
+       .weights = true,
+       .attrs = {FloatAttr("label_smoothing", 0.1f)}},
+      {.name = "cross_entropy_sum_ignore",
+       .op = "CrossEntropyLoss",
+       .labels = true,
        .attrs = {StringAttr("reduction", "sum"), IntAttr("ignore_index", 1)}},
-      {.name = "softmax_cross_entropy_log_prob", .op = "SoftmaxCrossEntropyLoss", .domain = "",
-       .labels = true, .weights = true, .log_prob = true},
-      {.name = "nll_after_log_softmax", .op = "NegativeLogLikelihoodLoss", .domain = "",
-       .activation = "LogSoftmax", .labels = true, .attrs = {IntAttr("ignore_index", 2)}},
+      {.name = "softmax_cross_entropy_log_prob",
+       .op = "SoftmaxCrossEntropyLoss",
+       .domain = "",
+       .labels = true,
+       .weights = true,
+       .log_prob = true},
+      {.name = "nll_after_log_softmax",
+       .op = "NegativeLogLikelihoodLoss",
+       .domain = "",
+       .activation = "LogSoftmax",
+       .labels = true,
+       .attrs = {IntAttr("ignore_index", 2)}},
   };
 }
 
@@ -70,19 +83,18 @@ absl::StatusOr<Graph> TrainingGraph(const GraphCase& c, const Tensor& target) {
     out = "act";
   }
   g.inputs.push_back(testing_util::InputInfo("target", target));
-  Node loss = testing_util::MakeNode(c.op, {out, "target"}, {"loss"}, c.attrs, c.domain,
-                                     g.nodes.size());
+  Node loss =
+      testing_util::MakeNode(c.op, {out, "target"}, {"loss"}, c.attrs, c.domain, g.nodes.size());
   if (c.weights) {
-    g.initializers["class_weights"] = *Tensor::FromVector<float>({3}, std::vector<float>{
-                                                                         0.5f, 2.f, 1.25f});
+    g.initializers["class_weights"] =
+        *Tensor::FromVector<float>({3}, std::vector<float>{0.5f, 2.f, 1.25f});
     loss.inputs.push_back("class_weights");
   }
   if (c.log_prob) loss.outputs.push_back("log_prob");
   g.nodes.push_back(std::move(loss));
   g.opset_imports[kOnyxDomain] = 1;
   g.outputs.clear();
-  auto grad = BuildGradientGraph(std::move(g), "loss", {"W1", "b1", "W2", "b2"},
-                                 DefaultRegistry());
+  auto grad = BuildGradientGraph(std::move(g), "loss", {"W1", "b1", "W2", "b2"}, DefaultRegistry());
   if (!grad.ok()) return grad.status();
   return grad->graph;
 }
@@ -142,8 +154,8 @@ std::unique_ptr<Trainer> MakeTrainer(const TrainLossCase& c, const OpRegistry& r
   Graph model = train_test::SmallMlp();
   if (c.sigmoid_output) {  // BceLoss takes probabilities
     model.nodes.back().outputs = {"logits"};
-    model.nodes.push_back(testing_util::MakeNode("Sigmoid", {"logits"}, {"y"}, {}, "",
-                                                 model.nodes.size()));
+    model.nodes.push_back(
+        testing_util::MakeNode("Sigmoid", {"logits"}, {"y"}, {}, "", model.nodes.size()));
   }
   auto trainer = Trainer::Create(std::move(model), config, registry);
   EXPECT_TRUE(trainer.ok()) << trainer.status();
@@ -158,8 +170,8 @@ TEST_P(LossTrainGpuTest, DeviceTrainingMatchesHost) {
   ASSERT_NE(gpu, nullptr);
   ASSERT_TRUE(gpu->device_resident());
   const Tensor x = train_test::Uniform({kBatch, 4}, -1.f, 1.f, 11);
-  const Tensor y = c.loss == "cross_entropy" ? Targets(GraphCase{.labels = true})
-                                             : Targets(GraphCase{});
+  const Tensor y =
+      c.loss == "cross_entropy" ? Targets(GraphCase{.labels = true}) : Targets(GraphCase{});
   for (int epoch = 0; epoch < 3; ++epoch) {
     auto hs = host->TrainEpoch(x, y);
     auto gs = gpu->TrainEpoch(x, y);
@@ -175,17 +187,17 @@ TEST_P(LossTrainGpuTest, DeviceTrainingMatchesHost) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Losses, LossTrainGpuTest,
-    ::testing::Values(TrainLossCase{.loss = "cross_entropy"},
-                      TrainLossCase{.loss = "cross_entropy",
-                                    .class_weights = {0.5f, 2.f, 1.25f},
-                                    .label_smoothing = 0.1},
-                      TrainLossCase{.loss = "bce", .sigmoid_output = true},
-                      TrainLossCase{.loss = "bce_logits"}),
-    [](const auto& info) {
-      return info.param.loss + (info.param.class_weights.empty() ? "" : "_weights_smoothing");
-    });
+INSTANTIATE_TEST_SUITE_P(Losses, LossTrainGpuTest,
+                         ::testing::Values(TrainLossCase{.loss = "cross_entropy"},
+                                           TrainLossCase{.loss = "cross_entropy",
+                                                         .class_weights = {0.5f, 2.f, 1.25f},
+                                                         .label_smoothing = 0.1},
+                                           TrainLossCase{.loss = "bce", .sigmoid_output = true},
+                                           TrainLossCase{.loss = "bce_logits"}),
+                         [](const auto& info) {
+                           return info.param.loss +
+                                  (info.param.class_weights.empty() ? "" : "_weights_smoothing");
+                         });
 
 }  // namespace
 }  // namespace onyx::gpu_test

@@ -2,6 +2,8 @@
 // row grouping and grid-stride walk of class_loss_plan.h (against a brute-force
 // walk of the [N, C, d1, d2] index space), and the attribute parsing and input
 // checks the CPU and CUDA kernels share (class_loss_common.h).
+#include "ops/loss/class_loss_plan.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,7 +11,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ops/loss/class_loss_common.h"
-#include "ops/loss/class_loss_plan.h"
 #include "tests/status_matchers.h"
 #include "tests/unit/common/run_node.h"
 
@@ -23,9 +24,9 @@ using testing_util::StringAttr;
 
 TEST(ClassLossPlan, RowGrouping) {
   using loss_plan::ChooseRowGrouping;
-  EXPECT_EQ(ChooseRowGrouping(3, 1).threads_per_row, 1);      // few classes
+  EXPECT_EQ(ChooseRowGrouping(3, 1).threads_per_row, 1);  // few classes
   EXPECT_EQ(ChooseRowGrouping(31, 1).threads_per_row, 1);
-  EXPECT_EQ(ChooseRowGrouping(32, 1).threads_per_row, 32);    // a warp per row
+  EXPECT_EQ(ChooseRowGrouping(32, 1).threads_per_row, 32);  // a warp per row
   EXPECT_EQ(ChooseRowGrouping(4095, 1).threads_per_row, 32);
   EXPECT_EQ(ChooseRowGrouping(4096, 1).threads_per_row, 256);  // a block per row
   EXPECT_EQ(ChooseRowGrouping(50000, 1).threads_per_row, 256);
@@ -104,11 +105,11 @@ TEST(ClassLossConfig, CrossEntropyDefaultsAndSmoothing) {
   EXPECT_TRUE(cfg.has_ignore);
   EXPECT_EQ(cfg.ignore_index, -100);
   EXPECT_EQ(cfg.label_smoothing, 0);
-  ASSERT_OK_AND_ASSIGN(
-      cfg, ReadClassLossConfig(LossNode("CrossEntropyLossGrad",
-                                        {FloatAttr("label_smoothing", 0.25f),
-                                         IntAttr("ignore_index", 3), StringAttr("reduction", "sum")}),
-                               "CrossEntropyLoss"));
+  ASSERT_OK_AND_ASSIGN(cfg, ReadClassLossConfig(LossNode("CrossEntropyLossGrad",
+                                                         {FloatAttr("label_smoothing", 0.25f),
+                                                          IntAttr("ignore_index", 3),
+                                                          StringAttr("reduction", "sum")}),
+                                                "CrossEntropyLoss"));
   EXPECT_EQ(cfg.label_smoothing, 0.25);
   EXPECT_EQ(cfg.ignore_index, 3);
   EXPECT_EQ(cfg.reduction, Reduction::kSum);
@@ -120,24 +121,24 @@ TEST(ClassLossConfig, CrossEntropyDefaultsAndSmoothing) {
 }
 
 TEST(ClassLossConfig, OnnxOpsIgnoreIndexOnlyWhenGiven) {
-  ASSERT_OK_AND_ASSIGN(ClassLossConfig nll,
-                       ReadClassLossConfig(LossNode("NegativeLogLikelihoodLoss",
-                                                    {StringAttr("reduction", "none")}),
-                                           "NegativeLogLikelihoodLoss"));
+  ASSERT_OK_AND_ASSIGN(
+      ClassLossConfig nll,
+      ReadClassLossConfig(LossNode("NegativeLogLikelihoodLoss", {StringAttr("reduction", "none")}),
+                          "NegativeLogLikelihoodLoss"));
   EXPECT_FALSE(nll.softmax);
   EXPECT_FALSE(nll.has_ignore);
   EXPECT_EQ(nll.reduction, Reduction::kNone);
-  ASSERT_OK_AND_ASSIGN(ClassLossConfig sce,
-                       ReadClassLossConfig(LossNode("SoftmaxCrossEntropyLoss",
-                                                    {IntAttr("ignore_index", -1)}),
-                                           "SoftmaxCrossEntropyLoss"));
+  ASSERT_OK_AND_ASSIGN(
+      ClassLossConfig sce,
+      ReadClassLossConfig(LossNode("SoftmaxCrossEntropyLoss", {IntAttr("ignore_index", -1)}),
+                          "SoftmaxCrossEntropyLoss"));
   EXPECT_TRUE(sce.softmax);
   EXPECT_TRUE(sce.has_ignore);
   EXPECT_EQ(sce.ignore_index, -1);
   EXPECT_EQ(sce.label_smoothing, 0);
-  auto bad = ReadClassLossConfig(LossNode("SoftmaxCrossEntropyLoss",
-                                          {StringAttr("reduction", "avg")}),
-                                 "SoftmaxCrossEntropyLoss");
+  auto bad =
+      ReadClassLossConfig(LossNode("SoftmaxCrossEntropyLoss", {StringAttr("reduction", "avg")}),
+                          "SoftmaxCrossEntropyLoss");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -147,7 +148,8 @@ TEST(ClassLossConfig, ForwardOpAndInputKind) {
   EXPECT_EQ(ForwardOpOf("Grad"), "");
   ASSERT_OK_AND_ASSIGN(bool scores, ReadScoresInput(LossNode("X", {})));
   EXPECT_FALSE(scores);
-  ASSERT_OK_AND_ASSIGN(scores, ReadScoresInput(LossNode("X", {StringAttr("input_kind", "scores")})));
+  ASSERT_OK_AND_ASSIGN(scores,
+                       ReadScoresInput(LossNode("X", {StringAttr("input_kind", "scores")})));
   EXPECT_TRUE(scores);
   EXPECT_EQ(ReadScoresInput(LossNode("X", {StringAttr("input_kind", "probs")})).status().code(),
             absl::StatusCode::kInvalidArgument);
