@@ -10,6 +10,7 @@ void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
 void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
 void RegisterConvCudaOps(OpRegistry& registry);        // ops/conv (cuDNN)
 void RegisterPoolCudaOps(OpRegistry& registry);        // ops/pool (cuDNN)
+void RegisterLossCudaOps(OpRegistry& registry);        // ops/loss
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
@@ -19,6 +20,7 @@ void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterMatMulCudaOps(registry);
   cuda::RegisterConvCudaOps(registry);
   cuda::RegisterPoolCudaOps(registry);
+  cuda::RegisterLossCudaOps(registry);
 }
 
 }  // namespace onyx

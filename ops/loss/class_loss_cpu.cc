@@ -9,91 +9,15 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "ops/loss/class_loss_common.h"
 #include "ops/loss/loss_common.h"
 #include "runtime/status_macros.h"
 
 namespace onyx {
 namespace {
 
-// What distinguishes the three ops, settled once when the kernel is created.
-//   per position i with label y (not ignored), lp = log_softmax(x) (softmax) or x (NLL):
-//   l_i = -(1-eps)·w[y]·lp[y] - (eps/C)·Σ_c w[c]·lp[c]
-//   none: l_i;  sum: Σ l_i;  mean: Σ l_i / Σ_{i not ignored} w[y_i]
-// eps = 0 gives ONNX SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss; eps > 0 is
-// torch.nn.CrossEntropyLoss(label_smoothing=eps), whose smoothing term is also
-// weighted per class and divided by the same denominator.
-struct ClassLossConfig {
-  bool softmax = true;  // scores are logits (SCE, CE) rather than log-probabilities (NLL)
-  Reduction reduction = Reduction::kMean;
-  bool has_ignore = false;
-  int64_t ignore_index = 0;
-  double label_smoothing = 0;
-};
-
-absl::StatusOr<ClassLossConfig> ReadConfig(const Node& node, const std::string& forward_op) {
-  ClassLossConfig cfg;
-  cfg.softmax = forward_op != "NegativeLogLikelihoodLoss";
-  ONYX_ASSIGN_OR_RETURN(cfg.reduction, ReadReduction(node));
-  if (forward_op == "CrossEntropyLoss") {
-    // torch defaults: ignore_index = -100, label_smoothing = 0 (must lie in [0, 1]).
-    cfg.has_ignore = true;
-    ONYX_ASSIGN_OR_RETURN(cfg.ignore_index, node.GetInt("ignore_index", -100));
-    ONYX_ASSIGN_OR_RETURN(float eps, node.GetFloat("label_smoothing", 0.f));
-    if (!(eps >= 0.f && eps <= 1.f)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: label_smoothing must lie in [0, 1], got %g", node.Describe(), eps));
-    }
-    cfg.label_smoothing = eps;
-  } else if (node.FindAttribute("ignore_index") != nullptr) {
-    // ONNX: ignore_index is optional and has no default.
-    cfg.has_ignore = true;
-    ONYX_ASSIGN_OR_RETURN(cfg.ignore_index, node.GetInt("ignore_index", 0));
-  }
-  return cfg;
-}
-
-struct Geometry {
-  int64_t n = 0, c = 0, d = 1;
-};
-
-// Scores [N, C, d1..dk] (float32/float64), labels [N, d1..dk] (int32/int64),
-// optional weights [C] of the scores' dtype.
-absl::StatusOr<Geometry> CheckInputs(const Node& node, const Tensor& x, const Tensor& labels,
-                                     const Tensor* weights) {
-  if (x.dtype() != DataType::kFloat32 && x.dtype() != DataType::kFloat64) {
-    return absl::UnimplementedError(
-        absl::StrFormat("%s: no CPU kernel for scores of dtype %s (float32, float64 supported)",
-                        node.Describe(), DataTypeName(x.dtype())));
-  }
-  if (x.rank() < 2) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: scores must have shape [N, C, d1, ...], got %s", node.Describe(), x.DebugString()));
-  }
-  if (labels.dtype() != DataType::kInt32 && labels.dtype() != DataType::kInt64) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: labels must be int32 or int64, got %s",
-                                                      node.Describe(),
-                                                      DataTypeName(labels.dtype())));
-  }
-  Shape expected = x.shape();
-  expected.erase(expected.begin() + 1);
-  if (labels.shape() != expected) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: labels must have shape %s for scores %s, got %s", node.Describe(),
-        ShapeToString(expected), ShapeToString(x.shape()), ShapeToString(labels.shape())));
-  }
-  Geometry g;
-  g.n = x.dim(0);
-  g.c = x.dim(1);
-  for (int i = 2; i < x.rank(); ++i) g.d *= x.dim(i);
-  if (weights != nullptr && (weights->dtype() != x.dtype() || weights->shape() != Shape{g.c})) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: weights must be %s[%d], got %s",
-                                                      node.Describe(), DataTypeName(x.dtype()), g.c,
-                                                      weights->DebugString()));
-  }
-  return g;
-}
+using Geometry = ClassLossGeometry;
 
 // Calls fn(T{}, L{}) for the scores dtype T and the labels dtype L (checked before).
 template <typename Fn>
@@ -130,11 +54,7 @@ absl::StatusOr<double> TargetWeightSum(const Node& node, const ClassLossConfig& 
     const L y = labels[i];
     if (Ignored(cfg, y)) continue;
     if (y < 0 || static_cast<int64_t>(y) >= g.c) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: label %d at position %d is outside [0, C) with C = %d%s", node.Describe(),
-          static_cast<int64_t>(y), i, g.c,
-          cfg.has_ignore ? absl::StrFormat(" and is not ignore_index %d", cfg.ignore_index)
-                         : std::string()));
+      return BadLabelError(node, cfg, g, static_cast<int64_t>(y), i);
     }
     sum += w != nullptr ? double{w[y]} : 1.0;
   }
@@ -243,7 +163,7 @@ class ClassLossKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* labels, ctx.RequiredInput(1));
     const Tensor* weights = ctx.input(2);
-    ONYX_ASSIGN_OR_RETURN(const Geometry g, CheckInputs(node, *x, *labels, weights));
+    ONYX_ASSIGN_OR_RETURN(const Geometry g, CheckClassLossInputs(node, *x, *labels, weights));
     const Shape loss_shape = cfg_.reduction == Reduction::kNone ? labels->shape() : Shape{};
     ONYX_ASSIGN_OR_RETURN(Tensor * loss, ctx.AllocateOutput(0, x->dtype(), loss_shape));
     Tensor* log_prob = nullptr;
@@ -276,7 +196,7 @@ class ClassLossGradKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* in, ctx.RequiredInput(1));
     ONYX_ASSIGN_OR_RETURN(const Tensor* labels, ctx.RequiredInput(2));
     const Tensor* weights = ctx.input(3);
-    ONYX_ASSIGN_OR_RETURN(const Geometry g, CheckInputs(node, *in, *labels, weights));
+    ONYX_ASSIGN_OR_RETURN(const Geometry g, CheckClassLossInputs(node, *in, *labels, weights));
     double dloss_scalar = 0;
     if (cfg_.reduction == Reduction::kNone) {
       ONYX_RETURN_IF_ERROR(CheckElementwiseGrad(node, *dloss, labels->shape(), in->dtype()));
@@ -302,22 +222,15 @@ class ClassLossGradKernel final : public Kernel {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateClassLossKernel(const Node& node, int64_t /*opset*/) {
-  ONYX_ASSIGN_OR_RETURN(ClassLossConfig cfg, ReadConfig(node, node.op_type));
+  ONYX_ASSIGN_OR_RETURN(ClassLossConfig cfg, ReadClassLossConfig(node, node.op_type));
   return std::unique_ptr<Kernel>(new ClassLossKernel(cfg));
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateClassLossGradKernel(const Node& node,
                                                                   int64_t /*opset*/) {
-  std::string forward_op = node.op_type;
-  if (absl::EndsWith(forward_op, "Grad")) forward_op.resize(forward_op.size() - 4);
-  ONYX_ASSIGN_OR_RETURN(ClassLossConfig cfg, ReadConfig(node, forward_op));
-  ONYX_ASSIGN_OR_RETURN(std::string kind, node.GetString("input_kind", "log_prob"));
-  if (kind != "log_prob" && kind != "scores") {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: attribute \"input_kind\" must be log_prob or scores, got \"%s\"",
-                        node.Describe(), kind));
-  }
-  return std::unique_ptr<Kernel>(new ClassLossGradKernel(cfg, kind == "scores"));
+  ONYX_ASSIGN_OR_RETURN(ClassLossConfig cfg, ReadClassLossConfig(node, ForwardOpOf(node.op_type)));
+  ONYX_ASSIGN_OR_RETURN(const bool scores_input, ReadScoresInput(node));
+  return std::unique_ptr<Kernel>(new ClassLossGradKernel(cfg, scores_input));
 }
 
 }  // namespace onyx

@@ -1,5 +1,6 @@
 // Registration of the loss family: one line per (op, since_version, device), then
-// the gradient builders (loss_grad.cc).
+// the gradient builders (loss_grad.cc). The CUDA kernels of the same ops are
+// registered by RegisterLossCudaOps (loss_cuda.cc, called from ops/register_cuda.cc).
 #include "ops/loss/loss_common.h"
 #include "ops/register_all.h"
 
