@@ -1,6 +1,7 @@
-// The pure ConvGeometry / PoolGeometry -> cuDNN descriptor mappings and their
-// fallback decisions. No GPU or CUDA needed: runs in every build. Expected
-// arrays follow from the ONNX output-size formulas, worked out by hand below.
+// The pure ConvGeometry (Conv, ConvTranspose) / PoolGeometry -> cuDNN
+// descriptor mappings and their fallback decisions. No GPU or CUDA needed:
+// runs in every build. Expected arrays follow from the ONNX output-size
+// formulas, worked out by hand below.
 #include <string>
 #include <vector>
 
@@ -104,6 +105,94 @@ TEST(CudnnConvMapping, EmptyBatchFallsBackAndBadShapesStayInvalid) {
   // Errors of the geometry itself are not fallbacks.
   auto bad = MapConv({}, {1, 3, 6, 6}, {3, 2, 3, 3});
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+absl::StatusOr<conv::CudnnConvDims> MapConvTranspose(std::vector<Attribute> attrs, const Shape& x,
+                                                     const Shape& w) {
+  const Node node = MakeNode("ConvTranspose", std::move(attrs));
+  auto parsed = conv::ParseConvAttrs(node, true);
+  if (!parsed.ok()) return parsed.status();
+  auto g = conv::ResolveConvTranspose(node, *parsed, x, w);
+  if (!g.ok()) return g.status();
+  return conv::MapConvTransposeToCudnn(node, *g);
+}
+
+TEST(CudnnConvTransposeMapping, OutputPaddingRunsAsTheMirroredConvolution) {
+  // X [1,2,5,5], W [2,3,3,3], stride 2, pads 1, output_padding 1:
+  // Y = 2 * (5 - 1) + 1 + 3 - 2 = 10 per axis. cuDNN's convolution maps Y
+  // [1,3,10,10] back to X: (10 + 2 - 3) / 2 + 1 = 5.
+  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d, MapConvTranspose({IntsAttr("strides", {2, 2}),
+                                                                IntsAttr("pads", {1, 1, 1, 1}),
+                                                                IntsAttr("output_padding", {1, 1})},
+                                                               {1, 2, 5, 5}, {2, 3, 3, 3}));
+  EXPECT_THAT(d.x, ElementsAre(1, 3, 10, 10));
+  EXPECT_THAT(d.w, ElementsAre(2, 3, 3, 3));
+  EXPECT_THAT(d.y, ElementsAre(1, 2, 5, 5));
+  EXPECT_THAT(d.bias, ElementsAre(1, 3, 1, 1));
+  EXPECT_THAT(d.pads, ElementsAre(1, 1));
+  EXPECT_THAT(d.strides, ElementsAre(2, 2));
+  EXPECT_EQ(d.groups, 1);
+}
+
+TEST(CudnnConvTransposeMapping, GroupsDilationsAndOneDimensional) {
+  // X [2,4,3,4], W [4,3,2,2], group 2 -> M = 6; dilations 2:
+  // Y = (3 - 1) + 2 + 1 = 5, (4 - 1) + 2 + 1 = 6.
+  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d,
+                       MapConvTranspose({IntAttr("group", 2), IntsAttr("dilations", {2, 2})},
+                                        {2, 4, 3, 4}, {4, 3, 2, 2}));
+  EXPECT_THAT(d.x, ElementsAre(2, 6, 5, 6));
+  EXPECT_THAT(d.w, ElementsAre(4, 3, 2, 2));
+  EXPECT_THAT(d.y, ElementsAre(2, 4, 3, 4));
+  EXPECT_THAT(d.bias, ElementsAre(1, 6, 1, 1));
+  EXPECT_THAT(d.dilations, ElementsAre(2, 2));
+  EXPECT_EQ(d.groups, 2);
+  // 1-D, stride 3, kernel 4: Y = 3 * (7 - 1) + 4 = 22.
+  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims one,
+                       MapConvTranspose({IntsAttr("strides", {3})}, {1, 2, 7}, {2, 5, 4}));
+  EXPECT_THAT(one.x, ElementsAre(1, 5, 1, 22));
+  EXPECT_THAT(one.w, ElementsAre(2, 5, 1, 4));
+  EXPECT_THAT(one.y, ElementsAre(1, 2, 1, 7));
+  EXPECT_THAT(one.pads, ElementsAre(0, 0));
+  EXPECT_THAT(one.strides, ElementsAre(1, 3));
+}
+
+TEST(CudnnConvTransposeMapping, OutputShapeAndSameLowerWithinAStride) {
+  // Natural size 2 * 2 + 3 = 7; output_shape 8 adds one row past the last
+  // window (pads 0 and -1): still (8 - 3) / 2 + 1 = 3.
+  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d, MapConvTranspose({IntsAttr("strides", {2, 2}),
+                                                                IntsAttr("output_shape", {8, 8})},
+                                                               {1, 1, 3, 3}, {1, 1, 3, 3}));
+  EXPECT_THAT(d.x, ElementsAre(1, 1, 8, 8));
+  EXPECT_THAT(d.pads, ElementsAre(0, 0));
+  // SAME_LOWER, kernel 3, stride 2, X 4: natural 9, wanted 8, pad 1 at the
+  // beginning: (8 + 2 - 3) / 2 + 1 = 4.
+  ASSERT_OK_AND_ASSIGN(
+      conv::CudnnConvDims same,
+      MapConvTranspose({IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_LOWER")},
+                       {1, 1, 4, 4}, {1, 1, 3, 3}));
+  EXPECT_THAT(same.x, ElementsAre(1, 1, 8, 8));
+  EXPECT_THAT(same.pads, ElementsAre(1, 1));
+}
+
+TEST(CudnnConvTransposeMapping, WhatCudnnCannotExpressFallsBack) {
+  for (const auto& attrs : std::vector<std::vector<Attribute>>{
+           // Pads 0 and 1: cuDNN pads both ends alike.
+           {IntsAttr("pads", {0, 0, 1, 1})},
+           // Stride 1, pads 1 and 0: one row more than the convolution maps back.
+           {IntsAttr("pads", {1, 1, 0, 0})},
+           // SAME_UPPER with an odd total pad: it goes to the end.
+           {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")},
+           // output_shape two strides beyond the natural size.
+           {IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {12, 12})}}) {
+    auto d = MapConvTranspose(attrs, {1, 1, 4, 4}, {1, 1, 3, 3});
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kUnimplemented) << d.status();
+    EXPECT_THAT(d.status().message(), HasSubstr("ConvTranspose node \"n0\""));
+  }
+  EXPECT_EQ(MapConvTranspose({}, {0, 1, 4, 4}, {1, 1, 3, 3}).status().code(),
+            absl::StatusCode::kUnimplemented);
+  // Errors of the geometry itself are not fallbacks.
+  EXPECT_EQ(MapConvTranspose({}, {1, 2, 4, 4}, {1, 1, 3, 3}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 absl::StatusOr<pool::CudnnPoolDims> MapPool(std::vector<Attribute> attrs, const Shape& x) {

@@ -3,6 +3,8 @@
 // the CPU: against hand-worked values, and element for element against the
 // CPU kernels' scatter loops (pool_loops.h) over a table of geometries,
 // ties and NaNs included. No GPU needed: runs in every build.
+#include "ops/pool/pool_grad_math.h"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -11,7 +13,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ops/pool/pool_cuda_mapping.h"
-#include "ops/pool/pool_grad_math.h"
 #include "ops/pool/pool_loops.h"
 #include "tests/status_matchers.h"
 #include "tests/unit/common/run_node.h"
@@ -48,8 +49,8 @@ std::vector<T> MaxGrad(const pool::PoolGeometry& g, const std::vector<T>& dy,
 }
 
 template <typename T>
-std::vector<T> AverageGrad(const pool::PoolGeometry& g, bool include_pad,
-                           const std::vector<T>& dy, int64_t x_size) {
+std::vector<T> AverageGrad(const pool::PoolGeometry& g, bool include_pad, const std::vector<T>& dy,
+                           int64_t x_size) {
   const pool::PoolGradDims d = pool::ToPoolGradDims(g);
   std::vector<T> dx(x_size);
   for (int64_t i = 0; i < x_size; ++i) {
@@ -71,9 +72,9 @@ TEST(PoolGradMath, MaxRoutesTiesToTheFirstMaximum) {
 TEST(PoolGradMath, AverageDivisorsFollowCountIncludePad) {
   // x of 3, window 2, pads 1+1, stride 1: 4 windows covering 1, 2, 2, 1 inputs
   // (2 each with the pads counted).
-  ASSERT_OK_AND_ASSIGN(pool::PoolGeometry g,
-                       Geometry({IntsAttr("kernel_shape", {2}), IntsAttr("pads", {1, 1})},
-                                {1, 1, 3}));
+  ASSERT_OK_AND_ASSIGN(
+      pool::PoolGeometry g,
+      Geometry({IntsAttr("kernel_shape", {2}), IntsAttr("pads", {1, 1})}, {1, 1, 3}));
   const std::vector<double> dy = {1, 2, 4, 8};
   // dx0 = 1/1 + 2/2, dx1 = 2/2 + 4/2, dx2 = 4/2 + 8/1.
   EXPECT_THAT(AverageGrad(g, false, dy, 3), ElementsAre(2, 3, 10));
@@ -179,10 +180,10 @@ INSTANTIATE_TEST_SUITE_P(
                  {1, 2, 8, 7},
                  {IntsAttr("kernel_shape", {2, 3}), IntsAttr("strides", {2, 2}),
                   StringAttr("auto_pad", "SAME_LOWER")}},
-        GradCase{"OneDimensional",
-                 {2, 3, 17},
-                 {IntsAttr("kernel_shape", {4}), IntsAttr("strides", {2}),
-                  IntsAttr("pads", {2, 1})}},
+        GradCase{
+            "OneDimensional",
+            {2, 3, 17},
+            {IntsAttr("kernel_shape", {4}), IntsAttr("strides", {2}), IntsAttr("pads", {2, 1})}},
         GradCase{"ThreeDimensional",
                  {1, 2, 5, 6, 7},
                  {IntsAttr("kernel_shape", {3, 2, 3}), IntsAttr("strides", {2, 1, 2}),
