@@ -48,16 +48,21 @@ struct AxisWindow {
 ONYX_HD int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
 ONYX_HD int64_t Max(int64_t a, int64_t b) { return a > b ? a : b; }
 
+// ceil(a / d) for a >= 0, d >= 1; undilated windows (d == 1) skip the
+// 64-bit division, which GPUs emulate in many instructions.
+ONYX_HD int64_t CeilDiv(int64_t a, int64_t d) { return d == 1 ? a : (a + d - 1) / d; }
+
 ONYX_HD AxisWindow WindowOf(const PoolGradDims& g, int s, int64_t o) {
   const int64_t in = g.in[s], d = g.dilation[s], k = g.kernel[s];
   const int64_t start = o * g.stride[s] - g.pad_begin[s];
-  const int64_t lo = start < 0 ? (-start + d - 1) / d : 0;
-  const int64_t hi = in - start > 0 ? Min(k, (in - start + d - 1) / d) : 0;
-  const int64_t padded_hi = Min(k, (in + g.pad_end[s] - start + d - 1) / d);
+  const int64_t lo = start < 0 ? CeilDiv(-start, d) : 0;
+  const int64_t hi = in - start > 0 ? Min(k, CeilDiv(in - start, d)) : 0;
+  const int64_t padded_room = in + g.pad_end[s] - start;
+  const int64_t padded_hi = padded_room > 0 ? Min(k, CeilDiv(padded_room, d)) : 0;
   AxisWindow w;
   w.first = start + lo * d;
   w.count = Max(0, hi - lo);
-  w.padded = Max(0, padded_hi);
+  w.padded = padded_hi;
   return w;
 }
 
@@ -73,7 +78,9 @@ ONYX_HD void CandidateOutputs(const PoolGradDims& g, int s, int64_t i, int64_t& 
 
 ONYX_HD bool HasTap(const PoolGradDims& g, int s, int64_t o, int64_t i) {
   const int64_t offset = i - (o * g.stride[s] - g.pad_begin[s]);
-  return offset >= 0 && offset % g.dilation[s] == 0 && offset / g.dilation[s] < g.kernel[s];
+  const int64_t d = g.dilation[s];
+  if (d == 1) return offset >= 0 && offset < g.kernel[s];
+  return offset >= 0 && offset % d == 0 && offset / d < g.kernel[s];
 }
 
 // In-plane offset of the first maximum of output (o0, o1, o2)'s window in `xp`,
