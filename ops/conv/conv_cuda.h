@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,8 +51,9 @@ enum ConvPassBits : unsigned {
 };
 
 struct ConvPlan {
-  Shape x_shape, w_shape;  // the node's X and W the plan is for
-  Shape y_shape;           // the ONNX output: Conv's / ConvTranspose's Y
+  Shape x_shape, w_shape;    // the node's X and W the plan is for
+  Shape y_shape;             // the ONNX output: Conv's / ConvTranspose's Y
+  std::vector<int> cudnn_x;  // dims of cuDNN's convolution input (rank 4 or 5)
   ConvTensorDescs t;
   ConvPass<cudnnConvolutionFwdAlgo_t> forward;
   ConvPass<cudnnConvolutionBwdDataAlgo_t> backward_data;

@@ -1,6 +1,7 @@
 // ConvGeometry -> cuDNN descriptor arrays (see conv_cuda_mapping.h).
 #include "ops/conv/conv_cuda_mapping.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "absl/strings/str_format.h"
@@ -80,21 +81,34 @@ absl::StatusOr<CudnnConvDims> MapConvToCudnn(const Node& node, const ConvGeometr
 }
 
 absl::StatusOr<CudnnConvDims> MapConvTransposeToCudnn(const Node& node, const ConvGeometry& g) {
+  // cuDNN's convolution input, per axis: L rows that pads_begin at both ends
+  // and the kernel map back to X's extent, floor((L + 2 pb - extent) / s) + 1
+  // == in, i.e. L in [lo, lo + s - 1]. Y's row o is row o of that input (both
+  // start pads_begin before the first window), so Y is its leading block; an
+  // L other than Y's extent means a scratch buffer and a copy (see the header).
+  std::vector<int64_t> rows(g.spatial);
   for (int i = 0; i < g.spatial; ++i) {
-    // The convolution over Y with pads_begin at both ends must give back X's
-    // extent: floor((s (in - 1) + extra) / s) + 1 == in, i.e. 0 <= extra < s.
-    const int64_t extra = g.pads_begin[i] - g.pads_end[i];
-    if (g.pads_begin[i] < 0 || extra < 0 || extra >= g.strides[i]) {
-      return NotForCudnn(
-          node, absl::StrFormat("spatial axis %d pads %d at the beginning and %d at the end "
-                                "(output_padding taken off): cuDNN pads both ends alike, so "
-                                "the end may only fall short by less than the stride %d",
-                                i, g.pads_begin[i], g.pads_end[i], g.strides[i]));
+    const int64_t extent = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    const int64_t lo = g.strides[i] * (g.in[i] - 1) + extent - 2 * g.pads_begin[i];
+    if (g.pads_begin[i] < 0 || lo < 1) {
+      return NotForCudnn(node, absl::StrFormat("spatial axis %d: pad %d at the beginning reaches "
+                                               "past the %d rows the windows cover",
+                                               i, g.pads_begin[i], lo + 2 * g.pads_begin[i]));
     }
+    const int64_t hi = lo + g.strides[i] - 1;
+    // Past hi, Y's rows must get no window: the last window ends at row
+    // lo + pads_begin - 1 of cuDNN's input.
+    if (g.out[i] > hi && g.pads_begin[i] >= g.strides[i]) {
+      return NotForCudnn(node, absl::StrFormat("spatial axis %d: %d output rows with pads %d "
+                                               "and %d (output_padding taken off); cuDNN maps "
+                                               "at most %d back to the input",
+                                               i, g.out[i], g.pads_begin[i], g.pads_end[i], hi));
+    }
+    rows[i] = std::min(std::max(g.out[i], lo), hi);
   }
-  // Y = the backward-data pass of Conv(Y', W) -> X: cuDNN's convolution input
-  // is ConvTranspose's output [N, M, out...], its output ConvTranspose's X.
-  return Pack(node, g, g.out_channels, g.in_channels, g.out, g.in, g.out_channels);
+  // The backward-data pass of Conv(Y', W) -> X: cuDNN's convolution input is
+  // ConvTranspose's output [N, M, rows...], its output ConvTranspose's X.
+  return Pack(node, g, g.out_channels, g.in_channels, rows, g.in, g.out_channels);
 }
 
 }  // namespace onyx::conv

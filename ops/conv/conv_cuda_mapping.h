@@ -27,13 +27,17 @@ struct CudnnConvDims {
 absl::StatusOr<CudnnConvDims> MapConvToCudnn(const Node& node, const ConvGeometry& g);
 
 // ConvTranspose geometry `g` (ResolveConvTranspose) as the convolution whose
-// backward-data pass computes it: x = ConvTranspose's Y [N, M, out...], w = W
-// [C, M/group, K...], y = ConvTranspose's X [N, C, in...], bias [1, M, 1...].
-// cuDNN pads both ends of an axis alike; output_padding, output_shape and
-// SAME pads that leave the end short by less than the stride still fit (the
-// rows past the last window get no contribution, as the CPU computes).
-// Anything else (asymmetric pads, an output_shape far beyond the natural
-// size) is Unimplemented naming the node, and the CPU kernel runs.
+// backward-data pass computes it: x = ConvTranspose's Y [N, M, rows...], w = W
+// [C, M/group, K...], y = ConvTranspose's X [N, C, in...], bias [1, M, 1...],
+// pads = pads_begin. cuDNN pads both ends of an axis alike, so where the end
+// pad (output_padding and output_shape included) differs from the beginning's
+// by more than fits in a stride, `rows` differs from Y's extent: the kernel
+// then runs into a scratch of x's dims and copies its leading block into Y,
+// zeros past it (rows no window reaches, which get only the bias).
+// Unimplemented naming the node when pads_begin reaches past every window's
+// rows, when Y extends past what cuDNN maps back while pads_begin >= stride
+// (windows would reach rows outside the scratch), or a dim exceeds int range;
+// the CPU kernel then runs.
 absl::StatusOr<CudnnConvDims> MapConvTransposeToCudnn(const Node& node, const ConvGeometry& g);
 
 }  // namespace onyx::conv

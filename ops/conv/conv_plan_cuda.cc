@@ -156,6 +156,7 @@ absl::Status EnsureConvPlan(const Node& node, const CudnnContext& cudnn,
   made->x_shape = x;
   made->w_shape = w;
   made->y_shape = g.OutputShape();
+  made->cudnn_x = dims.x;
   plan = std::move(made);
   return absl::OkStatus();
 }

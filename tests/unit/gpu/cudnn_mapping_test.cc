@@ -174,20 +174,37 @@ TEST(CudnnConvTransposeMapping, OutputShapeAndSameLowerWithinAStride) {
   EXPECT_THAT(same.pads, ElementsAre(1, 1));
 }
 
+TEST(CudnnConvTransposeMapping, UnevenEndsRunThroughAScratch) {
+  // X 4, kernel 3, stride 1, pads 0 and 1: Y has 6 - 1 = 5 rows; cuDNN's
+  // input needs 4 - 1 + 3 = 6 (the scratch), Y is its leading 5.
+  ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims crop, MapConvTranspose({IntsAttr("pads", {0, 0, 1, 1})},
+                                                                  {1, 1, 4, 4}, {1, 1, 3, 3}));
+  EXPECT_THAT(crop.x, ElementsAre(1, 1, 6, 6));
+  EXPECT_THAT(crop.pads, ElementsAre(0, 0));
+  // SAME_UPPER, stride 2: natural 9, wanted 8, the odd pad at the end.
+  ASSERT_OK_AND_ASSIGN(
+      conv::CudnnConvDims same,
+      MapConvTranspose({IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")},
+                       {1, 1, 4, 4}, {1, 1, 3, 3}));
+  EXPECT_THAT(same.x, ElementsAre(1, 1, 9, 9));
+  EXPECT_THAT(same.pads, ElementsAre(0, 0));
+  // output_shape 12, natural 9: cuDNN maps at most 9 + 1 rows back to X; Y's
+  // rows past them get no window (zeros, then the bias).
+  ASSERT_OK_AND_ASSIGN(
+      conv::CudnnConvDims wide,
+      MapConvTranspose({IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {12, 12})},
+                       {1, 1, 4, 4}, {1, 1, 3, 3}));
+  EXPECT_THAT(wide.x, ElementsAre(1, 1, 10, 10));
+}
+
 TEST(CudnnConvTransposeMapping, WhatCudnnCannotExpressFallsBack) {
-  for (const auto& attrs : std::vector<std::vector<Attribute>>{
-           // Pads 0 and 1: cuDNN pads both ends alike.
-           {IntsAttr("pads", {0, 0, 1, 1})},
-           // Stride 1, pads 1 and 0: one row more than the convolution maps back.
-           {IntsAttr("pads", {1, 1, 0, 0})},
-           // SAME_UPPER with an odd total pad: it goes to the end.
-           {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")},
-           // output_shape two strides beyond the natural size.
-           {IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {12, 12})}}) {
-    auto d = MapConvTranspose(attrs, {1, 1, 4, 4}, {1, 1, 3, 3});
-    EXPECT_EQ(d.status().code(), absl::StatusCode::kUnimplemented) << d.status();
-    EXPECT_THAT(d.status().message(), HasSubstr("ConvTranspose node \"n0\""));
-  }
+  // Stride 1, pads 1 and 0: Y's last row gets a window past what cuDNN maps back.
+  auto past = MapConvTranspose({IntsAttr("pads", {1, 1, 0, 0})}, {1, 1, 4, 4}, {1, 1, 3, 3});
+  EXPECT_EQ(past.status().code(), absl::StatusCode::kUnimplemented) << past.status();
+  EXPECT_THAT(past.status().message(), HasSubstr("ConvTranspose node \"n0\""));
+  // Pads 2 of a 3-tap window over a single input row: no row of cuDNN's input.
+  auto reach = MapConvTranspose({IntsAttr("pads", {2, 2, 0, 0})}, {1, 1, 1, 1}, {1, 1, 3, 3});
+  EXPECT_EQ(reach.status().code(), absl::StatusCode::kUnimplemented) << reach.status();
   EXPECT_EQ(MapConvTranspose({}, {0, 1, 4, 4}, {1, 1, 3, 3}).status().code(),
             absl::StatusCode::kUnimplemented);
   // Errors of the geometry itself are not fallbacks.

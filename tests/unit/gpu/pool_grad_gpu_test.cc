@@ -3,8 +3,9 @@
 // kernels, inside CUDA sessions that must keep every node on the device; and
 // hand-worked values for max-pool ties (the first maximum of a window gets
 // the gradient). Ties are compared in float64, where the CPU kernel runs its
-// loops; float32 cases use continuous values. The ConvTranspose cases cuDNN
-// cannot express (asymmetric pads) must fall back to the CPU kernel.
+// loops; float32 cases use continuous values. ConvTranspose with uneven ends
+// runs through a scratch buffer; what the mapping refuses must fall back to
+// the CPU kernel.
 #include <cmath>
 #include <random>
 #include <string>
@@ -274,16 +275,28 @@ std::vector<ConvTransposeCase> AllConvTransposeCases() {
        {1, 3, 4, 4},
        {3, 2, 4, 4},
        {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")}},
-      {"UnevenPadsFallBack",
-       {1, 2, 4, 4},
-       {2, 2, 3, 3},
-       {IntsAttr("pads", {0, 0, 1, 1})},
-       true,
-       false},
-      {"SameUpperOddTotalFallsBack",
-       {1, 2, 4, 4},
-       {2, 2, 3, 3},
+      {"UnevenPadsThroughScratch", {1, 2, 4, 4}, {2, 2, 3, 3}, {IntsAttr("pads", {0, 0, 1, 1})}},
+      {"SameUpperOddTotal",
+       {2, 3, 4, 5},
+       {3, 2, 3, 3},
+       {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")}},
+      {"SameUpperOddTotalNoBias",
+       {2, 3, 4, 5},
+       {3, 2, 3, 3},
        {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")},
+       false},
+      {"OutputShapeFarPastTheWindows",
+       {1, 2, 4, 4},
+       {2, 2, 3, 3},
+       {IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {12, 11})}},
+      {"OneDimensionalUneven",
+       {2, 2, 6},
+       {2, 3, 4},
+       {IntsAttr("strides", {2}), IntsAttr("pads", {0, 3})}},
+      {"PadsPastTheMappedRowsFallBack",
+       {1, 2, 4, 4},
+       {2, 2, 3, 3},
+       {IntsAttr("pads", {1, 1, 0, 0})},
        true,
        false},
   };
