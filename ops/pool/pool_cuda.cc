@@ -119,6 +119,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeGlobalPool(const Node& node, int64_t
 
 }  // namespace
 
+void RegisterPoolGradCudaOps(OpRegistry& registry);  // pool_grad_cuda.cc
+
 void RegisterPoolCudaOps(OpRegistry& registry) {
   const Device cuda = Device::kCuda;
   for (int v : {1, 8, 10, 11, 12, 22}) {
@@ -131,6 +133,7 @@ void RegisterPoolCudaOps(OpRegistry& registry) {
     registry.Register(kOnnxDomain, "GlobalAveragePool", v, cuda, MakeGlobalPool);
     registry.Register(kOnnxDomain, "GlobalMaxPool", v, cuda, MakeGlobalPool);
   }
+  RegisterPoolGradCudaOps(registry);
 }
 
 }  // namespace onyx::cuda

@@ -95,4 +95,19 @@ absl::StatusOr<CudnnPoolDims> MapGlobalPoolToCudnn(const Node& node, const Shape
                 std::vector<int64_t>(window.size(), 1));
 }
 
+PoolGradDims ToPoolGradDims(const PoolGeometry& g) {
+  PoolGradDims d;
+  d.planes = g.planes;
+  for (int s = 0; s < kMaxSpatialRank; ++s) {
+    d.in[s] = g.in[s];
+    d.out[s] = g.out[s];
+    d.kernel[s] = g.kernel[s];
+    d.stride[s] = g.stride[s];
+    d.dilation[s] = g.dilation[s];
+    d.pad_begin[s] = g.pad_begin[s];
+    d.pad_end[s] = g.pad_end[s];
+  }
+  return d;
+}
+
 }  // namespace onyx::pool

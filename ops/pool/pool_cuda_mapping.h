@@ -1,4 +1,5 @@
-// How one pooling node maps onto a cuDNN pooling descriptor, and when it cannot.
+// How one pooling node maps onto a cuDNN pooling descriptor, and when it cannot;
+// and the geometry handed to the CUDA pooling-backward kernels.
 // Plain integer arithmetic with no CUDA headers, so it builds (and is tested)
 // in every build; pool_cuda.cc only turns these arrays into descriptors.
 #pragma once
@@ -7,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ops/pool/pool_geometry.h"
+#include "ops/pool/pool_grad_math.h"
 #include "runtime/graph.h"
 #include "runtime/shape.h"
 
@@ -30,5 +32,10 @@ absl::StatusOr<CudnnPoolDims> MapPoolToCudnn(const Node& node, const Shape& x,
 // GlobalAveragePool / GlobalMaxPool over `x` [N, C, D1..Dk], k in 1..3: one
 // window covering every spatial dim. Unimplemented as above.
 absl::StatusOr<CudnnPoolDims> MapGlobalPoolToCudnn(const Node& node, const Shape& x);
+
+// The geometry `g` as the CUDA MaxPoolGrad / AveragePoolGrad kernels take it.
+// They handle every geometry the CPU loops do (dilations, uneven pads,
+// ceil_mode), so nothing here falls back.
+PoolGradDims ToPoolGradDims(const PoolGeometry& g);
 
 }  // namespace onyx::pool

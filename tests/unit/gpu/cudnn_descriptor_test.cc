@@ -74,6 +74,64 @@ TEST_F(CudnnDescriptorTest, ConvOutputDimsMatchOnnx) {
   }
 }
 
+// ConvTranspose runs as the backward-data pass of a convolution over its
+// output: cuDNN must map that output back to exactly X's dims.
+TEST_F(CudnnDescriptorTest, ConvTransposeMirroredConvolutionGivesBackX) {
+  const std::vector<ConvCase> cases = {
+      {{1, 2, 5, 5},
+       {2, 3, 3, 3},
+       {IntsAttr("strides", {2, 2}), IntsAttr("pads", {1, 1, 1, 1}),
+        IntsAttr("output_padding", {1, 1})}},
+      {{2, 4, 3, 4}, {4, 3, 2, 2}, {IntAttr("group", 2), IntsAttr("dilations", {2, 2})}},
+      {{1, 2, 7}, {2, 5, 4}, {IntsAttr("strides", {3})}},
+      {{1, 1, 3, 3}, {1, 1, 3, 3}, {IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {8, 8})}},
+      {{1, 1, 4, 4},
+       {1, 1, 3, 3},
+       {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_LOWER")}},
+      {{1, 3, 4, 4},
+       {3, 2, 4, 4},
+       {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")}},
+      {{1, 2, 3, 4, 5},
+       {2, 2, 3, 3, 3},
+       {IntsAttr("strides", {2, 1, 2}), IntsAttr("pads", {1, 0, 1, 1, 0, 1})}},
+  };
+  // Ends cuDNN cannot pad alike: its input (a scratch) has other extents than Y.
+  const std::vector<ConvCase> scratch_cases = {
+      {{1, 1, 4, 4}, {1, 1, 3, 3}, {IntsAttr("pads", {0, 0, 1, 1})}},
+      {{1, 1, 4, 4},
+       {1, 1, 3, 3},
+       {IntsAttr("strides", {2, 2}), StringAttr("auto_pad", "SAME_UPPER")}},
+      {{1, 1, 4, 4},
+       {1, 1, 3, 3},
+       {IntsAttr("strides", {2, 2}), IntsAttr("output_shape", {12, 12})}},
+      {{1, 2, 6}, {2, 3, 4}, {IntsAttr("strides", {2}), IntsAttr("pads", {0, 3})}},
+  };
+  for (const ConvCase& c : scratch_cases) {
+    SCOPED_TRACE(ShapeToString(c.x) + " " + ShapeToString(c.w));
+    const Node node = MakeNode("ConvTranspose", c.attrs);
+    ASSERT_OK_AND_ASSIGN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, true));
+    ASSERT_OK_AND_ASSIGN(conv::ConvGeometry g, conv::ResolveConvTranspose(node, attrs, c.x, c.w));
+    ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d, conv::MapConvTransposeToCudnn(node, g));
+    cuda::ConvTensorDescs descs;
+    ASSERT_OK(cuda::MakeConvTensorDescs(d, descs));
+    EXPECT_OK(cuda::MakeCheckedConvDesc(d, descs).status());
+  }
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(ShapeToString(c.x) + " " + ShapeToString(c.w));
+    const Node node = MakeNode("ConvTranspose", c.attrs);
+    ASSERT_OK_AND_ASSIGN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, true));
+    ASSERT_OK_AND_ASSIGN(conv::ConvGeometry g, conv::ResolveConvTranspose(node, attrs, c.x, c.w));
+    ASSERT_OK_AND_ASSIGN(conv::CudnnConvDims d, conv::MapConvTransposeToCudnn(node, g));
+    const Shape y = g.OutputShape();
+    Shape cudnn_input(d.x.begin(), d.x.end());
+    if (g.spatial == 1) cudnn_input.erase(cudnn_input.begin() + 2);
+    EXPECT_EQ(cudnn_input, y);
+    cuda::ConvTensorDescs descs;
+    ASSERT_OK(cuda::MakeConvTensorDescs(d, descs));
+    EXPECT_OK(cuda::MakeCheckedConvDesc(d, descs).status());
+  }
+}
+
 struct PoolCase {
   std::string op;
   Shape x;
