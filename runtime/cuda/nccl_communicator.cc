@@ -12,21 +12,30 @@ namespace onyx::cuda {
 
 absl::StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(
     Communicator& host, CudaBackend& backend) {
+  // Every step that can fail on one rank alone runs before the vote, so every
+  // rank learns of it before anyone waits inside NCCL.
+  ncclUniqueId id;
   absl::StatusOr<const NcclApi*> api = LoadNccl();
-  // Every rank learns whether any rank failed before anyone waits inside NCCL.
-  double failures[1] = {api.ok() ? 0.0 : 1.0};
+  absl::Status local = api.status();
+  if (local.ok()) {
+    local = CudaStatus(cudaSetDevice(backend.device_ordinal()), "cudaSetDevice");
+  }
+  if (local.ok() && host.rank() == 0) {
+    local = NcclStatus((*api)->get_unique_id(&id), "ncclGetUniqueId");
+  }
+  double failures[1] = {local.ok() ? 0.0 : 1.0};
   ONYX_RETURN_IF_ERROR(host.AllReduceSum(absl::MakeSpan(failures)));
-  if (!api.ok()) return api.status();
+  if (!local.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("NCCL cannot be set up here: %s", local.message()));
+  }
   if (failures[0] > 0) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%d of %d processes cannot load NCCL", static_cast<int>(failures[0]), host.size()));
+        "%d of %d processes cannot set up NCCL", static_cast<int>(failures[0]), host.size()));
   }
+  // From here on a failure is fatal for the job (see ConnectProcesses).
   std::string id_bytes;
-  ncclUniqueId id;
-  if (host.rank() == 0) {
-    ONYX_RETURN_IF_ERROR(NcclStatus((*api)->get_unique_id(&id), "ncclGetUniqueId"));
-    id_bytes.assign(reinterpret_cast<const char*>(&id), sizeof(id));
-  }
+  if (host.rank() == 0) id_bytes.assign(reinterpret_cast<const char*>(&id), sizeof(id));
   ONYX_RETURN_IF_ERROR(host.BroadcastFromRoot(id_bytes));
   if (id_bytes.size() != sizeof(id)) {
     return absl::InternalError(absl::StrFormat("NCCL unique id of %d bytes received, expected %d",
@@ -37,7 +46,6 @@ absl::StatusOr<std::unique_ptr<NcclCommunicator>> NcclCommunicator::Create(
   comm->rank_ = host.rank();
   comm->size_ = host.size();
   comm->stream_ = backend.stream();
-  ONYX_RETURN_IF_ERROR(CudaStatus(cudaSetDevice(backend.device_ordinal()), "cudaSetDevice"));
   ONYX_RETURN_IF_ERROR(NcclStatus(
       (*api)->comm_init_rank(&comm->comm_, host.size(), id, host.rank()), "ncclCommInitRank"));
   return comm;

@@ -20,8 +20,10 @@ namespace onyx::cuda {
 class NcclCommunicator {
  public:
   // Collective over `host`'s processes: every rank must call it. Each rank
-  // first tries to load NCCL and all agree (an allreduce of the failures), so
-  // either every rank gets a communicator or every rank gets the error.
+  // first loads NCCL, selects its GPU (rank 0 also makes the unique id) and
+  // all agree (an allreduce of the failures): when any failed, every rank gets
+  // FailedPrecondition. A later failure (the id broadcast, ncclCommInitRank)
+  // is another code, and the job must end: other ranks may wait inside NCCL.
   static absl::StatusOr<std::unique_ptr<NcclCommunicator>> Create(Communicator& host,
                                                                   CudaBackend& backend);
   ~NcclCommunicator();

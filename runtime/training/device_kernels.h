@@ -51,9 +51,12 @@ class DeviceTrainingKernels {
   // waits for the result.
   virtual absl::StatusOr<double> SumSquares(absl::Span<const Tensor* const> xs) = 0;
 
-  // Data-parallel training on the device: joins the processes of `comm` (a
-  // collective: every rank calls it, and every rank gets the same outcome) in
-  // a device collective (NCCL on CUDA). Unimplemented where there is none.
+  // Data-parallel training on the device: joins the processes of `comm` in a
+  // device collective (NCCL on CUDA); every rank calls it. Unimplemented where
+  // the device has none, FailedPrecondition when the ranks agreed not to use it
+  // (one could not set up): either way every rank gets that outcome and reduces
+  // on the host. Any other error means this rank failed after the ranks agreed,
+  // so the others may wait in the device collective: the job has to end.
   virtual absl::Status ConnectProcesses(Communicator& comm) {
     return absl::UnimplementedError("this device has no collective operations");
   }

@@ -258,6 +258,12 @@ void Trainer::set_communicator(Communicator* comm) {
     // Gradients summed on the device (NCCL on CUDA); every rank agrees on it.
     const absl::Status joined = device_->ConnectProcesses(*comm_);
     if (joined.ok()) return;
+    if (!absl::IsUnimplemented(joined) && !absl::IsFailedPrecondition(joined)) {
+      // The other ranks may be inside the device collective: no host fallback
+      // here; TrainEpoch reports it and the CLI ends every rank.
+      device_error_ = joined;
+      return;
+    }
     std::fprintf(stderr, "onyx: gradients are reduced on the host (%s)\n",
                  std::string(joined.message()).c_str());
     device_error_ = LeaveDevice();

@@ -86,7 +86,7 @@ TEST_P(DeviceDistributedTest, ReducesOnTheDeviceLikeTheHostBuckets) {
 // parameters and state come back, the downloaded gradients go through the
 // host buckets), with the same result as host trainers.
 TEST_P(DeviceDistributedTest, FallsBackToTheHostWithoutDeviceCollectives) {
-  UseFakeKernels(/*collectives=*/false);
+  UseFakeKernels(absl::UnimplementedError("no collectives"));
   ProcessRun device = TrainTwoProcesses(GetParam(), true);
   UseFakeKernels();
   ProcessRun host = TrainTwoProcesses(GetParam(), false);
@@ -100,6 +100,25 @@ TEST_P(DeviceDistributedTest, FallsBackToTheHostWithoutDeviceCollectives) {
   }
   EXPECT_TRUE(SameParams(*device.trainers[0], *host.trainers[0]));
   EXPECT_TRUE(SameParams(*device.trainers[1], *host.trainers[1]));
+}
+
+// Ranks that agreed to set up NCCL and then failed: not a quiet fallback to
+// the host (the other ranks may wait inside NCCL): the step fails, so the CLI
+// ends the job. A failure every rank agreed on (FailedPrecondition) falls back.
+TEST_P(DeviceDistributedTest, AFailureToJoinAfterAgreeingFailsTheStep) {
+  UseFakeKernels(absl::InternalError("ncclCommInitRank: unhandled system error"));
+  ProcessRun failed = TrainTwoProcesses(GetParam(), true);
+  UseFakeKernels(absl::FailedPreconditionError("1 of 2 processes cannot set up NCCL"));
+  ProcessRun agreed = TrainTwoProcesses(GetParam(), true);
+  UseFakeKernels();
+  ASSERT_EQ(failed.trainers.size(), kWorld);
+  ASSERT_EQ(agreed.trainers.size(), kWorld);
+  for (int r = 0; r < kWorld; ++r) {
+    EXPECT_TRUE(absl::IsInternal(failed.status[r])) << failed.status[r];
+    EXPECT_NE(failed.status[r].message().find("ncclCommInitRank"), std::string::npos);
+    EXPECT_TRUE(agreed.status[r].ok()) << agreed.status[r];
+    EXPECT_FALSE(agreed.trainers[r]->device_resident()) << "rank " << r;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, DeviceDistributedTest, ::testing::ValuesIn(Cases()),

@@ -59,9 +59,11 @@ class FakeDevice final : public DeviceBackend {
 // functor the CPU optimizer calls, scramble back.
 class FakeKernels final : public DeviceTrainingKernels {
  public:
-  // `collectives` false: a device without them (ConnectProcesses is refused).
-  explicit FakeKernels(std::shared_ptr<DeviceBackend> device, bool collectives = true)
-      : device_(std::move(device)), collectives_(collectives) {}
+  // `join`: what ConnectProcesses answers (OK: the stand-in collective below;
+  // Unimplemented: a device without collectives; anything else: a failure).
+  explicit FakeKernels(std::shared_ptr<DeviceBackend> device,
+                       absl::Status join = absl::OkStatus())
+      : device_(std::move(device)), join_(std::move(join)) {}
   DeviceBackend& backend() override { return *device_; }
 
   absl::Status Sgd(const update_math::MomentumCoeffs<float>& c, bool momentum, bool nesterov,
@@ -146,7 +148,7 @@ class FakeKernels final : public DeviceTrainingKernels {
   }
   // The "device collective" of the stand-in: the host communicator itself.
   absl::Status ConnectProcesses(Communicator& comm) override {
-    if (!collectives_) return DeviceTrainingKernels::ConnectProcesses(comm);
+    if (!join_.ok()) return join_;
     comm_ = &comm;
     return absl::OkStatus();
   }
@@ -184,18 +186,18 @@ class FakeKernels final : public DeviceTrainingKernels {
   }
 
   std::shared_ptr<DeviceBackend> device_;
-  bool collectives_;
+  absl::Status join_;
   Communicator* comm_ = nullptr;
 };
 
 // Registers FakeKernels as the kCuda training kernels of this process (the
 // test binaries that use it never build CUDA sessions).
-inline void UseFakeKernels(bool collectives = true) {
+inline void UseFakeKernels(absl::Status join = absl::OkStatus()) {
   RegisterDeviceTrainingKernels(
-      Device::kCuda, [collectives](std::shared_ptr<DeviceBackend> backend)
+      Device::kCuda, [join](std::shared_ptr<DeviceBackend> backend)
                          -> absl::StatusOr<std::unique_ptr<DeviceTrainingKernels>> {
         return std::unique_ptr<DeviceTrainingKernels>(
-            new FakeKernels(std::move(backend), collectives));
+            new FakeKernels(std::move(backend), join));
       });
 }
 
