@@ -115,21 +115,25 @@ int main(int argc, char** argv) {
     }
     std::printf("\ntensor %zu MiB (%lld floats); cudaMemcpy D2D %.0f GB/s (%.1f%% of peak)\n",
                 mib, static_cast<long long>(n), copy_gbs, 100 * copy_gbs / peak_gbs);
-    std::printf("%-10s %10s %8s %8s %10s %8s %8s\n", "op", "fwd GB/s", "% peak", "% copy",
-                "bwd GB/s", "% peak", "% copy");
-    for (const Row& row : Rows()) {
-      const double fwd_ms = MillisPerCall(
-          [&] { CHECK_CUDA(onyx::cuda::ActivationForward(row.params, x, y, n, 0)); }, 3, 20);
-      const double bwd_ms = MillisPerCall(
-          [&] {
-            CHECK_CUDA(onyx::cuda::ActivationBackward(row.params, dy, x, dx, n, 0));
-          },
-          3, 20);
-      const double fwd_gbs = 2.0 * bytes / (fwd_ms * 1e-3) / 1e9;  // read x, write y
-      const double bwd_gbs = 3.0 * bytes / (bwd_ms * 1e-3) / 1e9;  // read dy, x; write dx
-      std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, fwd_gbs,
-                  100 * fwd_gbs / peak_gbs, 100 * fwd_gbs / copy_gbs, bwd_gbs,
-                  100 * bwd_gbs / peak_gbs, 100 * bwd_gbs / copy_gbs);
+    // The default unroll, then one float4 per load round (the earlier kernel).
+    for (int unroll : {onyx::cuda::kDefaultUnroll, 1}) {
+      std::printf("%-10s %10s %8s %8s %10s %8s %8s   (unroll %d)\n", "op", "fwd GB/s", "% peak",
+                  "% copy", "bwd GB/s", "% peak", "% copy", unroll);
+      for (const Row& row : Rows()) {
+        const double fwd_ms = MillisPerCall(
+            [&] { CHECK_CUDA(onyx::cuda::ActivationForward(row.params, x, y, n, 0, unroll)); }, 3,
+            20);
+        const double bwd_ms = MillisPerCall(
+            [&] {
+              CHECK_CUDA(onyx::cuda::ActivationBackward(row.params, dy, x, dx, n, 0, unroll));
+            },
+            3, 20);
+        const double fwd_gbs = 2.0 * bytes / (fwd_ms * 1e-3) / 1e9;  // read x, write y
+        const double bwd_gbs = 3.0 * bytes / (bwd_ms * 1e-3) / 1e9;  // read dy, x; write dx
+        std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, fwd_gbs,
+                    100 * fwd_gbs / peak_gbs, 100 * fwd_gbs / copy_gbs, bwd_gbs,
+                    100 * bwd_gbs / peak_gbs, 100 * bwd_gbs / copy_gbs);
+      }
     }
     CHECK_CUDA(cudaFree(x));
     CHECK_CUDA(cudaFree(y));

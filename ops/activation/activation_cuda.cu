@@ -1,6 +1,7 @@
 // CUDA activation kernels: one templated grid-stride kernel pair instantiated
 // per functor of activation_math.h (the math is not written again here).
 #include <cstdint>
+#include <type_traits>
 
 #include "ops/activation/activation_cuda.h"
 #include "ops/activation/activation_math.h"
@@ -21,17 +22,29 @@ __device__ __forceinline__ float4 Backward4(const Fn& fn, float4 dy, float4 s) {
                      fn.Backward(dy.w, s.w));
 }
 
-// kVec: the body walks float4s (pointers 16-byte aligned), and the first
-// threads of the grid take the n % 4 scalars left at the end.
-template <typename Fn, bool kVec>
+// kUnroll > 1: each thread loads kUnroll float4s (one grid stride apart, so
+// every load stays coalesced) before it computes and stores any: more bytes
+// in flight per thread than one load at a time, which a one-read, one-write
+// kernel needs to approach the memory bandwidth. Leftover float4s go one at a
+// time, and the first threads of the grid take the n % 4 scalars at the end.
+// kUnroll == 0: scalar loads (a pointer is not 16-byte aligned).
+template <typename Fn, int kUnroll>
 __global__ void ForwardKernel(Fn fn, const float* x, float* y, int64_t n) {
   const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  if constexpr (kVec) {
+  if constexpr (kUnroll > 0) {
     const int64_t n4 = n / 4;
     const float4* x4 = reinterpret_cast<const float4*>(x);
     float4* y4 = reinterpret_cast<float4*>(y);
-    for (int64_t i = start; i < n4; i += stride) y4[i] = Forward4(fn, x4[i]);
+    int64_t i = start;
+    for (; i + (kUnroll - 1) * stride < n4; i += kUnroll * stride) {
+      float4 v[kUnroll];
+#pragma unroll
+      for (int k = 0; k < kUnroll; ++k) v[k] = x4[i + k * stride];
+#pragma unroll
+      for (int k = 0; k < kUnroll; ++k) y4[i + k * stride] = Forward4(fn, v[k]);
+    }
+    for (; i < n4; i += stride) y4[i] = Forward4(fn, x4[i]);
     const int64_t tail = n4 * 4 + start;
     if (tail < n) y[tail] = fn.Forward(x[tail]);
   } else {
@@ -39,17 +52,27 @@ __global__ void ForwardKernel(Fn fn, const float* x, float* y, int64_t n) {
   }
 }
 
-template <typename Fn, bool kVec>
-__global__ void BackwardKernel(Fn fn, const float* dy, const float* saved, float* dx,
-                               int64_t n) {
+template <typename Fn, int kUnroll>
+__global__ void BackwardKernel(Fn fn, const float* dy, const float* saved, float* dx, int64_t n) {
   const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  if constexpr (kVec) {
+  if constexpr (kUnroll > 0) {
     const int64_t n4 = n / 4;
     const float4* dy4 = reinterpret_cast<const float4*>(dy);
     const float4* s4 = reinterpret_cast<const float4*>(saved);
     float4* dx4 = reinterpret_cast<float4*>(dx);
-    for (int64_t i = start; i < n4; i += stride) dx4[i] = Backward4(fn, dy4[i], s4[i]);
+    int64_t i = start;
+    for (; i + (kUnroll - 1) * stride < n4; i += kUnroll * stride) {
+      float4 g[kUnroll], v[kUnroll];
+#pragma unroll
+      for (int k = 0; k < kUnroll; ++k) {
+        g[k] = dy4[i + k * stride];
+        v[k] = s4[i + k * stride];
+      }
+#pragma unroll
+      for (int k = 0; k < kUnroll; ++k) dx4[i + k * stride] = Backward4(fn, g[k], v[k]);
+    }
+    for (; i < n4; i += stride) dx4[i] = Backward4(fn, dy4[i], s4[i]);
     const int64_t tail = n4 * 4 + start;
     if (tail < n) dx[tail] = fn.Backward(dy[tail], saved[tail]);
   } else {
@@ -107,34 +130,46 @@ bool BackwardReadsOutput(Activation kind) {
   return reads_output;
 }
 
-cudaError_t ActivationForward(const ActivationParams& params, const float* x, float* y,
-                              int64_t n, cudaStream_t stream) {
+namespace {
+
+// Runs launch(std::integral_constant<int, U>) for the unroll U the pointers
+// allow: 0 (scalar) unless all are 16-byte aligned, else `unroll` (1, 2 or 4;
+// anything else: kDefaultUnroll). Returns the blocks the grid should have.
+template <typename Launch>
+cudaError_t WithUnroll(bool aligned, int unroll, int64_t n, Launch&& launch) {
+  if (!aligned) return launch(std::integral_constant<int, 0>{}, GridStrideBlocks(n, kThreads));
+  if (unroll != 1 && unroll != 2 && unroll != 4) unroll = kDefaultUnroll;
+  const int blocks = GridStrideBlocks((n / 4 + unroll - 1) / unroll + 1, kThreads);
+  switch (unroll) {
+    case 1: return launch(std::integral_constant<int, 1>{}, blocks);
+    case 2: return launch(std::integral_constant<int, 2>{}, blocks);
+    default: return launch(std::integral_constant<int, 4>{}, blocks);
+  }
+}
+
+}  // namespace
+
+cudaError_t ActivationForward(const ActivationParams& params, const float* x, float* y, int64_t n,
+                              cudaStream_t stream, int unroll) {
   if (n <= 0) return cudaSuccess;
-  const bool vec = Aligned16(x) && Aligned16(y);
-  const int blocks = GridStrideBlocks(vec ? (n + 3) / 4 : n, kThreads);
   return WithFunctor(params, [&](auto fn) {
-    if (vec) {
-      ForwardKernel<decltype(fn), true><<<blocks, kThreads, 0, stream>>>(fn, x, y, n);
-    } else {
-      ForwardKernel<decltype(fn), false><<<blocks, kThreads, 0, stream>>>(fn, x, y, n);
-    }
-    return cudaGetLastError();
+    return WithUnroll(Aligned16(x) && Aligned16(y), unroll, n, [&](auto u, int blocks) {
+      ForwardKernel<decltype(fn), decltype(u)::value><<<blocks, kThreads, 0, stream>>>(fn, x, y, n);
+      return cudaGetLastError();
+    });
   });
 }
 
-cudaError_t ActivationBackward(const ActivationParams& params, const float* dy,
-                               const float* saved, float* dx, int64_t n, cudaStream_t stream) {
+cudaError_t ActivationBackward(const ActivationParams& params, const float* dy, const float* saved,
+                               float* dx, int64_t n, cudaStream_t stream, int unroll) {
   if (n <= 0) return cudaSuccess;
-  const bool vec = Aligned16(dy) && Aligned16(saved) && Aligned16(dx);
-  const int blocks = GridStrideBlocks(vec ? (n + 3) / 4 : n, kThreads);
   return WithFunctor(params, [&](auto fn) {
-    if (vec) {
-      BackwardKernel<decltype(fn), true><<<blocks, kThreads, 0, stream>>>(fn, dy, saved, dx, n);
-    } else {
-      BackwardKernel<decltype(fn), false><<<blocks, kThreads, 0, stream>>>(fn, dy, saved, dx,
-                                                                           n);
-    }
-    return cudaGetLastError();
+    return WithUnroll(Aligned16(dy) && Aligned16(saved) && Aligned16(dx), unroll, n,
+                      [&](auto u, int blocks) {
+                        BackwardKernel<decltype(fn), decltype(u)::value>
+                            <<<blocks, kThreads, 0, stream>>>(fn, dy, saved, dx, n);
+                        return cudaGetLastError();
+                      });
   });
 }
 

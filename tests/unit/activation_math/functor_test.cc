@@ -2,7 +2,9 @@
 // kernels instantiate, checked on the CPU in every build: Forward in double
 // against formulas written here independently, Forward in float against
 // double, and Backward against central differences of those formulas.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <string>
 #include <vector>
@@ -108,6 +110,21 @@ TEST(FunctorEdges, LargeMagnitudes) {
   EXPECT_GT(MishFn{}.Forward(-100.f), -1e-30f);
   EXPECT_LT(GeluFn{}.Forward(-10.0), 0.0);  // erfc keeps the tiny negative tail
   EXPECT_TRUE(std::isnan(ReluFn{}.Forward(std::nanf(""))));
+}
+
+// Mish's one-exp backward in float against the textbook form in double,
+// tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x), over the whole range (incl. the cutoff).
+TEST(FunctorEdges, MishBackwardInFloatMatchesTheDoubleFormula) {
+  for (int i = -6000; i <= 6000; ++i) {
+    const float x = static_cast<float>(i) / 200.f;
+    const double xd = x, t = std::tanh(Softplus(xd));
+    const double expected = t + xd * (1 - t * t) * Sig(xd);
+    EXPECT_NEAR(MishFn{}.Backward(1.f, x), expected, 4e-7 * std::max(1.0, std::fabs(expected)))
+        << "x=" << x;
+  }
+  EXPECT_EQ(MishFn{}.Backward(2.f, std::numeric_limits<float>::infinity()), 2.f);
+  EXPECT_EQ(MishFn{}.Backward(2.f, -200.f), 0.f);
+  EXPECT_TRUE(std::isnan(MishFn{}.Backward(1.f, std::nanf(""))));
 }
 
 }  // namespace
