@@ -10,6 +10,13 @@ void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
 void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
 void RegisterConvCudaOps(OpRegistry& registry);        // ops/conv (cuDNN)
 void RegisterPoolCudaOps(OpRegistry& registry);        // ops/pool (cuDNN)
+void RegisterLayerNormCudaOps(OpRegistry& registry);   // ops/norm
+void RegisterTransposeCudaOps(OpRegistry& registry);   // ops/tensor
+void RegisterGatherCudaOps(OpRegistry& registry);      // ops/tensor
+void RegisterConcatCudaOps(OpRegistry& registry);      // ops/tensor
+void RegisterSliceCudaOps(OpRegistry& registry);       // ops/tensor (+ SliceGrad)
+void RegisterCastCudaOps(OpRegistry& registry);        // ops/tensor
+void RegisterUnaryCudaOps(OpRegistry& registry);       // ops/elementwise (Erf, ... + Grad)
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
@@ -19,6 +26,13 @@ void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterMatMulCudaOps(registry);
   cuda::RegisterConvCudaOps(registry);
   cuda::RegisterPoolCudaOps(registry);
+  cuda::RegisterLayerNormCudaOps(registry);
+  cuda::RegisterTransposeCudaOps(registry);
+  cuda::RegisterGatherCudaOps(registry);
+  cuda::RegisterConcatCudaOps(registry);
+  cuda::RegisterSliceCudaOps(registry);
+  cuda::RegisterCastCudaOps(registry);
+  cuda::RegisterUnaryCudaOps(registry);
 }
 
 }  // namespace onyx
