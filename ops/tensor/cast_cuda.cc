@@ -1,6 +1,9 @@
 // CUDA Cast (6, 9, 13, 19, 21) between float32, float64, float16, bfloat16,
 // int8, uint8, int32, int64 and bool; other dtypes report Unimplemented before
 // any output is made, and the session runs the CPU kernel.
+// The input is kShapeOnly: left where it is. On the device it is cast here; on
+// the host (shape arithmetic: Div -> Cast of int64 sizes) the CPU kernel runs
+// it in place (Unimplemented), with no device round trip.
 #include <memory>
 
 #include "absl/status/status.h"
@@ -18,9 +21,16 @@ class CastCudaKernel final : public Kernel {
  public:
   explicit CastCudaKernel(DataType to) : to_(to) {}
 
+  InputMemory input_memory(int) const override { return InputMemory::kShapeOnly; }
+
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (!x->on_device()) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: input %s is on the host; the CPU kernel runs it there", ctx.node().Describe(),
+          x->DebugString()));
+    }
     if (x->dtype() == to_) {
       ctx.SetOutput(0, *x);
       return absl::OkStatus();

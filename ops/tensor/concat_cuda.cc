@@ -1,6 +1,10 @@
 // CUDA Concat (1, 4, 11, 13) for every dtype: the output viewed as
 // [outer, sum_k n_k * inner], each input [outer, n_k * inner] moved into its
 // column band by one strided copy (a plain memcpy when outer is 1).
+// Inputs are kShapeOnly: left where they are. When none is on the device
+// (shape arithmetic: Unsqueeze -> Concat -> Reshape) the CPU kernel runs in
+// place (Unimplemented), so shape values make no device round trip; otherwise
+// the host ones (constants) are uploaded here and the join runs on the device.
 #include <memory>
 #include <vector>
 
@@ -20,6 +24,8 @@ class ConcatCudaKernel final : public Kernel {
  public:
   explicit ConcatCudaKernel(int64_t axis) : axis_(axis) {}
 
+  InputMemory input_memory(int) const override { return InputMemory::kShapeOnly; }
+
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
@@ -30,6 +36,12 @@ class ConcatCudaKernel final : public Kernel {
     }
     if (xs.empty()) {
       return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
+    }
+    bool any_on_device = false;
+    for (const Tensor* x : xs) any_on_device = any_on_device || x->on_device();
+    if (!any_on_device) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: every input is on the host; the CPU kernel runs them there", node.Describe()));
     }
     // The CPU kernel's checks (concat_split_cpu.cc), with its messages.
     const Tensor& first = *xs[0];
@@ -54,6 +66,14 @@ class ConcatCudaKernel final : public Kernel {
         return absl::InvalidArgumentError(
             absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
       }
+    }
+    std::vector<Tensor> uploaded;  // device copies of the host inputs, for this call
+    uploaded.reserve(xs.size());
+    for (const Tensor*& x : xs) {
+      if (x->on_device() || x->num_elements() == 0) continue;
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, backend->ToDevice(*x));
+      uploaded.push_back(std::move(copy));
+      x = &uploaded.back();
     }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();

@@ -5,6 +5,11 @@
 // output is touched, rather than a device fault or a flag read back after the
 // launch. The checked, non-negative int64 indices then go up to the device
 // (stream-ordered, so the scratch buffer may be released right after).
+//
+// The data is kShapeOnly: left where it is. On the device it is gathered here;
+// on the host (Shape -> Gather of shape arithmetic, or a constant table no
+// device kernel reads) the CPU kernel runs it in place (Unimplemented), so
+// shape values never make a device round trip.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -25,7 +30,7 @@ class GatherCudaKernel final : public Kernel {
   explicit GatherCudaKernel(int64_t axis) : axis_(axis) {}
 
   InputMemory input_memory(int i) const override {
-    return i == 1 ? InputMemory::kHost : InputMemory::kDevice;
+    return i == 1 ? InputMemory::kHost : InputMemory::kShapeOnly;
   }
 
   absl::Status Compute(KernelContext& ctx) override {
@@ -33,6 +38,11 @@ class GatherCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* idx, ctx.RequiredInput(1));
+    if (!x->on_device()) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: data %s is on the host; the CPU kernel runs it there", node.Describe(),
+          x->DebugString()));
+    }
     if (idx->on_device()) {  // the session places it on the host; never read device memory
       return absl::InternalError(
           absl::StrFormat("%s: indices %s are not on the host", node.Describe(),

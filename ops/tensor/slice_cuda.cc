@@ -4,6 +4,10 @@
 // negative steps), so both devices select the same window; the copy is one
 // strided-copy kernel. SliceGrad writes dY into the window of a zeroed dX and
 // reads only X's shape (kShapeOnly).
+//
+// Slice's X is kShapeOnly too, so the session leaves it where it is: on the
+// device it is sliced here; on the host (shape arithmetic) the CPU kernel runs
+// it in place (Unimplemented), with no device round trip.
 #include <memory>
 #include <optional>
 #include <vector>
@@ -28,12 +32,17 @@ class SliceCudaKernel final : public Kernel {
   explicit SliceCudaKernel(std::optional<SliceArgs> attrs) : attrs_(std::move(attrs)) {}
 
   InputMemory input_memory(int i) const override {
-    return i == 0 ? InputMemory::kDevice : InputMemory::kHost;
+    return i == 0 ? InputMemory::kShapeOnly : InputMemory::kHost;
   }
 
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (!x->on_device()) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: input %s is on the host; the CPU kernel runs it there", ctx.node().Describe(),
+          x->DebugString()));
+    }
     ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
                           tensor::ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, 1));
     ONYX_ASSIGN_OR_RETURN(const tensor::SliceWindow window,

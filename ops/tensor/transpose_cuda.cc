@@ -1,6 +1,11 @@
 // CUDA Transpose (1, 13, 21) for every dtype: the permuted read planned on the
 // host (transpose_cuda_plan.h) and run by the strided-copy kernels; a perm that
 // only moves size-1 dims yields a view, as on the CPU.
+// Data placement: X is declared kShapeOnly, so the session leaves it where it
+// is. Activations are on the device and run here; a tensor still on the host
+// (shape arithmetic: Shape -> Gather -> Concat -> Reshape) gets Unimplemented
+// and the CPU kernel runs it in place, so no value makes a device round trip
+// that the next host reader (Reshape's shape) would have to wait for.
 #include <memory>
 #include <optional>
 #include <vector>
@@ -19,14 +24,23 @@
 namespace onyx::cuda {
 namespace {
 
+absl::Status OnHost(const Node& node, const Tensor& x) {
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: input %s is on the host; the CPU kernel runs it there", node.Describe(),
+      x.DebugString()));
+}
+
 class TransposeCudaKernel final : public Kernel {
  public:
   explicit TransposeCudaKernel(std::optional<std::vector<int64_t>> perm) : perm_(std::move(perm)) {}
+
+  InputMemory input_memory(int) const override { return InputMemory::kShapeOnly; }
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (!x->on_device()) return OnHost(node, *x);
     const int rank = x->rank();
     std::vector<int> perm(rank);
     if (perm_) {

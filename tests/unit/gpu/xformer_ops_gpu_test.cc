@@ -57,20 +57,47 @@ Tensor Ints(const std::vector<int64_t>& v) {
 
 struct BothRuns {
   std::vector<Tensor> cpu, gpu;
-  bool on_device = false;
+  bool on_device = false;  // every node ran its CUDA kernel
 };
 
-// The one-node graph of `spec` on the CPU and on a CUDA session.
-absl::StatusOr<BothRuns> RunBoth(const NodeSpec& spec, const std::vector<Tensor>& inputs) {
+constexpr int kAllOnDevice = 1 << 20;
+
+// The one-node graph of `spec` on the CPU and on a CUDA session. The first
+// `device_inputs` inputs are fed as device tensors (activations made by an
+// earlier device node), the rest on the host (graph inputs, shape values): the
+// data-movement kernels run where their data is and leave host data to the CPU.
+absl::StatusOr<BothRuns> RunBoth(const NodeSpec& spec, const std::vector<Tensor>& inputs,
+                                 int device_inputs = kAllOnDevice) {
   const Graph g = testing_util::OneNodeGraph(spec, inputs);
   const NamedTensors feeds = testing_util::InputFeeds(inputs);
   BothRuns r;
   auto cpu = RunGraph(g, feeds, Device::kCpu);
   if (!cpu.ok()) return cpu.status();
   r.cpu = *std::move(cpu);
-  auto gpu = RunGraphOnCuda(g, feeds, &r.on_device);
+  auto backend = cuda::CudaBackend::Create();
+  if (!backend.ok()) return backend.status();
+  NamedTensors device_feeds;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].empty()) continue;
+    const std::string name = testing_util::InputName(i);
+    if (static_cast<int>(i) < device_inputs) {
+      auto d = (*backend)->ToDevice(inputs[i]);
+      if (!d.ok()) return d.status();
+      device_feeds.emplace_back(name, *std::move(d));
+    } else {
+      device_feeds.emplace_back(name, inputs[i]);
+    }
+  }
+  SessionOptions options;
+  options.device = Device::kCuda;
+  options.backend = *backend;
+  auto session = Session::Create(g, DefaultRegistry(), options);
+  if (!session.ok()) return session.status();
+  DeviceOutputObserver observer;
+  auto gpu = (*session)->Run(device_feeds, &observer);
   if (!gpu.ok()) return gpu.status();
   r.gpu = *std::move(gpu);
+  r.on_device = observer.nodes > 0 && observer.all_on_device;
   return r;
 }
 
@@ -135,7 +162,7 @@ TEST_P(SliceGpuTest, ForwardAndGradMatchCpu) {
     SCOPED_TRACE(std::string(DataTypeName(dtype)) + " " + ShapeToString(c.shape));
     std::vector<Tensor> inputs = {RandomTensor(dtype, c.shape, 3)};
     inputs.insert(inputs.end(), args.begin(), args.end());
-    ASSERT_OK_AND_ASSIGN(BothRuns r, RunBoth(NodeSpec{"Slice"}, inputs));
+    ASSERT_OK_AND_ASSIGN(BothRuns r, RunBoth(NodeSpec{"Slice"}, inputs, 1));
     EXPECT_TRUE(r.on_device);
     EXPECT_TRUE(BitsEqual(r.gpu[0], r.cpu[0]));
     if (dtype != DataType::kFloat32 && dtype != DataType::kFloat64) continue;
@@ -143,7 +170,7 @@ TEST_P(SliceGpuTest, ForwardAndGradMatchCpu) {
     std::vector<Tensor> grad_inputs = {RandomTensor(dtype, r.cpu[0].shape(), 4), inputs[0]};
     grad_inputs.insert(grad_inputs.end(), args.begin(), args.end());
     NodeSpec grad{"SliceGrad", kOnyxDomain};
-    ASSERT_OK_AND_ASSIGN(BothRuns g, RunBoth(grad, grad_inputs));
+    ASSERT_OK_AND_ASSIGN(BothRuns g, RunBoth(grad, grad_inputs, 2));
     EXPECT_TRUE(g.on_device);
     EXPECT_TRUE(BitsEqual(g.gpu[0], g.cpu[0]));
   }
@@ -202,7 +229,7 @@ TEST_P(GatherGpuTest, MatchesCpuBitForBit) {
     for (DataType dtype : kMoveTypes) {
       SCOPED_TRACE(std::string(DataTypeName(dtype)) + " " + ShapeToString(c.data));
       ASSERT_OK_AND_ASSIGN(BothRuns r, RunBoth(NodeSpec{"Gather", "", {IntAttr("axis", c.axis)}},
-                                               {RandomTensor(dtype, c.data, 9), idx}));
+                                               {RandomTensor(dtype, c.data, 9), idx}, 1));
       EXPECT_TRUE(r.on_device);
       EXPECT_TRUE(BitsEqual(r.gpu[0], r.cpu[0]));
     }
@@ -268,6 +295,37 @@ TEST_F(GpuTest, ConcatMismatchedShapesIsAnError) {
   auto r = RunBoth(NodeSpec{"Concat", "", {IntAttr("axis", 0)}},
                    {RandomFloats({2, 3}, -1.f, 1.f, 1), RandomFloats({2, 4}, -1.f, 1.f, 2)});
   EXPECT_FALSE(r.ok());
+}
+
+// Data placement: host data runs on the CPU kernel where it is; a mix of
+// device and host inputs is joined on the device.
+TEST_F(GpuTest, ConcatFollowsItsInputs) {
+  const std::vector<Tensor> xs = {RandomTensor(DataType::kInt64, {2, 3}, 1),
+                                  RandomTensor(DataType::kInt64, {2, 5}, 2)};
+  const NodeSpec spec{"Concat", "", {IntAttr("axis", 1)}};
+  ASSERT_OK_AND_ASSIGN(BothRuns host, RunBoth(spec, xs, 0));
+  EXPECT_FALSE(host.on_device);
+  EXPECT_TRUE(BitsEqual(host.gpu[0], host.cpu[0]));
+  ASSERT_OK_AND_ASSIGN(BothRuns mixed, RunBoth(spec, xs, 1));
+  EXPECT_TRUE(mixed.on_device);
+  EXPECT_TRUE(BitsEqual(mixed.gpu[0], mixed.cpu[0]));
+}
+
+TEST_F(GpuTest, HostDataRunsOnTheCpuKernel) {
+  const Tensor shape_values = *Tensor::FromVector<int64_t>({4}, std::vector<int64_t>{2, 8, 4, 16});
+  const std::vector<std::pair<NodeSpec, std::vector<Tensor>>> cases = {
+      {NodeSpec{"Gather", "", {IntAttr("axis", 0)}}, {shape_values, Ints({0, -1})}},
+      {NodeSpec{"Slice"}, {shape_values, Ints({1}), Ints({3})}},
+      {NodeSpec{"Transpose"}, {RandomFloats({2, 3}, -1.f, 1.f, 1)}},
+      {NodeSpec{"Cast", "", {IntAttr("to", static_cast<int64_t>(DataType::kFloat32))}},
+       {shape_values}},
+  };
+  for (const auto& [spec, inputs] : cases) {
+    SCOPED_TRACE(spec.op_type);
+    ASSERT_OK_AND_ASSIGN(BothRuns r, RunBoth(spec, inputs, 0));
+    EXPECT_FALSE(r.on_device);
+    EXPECT_TRUE(BitsEqual(r.gpu[0], r.cpu[0]));
+  }
 }
 
 // ---- Cast ----
