@@ -82,16 +82,23 @@ cudaError_t Launch(const tensor::CopyPlan& plan, const void* src_v, void* dst_v,
 cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const void* src,
                         void* dst, cudaStream_t stream) {
   if (plan.num_elements == 0 || plan.rank == 0) return cudaSuccess;
-  if (plan.rank == 1 && plan.src_strides[0] == 1 && plan.dst_strides[0] == 1 &&
-      (elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8)) {
+  if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8) {
+    return cudaErrorInvalidValue;
+  }
+  if (plan.rank == 1 && plan.src_strides[0] == 1 && plan.dst_strides[0] == 1) {
     return cudaMemcpyAsync(dst, src, static_cast<size_t>(plan.num_elements) * elem_size,
                            cudaMemcpyDeviceToDevice, stream);
   }
-  switch (elem_size) {
-    case 1: return Launch<uint8_t>(plan, src, dst, stream);
-    case 2: return Launch<uint16_t>(plan, src, dst, stream);
-    case 4: return Launch<uint32_t>(plan, src, dst, stream);
-    case 8: return Launch<uint64_t>(plan, src, dst, stream);
+  size_t word = elem_size;
+  const tensor::CopyPlan wide =
+      tensor::WidenToWords(plan, elem_size, reinterpret_cast<uintptr_t>(src),
+                           reinterpret_cast<uintptr_t>(dst), &word);
+  switch (word) {
+    case 1: return Launch<uint8_t>(wide, src, dst, stream);
+    case 2: return Launch<uint16_t>(wide, src, dst, stream);
+    case 4: return Launch<uint32_t>(wide, src, dst, stream);
+    case 8: return Launch<uint64_t>(wide, src, dst, stream);
+    case 16: return Launch<uint4>(wide, src, dst, stream);
     default: return cudaErrorInvalidValue;
   }
 }

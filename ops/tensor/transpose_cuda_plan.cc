@@ -75,4 +75,31 @@ bool AsBatchedTranspose(const CopyPlan& plan, BatchedTranspose* out) {
   return true;
 }
 
+CopyPlan WidenToWords(const CopyPlan& plan, size_t elem_size, uintptr_t src_address,
+                      uintptr_t dst_address, size_t* word_size) {
+  *word_size = elem_size;
+  if (plan.rank == 0 || elem_size == 0 || elem_size > 8) return plan;
+  const int last = plan.rank - 1;
+  if (plan.src_strides[last] != 1 || plan.dst_strides[last] != 1) return plan;
+  for (size_t word = 16; word > elem_size; word /= 2) {
+    if (word % elem_size != 0) continue;
+    const int64_t k = static_cast<int64_t>(word / elem_size);  // elements per word
+    bool ok = plan.dims[last] % k == 0 && src_address % word == 0 && dst_address % word == 0;
+    for (int d = 0; ok && d < last; ++d) {
+      ok = plan.src_strides[d] % k == 0 && plan.dst_strides[d] % k == 0;
+    }
+    if (!ok) continue;
+    CopyPlan wide = plan;
+    wide.dims[last] = plan.dims[last] / k;
+    for (int d = 0; d < last; ++d) {
+      wide.src_strides[d] = plan.src_strides[d] / k;
+      wide.dst_strides[d] = plan.dst_strides[d] / k;
+    }
+    wide.num_elements = plan.num_elements / k;
+    *word_size = word;
+    return wide;
+  }
+  return plan;
+}
+
 }  // namespace onyx::tensor

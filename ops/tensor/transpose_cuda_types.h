@@ -2,6 +2,7 @@
 // files include them): see transpose_cuda_plan.h for how plans are made.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace onyx::tensor {
@@ -28,5 +29,13 @@ struct BatchedTranspose {
 // a batched 2-D transpose of a contiguous source; the last-two-dims swap
 // ([.., R, C] -> [.., C, R]) and every 2-D transpose plan to this.
 bool AsBatchedTranspose(const CopyPlan& plan, BatchedTranspose* out);
+
+// `plan` over wider words when its innermost dim is contiguous on both sides:
+// the widest word of up to 16 bytes that divides that dim's byte length, every
+// other stride's byte length and both addresses (e.g. the [B, S, H, D] ->
+// [B, H, S, D] head split then moves D floats as 16-byte words). Sets
+// `*word_size` to the word's bytes (`elem_size` when nothing widens).
+CopyPlan WidenToWords(const CopyPlan& plan, size_t elem_size, uintptr_t src_address,
+                      uintptr_t dst_address, size_t* word_size);
 
 }  // namespace onyx::tensor

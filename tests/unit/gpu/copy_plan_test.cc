@@ -202,5 +202,71 @@ TEST(CopyPlanTest, ConcatBandPlans) {
   EXPECT_EQ(flat.dims[0], 24);
 }
 
+// Runs `plan` over words of `word` bytes, as the device kernel does.
+std::vector<uint8_t> RunBytes(const CopyPlan& plan, size_t word, const std::vector<uint8_t>& src,
+                              size_t dst_bytes) {
+  std::vector<uint8_t> dst(dst_bytes, 0xee);
+  for (int64_t i = 0; i < plan.num_elements; ++i) {
+    int64_t rest = i, s = 0, d = 0;
+    for (int k = plan.rank - 1; k >= 0; --k) {
+      const int64_t coord = rest % plan.dims[k];
+      rest /= plan.dims[k];
+      s += coord * plan.src_strides[k];
+      d += coord * plan.dst_strides[k];
+    }
+    for (size_t b = 0; b < word; ++b) dst[d * word + b] = src[s * word + b];
+  }
+  return dst;
+}
+
+TEST(CopyPlanTest, HeadSplitWidensToSixteenByteWords) {
+  // float32 [2, 8, 4, 16] -> [2, 4, 8, 16] (perm 0, 2, 1, 3): rows of 16 floats.
+  const CopyPlan plan = TransposePlan({2, 8, 4, 16}, {0, 2, 1, 3});
+  size_t word = 0;
+  const CopyPlan wide = WidenToWords(plan, 4, 256, 512, &word);
+  EXPECT_EQ(word, 16u);
+  EXPECT_EQ(wide.dims[wide.rank - 1], 4);
+  EXPECT_EQ(wide.num_elements, plan.num_elements / 4);
+  std::vector<uint8_t> src(2 * 8 * 4 * 16 * 4);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 7 + 3);
+  EXPECT_EQ(RunBytes(wide, word, src, src.size()), RunBytes(plan, 4, src, src.size()));
+}
+
+TEST(CopyPlanTest, WideningNeedsContiguousRowsDivisibleSizesAndAlignment) {
+  size_t word = 0;
+  // Innermost source stride is not 1 (a transpose): unchanged.
+  const CopyPlan t = TransposePlan({5, 7}, {1, 0});
+  WidenToWords(t, 4, 0, 0, &word);
+  EXPECT_EQ(word, 4u);
+  // Rows of 6 floats (24 bytes): 8-byte words, 3 to a row.
+  ASSERT_OK_AND_ASSIGN(CopyPlan rows, MakeCopyPlan({3, 6}, {6, 1}, {10, 1}));
+  CopyPlan wide = WidenToWords(rows, 4, 0, 0, &word);
+  EXPECT_EQ(word, 8u);
+  EXPECT_EQ(wide.dims[1], 3);
+  EXPECT_EQ(wide.dst_strides[0], 5);
+  // The same with a destination 4 bytes past alignment: stays 4-byte.
+  WidenToWords(rows, 4, 0, 4, &word);
+  EXPECT_EQ(word, 4u);
+  // A reversed (negative) outer stride widens as well; bytes must match.
+  ASSERT_OK_AND_ASSIGN(CopyPlan rev, MakeCopyPlan({3, 8}, {-8, 1}, {8, 1}));
+  wide = WidenToWords(rev, 2, 0, 0, &word);
+  EXPECT_EQ(word, 16u);
+  std::vector<uint8_t> src(3 * 8 * 2);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i);
+  // Run from the last row (offset 2 rows) as Slice with step -1 does.
+  auto run = [&](const CopyPlan& p, size_t w) {
+    std::vector<uint8_t> shifted(src.begin(), src.end());
+    std::vector<uint8_t> out(src.size(), 0);
+    const int64_t base = 2 * 16 / static_cast<int64_t>(w);  // row 2, in words
+    for (int64_t i = 0; i < p.num_elements; ++i) {
+      const int64_t r = i / p.dims[1], c = i % p.dims[1];
+      const int64_t s = base + r * p.src_strides[0] + c, d = r * p.dst_strides[0] + c;
+      for (size_t b = 0; b < w; ++b) out[d * w + b] = shifted[s * w + b];
+    }
+    return out;
+  };
+  EXPECT_EQ(run(wide, word), run(rev, 2));
+}
+
 }  // namespace
 }  // namespace onyx::tensor
