@@ -2,12 +2,13 @@
 // Reciprocal Sign Floor Ceil Round Sin Cos Softsign) and their com.onyx
 // <Op>Grad, float32 and float64 (integer Neg/Abs/Sign report Unimplemented and
 // run on the CPU kernel through the session's fallback).
+#include "ops/elementwise/unary_cuda.h"
+
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "ops/elementwise/unary_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -20,9 +21,9 @@ absl::Status RequireFloat(const Node& node, const Tensor& t, const char* what) {
   if (t.dtype() == DataType::kFloat32 || t.dtype() == DataType::kFloat64) {
     return absl::OkStatus();
   }
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32/float64 %s, got %s", node.Describe(), what,
-      t.DebugString()));
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: the CUDA kernel takes float32/float64 %s, got %s", node.Describe(), what,
+                      t.DebugString()));
 }
 
 class UnaryCudaKernel final : public Kernel {
@@ -34,12 +35,11 @@ class UnaryCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_RETURN_IF_ERROR(RequireFloat(ctx.node(), *x, "X"));
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputMaybeInPlace(0, 0, x->dtype(), x->shape()));
-    const cudaError_t error =
-        x->dtype() == DataType::kFloat32
-            ? UnaryForward<float>(op_, x->data<float>(), y->data<float>(), x->num_elements(),
-                                  backend->stream())
-            : UnaryForward<double>(op_, x->data<double>(), y->data<double>(),
-                                   x->num_elements(), backend->stream());
+    const cudaError_t error = x->dtype() == DataType::kFloat32
+                                  ? UnaryForward<float>(op_, x->data<float>(), y->data<float>(),
+                                                        x->num_elements(), backend->stream())
+                                  : UnaryForward<double>(op_, x->data<double>(), y->data<double>(),
+                                                         x->num_elements(), backend->stream());
     return CudaStatus(error, "unary elementwise kernel");
   }
 
@@ -57,9 +57,9 @@ class UnaryGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(1));
     if (dy->dtype() != s->dtype() || dy->shape() != s->shape()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: dY %s and the saved input %s must have the same dtype and shape",
-          node.Describe(), dy->DebugString(), s->DebugString()));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s: dY %s and the saved input %s must have the same dtype and shape",
+                          node.Describe(), dy->DebugString(), s->DebugString()));
     }
     ONYX_RETURN_IF_ERROR(RequireFloat(node, *dy, "dY"));
     ONYX_ASSIGN_OR_RETURN(Tensor * dx,
@@ -68,8 +68,8 @@ class UnaryGradCudaKernel final : public Kernel {
         dy->dtype() == DataType::kFloat32
             ? UnaryBackward<float>(op_, dy->data<float>(), s->data<float>(), dx->data<float>(),
                                    dy->num_elements(), backend->stream())
-            : UnaryBackward<double>(op_, dy->data<double>(), s->data<double>(),
-                                    dx->data<double>(), dy->num_elements(), backend->stream());
+            : UnaryBackward<double>(op_, dy->data<double>(), s->data<double>(), dx->data<double>(),
+                                    dy->num_elements(), backend->stream());
     return CudaStatus(error, "unary elementwise backward kernel");
   }
 
@@ -84,13 +84,20 @@ struct UnaryEntry {
 };
 
 constexpr UnaryEntry kUnaryOps[] = {
-    {"Sqrt", UnaryOp::kSqrt, {6, 13}},      {"Exp", UnaryOp::kExp, {6, 13}},
-    {"Log", UnaryOp::kLog, {6, 13}},        {"Neg", UnaryOp::kNeg, {6, 13}},
-    {"Abs", UnaryOp::kAbs, {6, 13}},        {"Erf", UnaryOp::kErf, {9, 13}},
-    {"Reciprocal", UnaryOp::kReciprocal, {6, 13}}, {"Sign", UnaryOp::kSign, {9, 13}},
-    {"Floor", UnaryOp::kFloor, {6, 13}},    {"Ceil", UnaryOp::kCeil, {6, 13}},
-    {"Round", UnaryOp::kRound, {11, 22}},   {"Sin", UnaryOp::kSin, {7, 22}},
-    {"Cos", UnaryOp::kCos, {7, 22}},        {"Softsign", UnaryOp::kSoftsign, {1, 22}},
+    {"Sqrt", UnaryOp::kSqrt, {6, 13}},
+    {"Exp", UnaryOp::kExp, {6, 13}},
+    {"Log", UnaryOp::kLog, {6, 13}},
+    {"Neg", UnaryOp::kNeg, {6, 13}},
+    {"Abs", UnaryOp::kAbs, {6, 13}},
+    {"Erf", UnaryOp::kErf, {9, 13}},
+    {"Reciprocal", UnaryOp::kReciprocal, {6, 13}},
+    {"Sign", UnaryOp::kSign, {9, 13}},
+    {"Floor", UnaryOp::kFloor, {6, 13}},
+    {"Ceil", UnaryOp::kCeil, {6, 13}},
+    {"Round", UnaryOp::kRound, {11, 22}},
+    {"Sin", UnaryOp::kSin, {7, 22}},
+    {"Cos", UnaryOp::kCos, {7, 22}},
+    {"Softsign", UnaryOp::kSoftsign, {1, 22}},
 };
 
 }  // namespace
@@ -98,7 +105,8 @@ constexpr UnaryEntry kUnaryOps[] = {
 void RegisterUnaryCudaOps(OpRegistry& registry) {
   for (const UnaryEntry& e : kUnaryOps) {
     const UnaryOp kind = e.kind;
-    KernelFactory forward = [kind](const Node&, int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    KernelFactory forward = [kind](const Node&,
+                                   int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
       return std::unique_ptr<Kernel>(new UnaryCudaKernel(kind));
     };
     for (int v : e.versions) registry.Register(kOnnxDomain, e.op, v, Device::kCuda, forward);

@@ -31,20 +31,34 @@ template <typename Launch>
 cudaError_t WithFunctor(UnaryOp op, Launch&& launch) {
   using namespace elementwise;  // NOLINT: the functor names
   switch (op) {
-    case UnaryOp::kSqrt: return launch(SqrtFn{});
-    case UnaryOp::kExp: return launch(ExpFn{});
-    case UnaryOp::kLog: return launch(LogFn{});
-    case UnaryOp::kNeg: return launch(NegFn{});
-    case UnaryOp::kAbs: return launch(AbsFn{});
-    case UnaryOp::kErf: return launch(ErfFn{});
-    case UnaryOp::kReciprocal: return launch(ReciprocalFn{});
-    case UnaryOp::kSign: return launch(SignFn{});
-    case UnaryOp::kFloor: return launch(FloorFn{});
-    case UnaryOp::kCeil: return launch(CeilFn{});
-    case UnaryOp::kRound: return launch(RoundFn{});
-    case UnaryOp::kSin: return launch(SinFn{});
-    case UnaryOp::kCos: return launch(CosFn{});
-    case UnaryOp::kSoftsign: return launch(SoftsignFn{});
+    case UnaryOp::kSqrt:
+      return launch(SqrtFn{});
+    case UnaryOp::kExp:
+      return launch(ExpFn{});
+    case UnaryOp::kLog:
+      return launch(LogFn{});
+    case UnaryOp::kNeg:
+      return launch(NegFn{});
+    case UnaryOp::kAbs:
+      return launch(AbsFn{});
+    case UnaryOp::kErf:
+      return launch(ErfFn{});
+    case UnaryOp::kReciprocal:
+      return launch(ReciprocalFn{});
+    case UnaryOp::kSign:
+      return launch(SignFn{});
+    case UnaryOp::kFloor:
+      return launch(FloorFn{});
+    case UnaryOp::kCeil:
+      return launch(CeilFn{});
+    case UnaryOp::kRound:
+      return launch(RoundFn{});
+    case UnaryOp::kSin:
+      return launch(SinFn{});
+    case UnaryOp::kCos:
+      return launch(CosFn{});
+    case UnaryOp::kSoftsign:
+      return launch(SoftsignFn{});
   }
   return cudaErrorInvalidValue;
 }
@@ -73,11 +87,10 @@ cudaError_t UnaryBackward(UnaryOp op, const T* dy, const T* saved, T* dx, int64_
 }
 
 template cudaError_t UnaryForward<float>(UnaryOp, const float*, float*, int64_t, cudaStream_t);
-template cudaError_t UnaryForward<double>(UnaryOp, const double*, double*, int64_t,
-                                          cudaStream_t);
+template cudaError_t UnaryForward<double>(UnaryOp, const double*, double*, int64_t, cudaStream_t);
 template cudaError_t UnaryBackward<float>(UnaryOp, const float*, const float*, float*, int64_t,
                                           cudaStream_t);
-template cudaError_t UnaryBackward<double>(UnaryOp, const double*, const double*, double*,
-                                           int64_t, cudaStream_t);
+template cudaError_t UnaryBackward<double>(UnaryOp, const double*, const double*, double*, int64_t,
+                                           cudaStream_t);
 
 }  // namespace onyx::cuda

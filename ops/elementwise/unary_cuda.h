@@ -2,14 +2,26 @@
 // functors of unary_math.h, shared with the CPU kernels (the math is written once).
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 namespace onyx::cuda {
 
 enum class UnaryOp {
-  kSqrt, kExp, kLog, kNeg, kAbs, kErf, kReciprocal, kSign, kFloor, kCeil, kRound, kSin, kCos,
+  kSqrt,
+  kExp,
+  kLog,
+  kNeg,
+  kAbs,
+  kErf,
+  kReciprocal,
+  kSign,
+  kFloor,
+  kCeil,
+  kRound,
+  kSin,
+  kCos,
   kSoftsign,
 };
 

@@ -3,12 +3,13 @@
 // exporter writes); broadcast Scale/B shapes report Unimplemented and run on
 // the CPU kernel. Outputs as the CPU kernel's (layer_norm_cpu.cc): Y, and the
 // optional Mean and InvStdDev of X's dims with dims[axis:] set to 1.
+#include "ops/norm/layernorm_cuda.h"
+
 #include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "ops/norm/layernorm_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -78,17 +79,17 @@ class LayerNormCudaKernel final : public Kernel {
     }
     cudaError_t error;
     if (x->dtype() == DataType::kFloat32) {
-      error = LayerNormForward<float>(
-          x->data<float>(), scale->data<float>(), bias ? bias->data<float>() : nullptr,
-          y->data<float>(), stats[0] ? stats[0]->data<float>() : nullptr,
-          stats[1] ? stats[1]->data<float>() : nullptr, v.outer, v.inner, epsilon_,
-          backend->stream());
+      error = LayerNormForward<float>(x->data<float>(), scale->data<float>(),
+                                      bias ? bias->data<float>() : nullptr, y->data<float>(),
+                                      stats[0] ? stats[0]->data<float>() : nullptr,
+                                      stats[1] ? stats[1]->data<float>() : nullptr, v.outer,
+                                      v.inner, epsilon_, backend->stream());
     } else {
-      error = LayerNormForward<double>(
-          x->data<double>(), scale->data<double>(), bias ? bias->data<double>() : nullptr,
-          y->data<double>(), stats[0] ? stats[0]->data<double>() : nullptr,
-          stats[1] ? stats[1]->data<double>() : nullptr, v.outer, v.inner,
-          static_cast<double>(epsilon_), backend->stream());
+      error = LayerNormForward<double>(x->data<double>(), scale->data<double>(),
+                                       bias ? bias->data<double>() : nullptr, y->data<double>(),
+                                       stats[0] ? stats[0]->data<double>() : nullptr,
+                                       stats[1] ? stats[1]->data<double>() : nullptr, v.outer,
+                                       v.inner, static_cast<double>(epsilon_), backend->stream());
     }
     return CudaStatus(error, "LayerNormalization kernel");
   }
@@ -128,11 +129,11 @@ class LayerNormGradCudaKernel final : public Kernel {
       ONYX_ASSIGN_OR_RETURN(outs[i], ctx.AllocateOutput(i, x->dtype(), shape));
     }
     const int64_t chunks = LayerNormGradChunks(v.outer);
-    ONYX_ASSIGN_OR_RETURN(Tensor row_stats, backend->Allocate(x->dtype(), {2 * v.outer},
-                                                              ctx.max_tensor_bytes()));
-    ONYX_ASSIGN_OR_RETURN(Tensor partials, backend->Allocate(DataType::kFloat64,
-                                                             {2 * chunks * v.inner},
-                                                             ctx.max_tensor_bytes()));
+    ONYX_ASSIGN_OR_RETURN(Tensor row_stats,
+                          backend->Allocate(x->dtype(), {2 * v.outer}, ctx.max_tensor_bytes()));
+    ONYX_ASSIGN_OR_RETURN(
+        Tensor partials,
+        backend->Allocate(DataType::kFloat64, {2 * chunks * v.inner}, ctx.max_tensor_bytes()));
     cudaError_t error;
     if (x->dtype() == DataType::kFloat32) {
       error = LayerNormBackward<float>(
@@ -143,8 +144,7 @@ class LayerNormGradCudaKernel final : public Kernel {
     } else {
       error = LayerNormBackward<double>(
           dy->data<double>(), x->data<double>(), scale->data<double>(),
-          outs[0] ? outs[0]->data<double>() : nullptr,
-          outs[1] ? outs[1]->data<double>() : nullptr,
+          outs[0] ? outs[0]->data<double>() : nullptr, outs[1] ? outs[1]->data<double>() : nullptr,
           outs[2] ? outs[2]->data<double>() : nullptr, v.outer, v.inner,
           static_cast<double>(epsilon_), row_stats.data<double>(), partials.data<double>(),
           backend->stream());

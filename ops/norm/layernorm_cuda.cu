@@ -13,8 +13,8 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int64_t kWarpRowLimit = 1024;
-constexpr int kColTile = 32;      // columns per block of the parameter-gradient pass
-constexpr int kColRows = 8;       // threads down the rows of a column tile
+constexpr int kColTile = 32;  // columns per block of the parameter-gradient pass
+constexpr int kColRows = 8;   // threads down the rows of a column tile
 constexpr int kMaxChunks = 64;
 
 // 1 / sqrt(v) with a correctly rounded sqrt, as the CPU kernel (rsqrtf is 2 ulp).
@@ -41,8 +41,8 @@ __device__ __forceinline__ T GroupSum(T v, T* shared) {
 
 // Mean and 1/sqrt(var + eps) of one row, two passes.
 template <int G, typename T>
-__device__ __forceinline__ void RowStats(const T* xr, int64_t inner, T epsilon, int lane,
-                                         T* shared, T& mean, T& inv_std) {
+__device__ __forceinline__ void RowStats(const T* xr, int64_t inner, T epsilon, int lane, T* shared,
+                                         T& mean, T& inv_std) {
   T sum = T(0);
   for (int64_t j = lane; j < inner; j += G) sum += xr[j];
   mean = GroupSum<G>(sum, shared) / static_cast<T>(inner);
@@ -119,8 +119,7 @@ __global__ void BackwardRowKernel(const T* dy, const T* x, const T* scale, T* dx
 template <typename T>
 __global__ void ParamPartialsKernel(const T* dy, const T* x, const T* row_mean,
                                     const T* row_inv_std, int64_t outer, int64_t inner,
-                                    int64_t rows_per_chunk, double* part_scale,
-                                    double* part_bias) {
+                                    int64_t rows_per_chunk, double* part_scale, double* part_bias) {
   __shared__ double sa[kColRows][kColTile + 1];
   __shared__ double sb[kColRows][kColTile + 1];
   const int64_t col = static_cast<int64_t>(blockIdx.x) * kColTile + threadIdx.x;
@@ -149,8 +148,8 @@ __global__ void ParamPartialsKernel(const T* dy, const T* x, const T* row_mean,
 }
 
 template <typename T>
-__global__ void ParamFinalKernel(const double* part_scale, const double* part_bias,
-                                 int64_t chunks, int64_t inner, T* dscale, T* dbias) {
+__global__ void ParamFinalKernel(const double* part_scale, const double* part_bias, int64_t chunks,
+                                 int64_t inner, T* dscale, T* dbias) {
   for (int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; j < inner;
        j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     double a = 0, b = 0;
@@ -186,8 +185,8 @@ int64_t LayerNormGradChunks(int64_t outer) {
 }
 
 template <typename T>
-cudaError_t LayerNormBackward(const T* dy, const T* x, const T* scale, T* dx, T* dscale,
-                              T* dbias, int64_t outer, int64_t inner, T epsilon, T* row_stats,
+cudaError_t LayerNormBackward(const T* dy, const T* x, const T* scale, T* dx, T* dscale, T* dbias,
+                              int64_t outer, int64_t inner, T epsilon, T* row_stats,
                               double* partials, cudaStream_t stream) {
   if (inner <= 0) return cudaSuccess;
   if (outer <= 0) {  // sums over no rows
@@ -227,16 +226,15 @@ cudaError_t LayerNormBackward(const T* dy, const T* x, const T* scale, T* dx, T*
 }
 
 template cudaError_t LayerNormForward<float>(const float*, const float*, const float*, float*,
-                                             float*, float*, int64_t, int64_t, float,
-                                             cudaStream_t);
-template cudaError_t LayerNormForward<double>(const double*, const double*, const double*,
-                                              double*, double*, double*, int64_t, int64_t,
-                                              double, cudaStream_t);
+                                             float*, float*, int64_t, int64_t, float, cudaStream_t);
+template cudaError_t LayerNormForward<double>(const double*, const double*, const double*, double*,
+                                              double*, double*, int64_t, int64_t, double,
+                                              cudaStream_t);
 template cudaError_t LayerNormBackward<float>(const float*, const float*, const float*, float*,
                                               float*, float*, int64_t, int64_t, float, float*,
                                               double*, cudaStream_t);
-template cudaError_t LayerNormBackward<double>(const double*, const double*, const double*,
-                                               double*, double*, double*, int64_t, int64_t,
-                                               double, double*, double*, cudaStream_t);
+template cudaError_t LayerNormBackward<double>(const double*, const double*, const double*, double*,
+                                               double*, double*, int64_t, int64_t, double, double*,
+                                               double*, cudaStream_t);
 
 }  // namespace onyx::cuda

@@ -2,9 +2,9 @@
 // viewed as [outer, inner] rows, Scale and B holding exactly the inner dims.
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 namespace onyx::cuda {
 
@@ -27,8 +27,8 @@ int64_t LayerNormGradChunks(int64_t outer);
 // repeated runs give identical bits. `row_stats` is scratch of 2 * outer T.
 // dx, dscale and dbias may each be null.
 template <typename T>
-cudaError_t LayerNormBackward(const T* dy, const T* x, const T* scale, T* dx, T* dscale,
-                              T* dbias, int64_t outer, int64_t inner, T epsilon, T* row_stats,
+cudaError_t LayerNormBackward(const T* dy, const T* x, const T* scale, T* dx, T* dscale, T* dbias,
+                              int64_t outer, int64_t inner, T epsilon, T* row_stats,
                               double* partials, cudaStream_t stream);
 
 }  // namespace onyx::cuda

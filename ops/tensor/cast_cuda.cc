@@ -4,12 +4,13 @@
 // The input is kShapeOnly: left where it is. On the device it is cast here; on
 // the host (shape arithmetic: Div -> Cast of int64 sizes) the CPU kernel runs
 // it in place (Unimplemented), with no device round trip.
+#include "ops/tensor/cast_cuda.h"
+
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "ops/register_all.h"
-#include "ops/tensor/cast_cuda.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
 #include "runtime/status_macros.h"
@@ -27,22 +28,22 @@ class CastCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (!x->on_device()) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: input %s is on the host; the CPU kernel runs it there", ctx.node().Describe(),
-          x->DebugString()));
+      return absl::UnimplementedError(
+          absl::StrFormat("%s: input %s is on the host; the CPU kernel runs it there",
+                          ctx.node().Describe(), x->DebugString()));
     }
     if (x->dtype() == to_) {
       ctx.SetOutput(0, *x);
       return absl::OkStatus();
     }
     if (!CastSupported(x->dtype(), to_)) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: the CUDA Cast kernel does not take %s -> %s", ctx.node().Describe(),
-          DataTypeName(x->dtype()), DataTypeName(to_)));
+      return absl::UnimplementedError(
+          absl::StrFormat("%s: the CUDA Cast kernel does not take %s -> %s", ctx.node().Describe(),
+                          DataTypeName(x->dtype()), DataTypeName(to_)));
     }
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, to_, x->shape()));
-    return CudaStatus(CastElements(x->dtype(), to_, x->raw_data(), y->raw_data(),
-                                   x->num_elements(), backend->stream()),
+    return CudaStatus(CastElements(x->dtype(), to_, x->raw_data(), y->raw_data(), x->num_elements(),
+                                   backend->stream()),
                       "Cast kernel");
   }
 

@@ -108,16 +108,35 @@ __global__ void CastKernel(const From* x, To* y, int64_t n) {
 template <typename Fn>
 bool WithType(DataType type, Fn&& fn) {
   switch (type) {
-    case DataType::kFloat32: fn(float{}); return true;
-    case DataType::kFloat64: fn(double{}); return true;
-    case DataType::kFloat16: fn(Half{}); return true;
-    case DataType::kBFloat16: fn(BFloat16{}); return true;
-    case DataType::kInt8: fn(int8_t{}); return true;
-    case DataType::kUInt8: fn(uint8_t{}); return true;
-    case DataType::kInt32: fn(int32_t{}); return true;
-    case DataType::kInt64: fn(int64_t{}); return true;
-    case DataType::kBool: fn(bool{}); return true;
-    default: return false;
+    case DataType::kFloat32:
+      fn(float{});
+      return true;
+    case DataType::kFloat64:
+      fn(double{});
+      return true;
+    case DataType::kFloat16:
+      fn(Half{});
+      return true;
+    case DataType::kBFloat16:
+      fn(BFloat16{});
+      return true;
+    case DataType::kInt8:
+      fn(int8_t{});
+      return true;
+    case DataType::kUInt8:
+      fn(uint8_t{});
+      return true;
+    case DataType::kInt32:
+      fn(int32_t{});
+      return true;
+    case DataType::kInt64:
+      fn(int64_t{});
+      return true;
+    case DataType::kBool:
+      fn(bool{});
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -137,8 +156,8 @@ cudaError_t CastElements(DataType from, DataType to, const void* x, void* y, int
     WithType(to, [&](auto t) {
       using From = decltype(f);
       using To = decltype(t);
-      CastKernel<From, To><<<blocks, kThreads, 0, stream>>>(static_cast<const From*>(x),
-                                                            static_cast<To*>(y), n);
+      CastKernel<From, To>
+          <<<blocks, kThreads, 0, stream>>>(static_cast<const From*>(x), static_cast<To*>(y), n);
       error = cudaGetLastError();
     });
   });

@@ -1,9 +1,9 @@
 // Launcher of the CUDA Cast kernel.
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 #include "runtime/data_type.h"
 

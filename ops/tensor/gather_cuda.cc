@@ -10,6 +10,8 @@
 // on the host (Shape -> Gather of shape arithmetic, or a constant table no
 // device kernel reads) the CPU kernel runs it in place (Unimplemented), so
 // shape values never make a device round trip.
+#include "ops/tensor/gather_cuda.h"
+
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -17,7 +19,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "ops/register_all.h"
-#include "ops/tensor/gather_cuda.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
 #include "runtime/status_macros.h"
@@ -39,14 +40,13 @@ class GatherCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* idx, ctx.RequiredInput(1));
     if (!x->on_device()) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: data %s is on the host; the CPU kernel runs it there", node.Describe(),
-          x->DebugString()));
+      return absl::UnimplementedError(
+          absl::StrFormat("%s: data %s is on the host; the CPU kernel runs it there",
+                          node.Describe(), x->DebugString()));
     }
     if (idx->on_device()) {  // the session places it on the host; never read device memory
-      return absl::InternalError(
-          absl::StrFormat("%s: indices %s are not on the host", node.Describe(),
-                          idx->DebugString()));
+      return absl::InternalError(absl::StrFormat("%s: indices %s are not on the host",
+                                                 node.Describe(), idx->DebugString()));
     }
     // The CPU kernel's checks (slice_gather_cpu.cc), with its messages.
     if (x->rank() == 0) {
@@ -82,11 +82,10 @@ class GatherCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor device_indices,
                           backend->Allocate(DataType::kInt64, {n}, ctx.max_tensor_bytes()));
     // From pageable memory: returns once `indices` is staged, so it may go out of scope.
-    ONYX_RETURN_IF_ERROR(CudaStatus(
-        cudaMemcpyAsync(device_indices.raw_data(), indices.data(),
-                        static_cast<size_t>(n) * sizeof(int64_t), cudaMemcpyHostToDevice,
-                        backend->stream()),
-        "Gather indices upload"));
+    ONYX_RETURN_IF_ERROR(CudaStatus(cudaMemcpyAsync(device_indices.raw_data(), indices.data(),
+                                                    static_cast<size_t>(n) * sizeof(int64_t),
+                                                    cudaMemcpyHostToDevice, backend->stream()),
+                                    "Gather indices upload"));
     const int64_t es = static_cast<int64_t>(DataTypeSize(x->dtype()));
     const int64_t outer = NumElements(absl::MakeConstSpan(x->shape()).subspan(0, axis));
     const int64_t row = NumElements(absl::MakeConstSpan(x->shape()).subspan(axis + 1)) * es;

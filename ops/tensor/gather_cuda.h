@@ -1,9 +1,9 @@
 // Launcher of the CUDA Gather kernel (any dtype, moved as raw words).
 #pragma once
 
-#include <cstdint>
-
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 namespace onyx::cuda {
 

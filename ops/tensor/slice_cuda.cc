@@ -39,9 +39,9 @@ class SliceCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (!x->on_device()) {
-      return absl::UnimplementedError(absl::StrFormat(
-          "%s: input %s is on the host; the CPU kernel runs it there", ctx.node().Describe(),
-          x->DebugString()));
+      return absl::UnimplementedError(
+          absl::StrFormat("%s: input %s is on the host; the CPU kernel runs it there",
+                          ctx.node().Describe(), x->DebugString()));
     }
     ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
                           tensor::ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, 1));
@@ -54,8 +54,7 @@ class SliceCudaKernel final : public Kernel {
     if (plan.num_elements == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(x->dtype());
     const char* src = static_cast<const char*>(x->raw_data()) + window.offset * es;
-    return CudaStatus(StridedCopy(es, plan, src, y->raw_data(), backend->stream()),
-                      "Slice kernel");
+    return CudaStatus(StridedCopy(es, plan, src, y->raw_data(), backend->stream()), "Slice kernel");
   }
 
  private:
@@ -83,20 +82,20 @@ class SliceGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const tensor::SliceWindow window,
                           tensor::ResolveSlice(node, x->shape(), args));
     if (dy->shape() != window.shape) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: dY is %s but the slice of %s has shape %s", node.Describe(), dy->DebugString(),
-          x->DebugString(), ShapeToString(window.shape)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: dY is %s but the slice of %s has shape %s", node.Describe(),
+                          dy->DebugString(), x->DebugString(), ShapeToString(window.shape)));
     }
-    ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
-                          tensor::MakeCopyPlan(window.shape, tensor::ContiguousStrides(dy->shape()),
-                                               window.strides));
+    ONYX_ASSIGN_OR_RETURN(
+        const tensor::CopyPlan plan,
+        tensor::MakeCopyPlan(window.shape, tensor::ContiguousStrides(dy->shape()), window.strides));
     ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, dy->dtype(), x->shape()));
     const size_t es = DataTypeSize(dy->dtype());
     if (dx->num_elements() == 0) return absl::OkStatus();
-    ONYX_RETURN_IF_ERROR(CudaStatus(
-        cudaMemsetAsync(dx->raw_data(), 0, static_cast<size_t>(dx->num_elements()) * es,
-                        backend->stream()),
-        "SliceGrad zero fill"));
+    ONYX_RETURN_IF_ERROR(
+        CudaStatus(cudaMemsetAsync(dx->raw_data(), 0, static_cast<size_t>(dx->num_elements()) * es,
+                                   backend->stream()),
+                   "SliceGrad zero fill"));
     if (plan.num_elements == 0) return absl::OkStatus();
     char* dst = static_cast<char*>(dx->raw_data()) + window.offset * es;
     return CudaStatus(StridedCopy(es, plan, dy->raw_data(), dst, backend->stream()),

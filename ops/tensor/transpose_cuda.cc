@@ -6,6 +6,8 @@
 // (shape arithmetic: Shape -> Gather -> Concat -> Reshape) gets Unimplemented
 // and the CPU kernel runs it in place, so no value makes a device round trip
 // that the next host reader (Reshape's shape) would have to wait for.
+#include "ops/tensor/transpose_cuda.h"
+
 #include <memory>
 #include <optional>
 #include <vector>
@@ -15,7 +17,6 @@
 #include "absl/strings/str_join.h"
 #include "ops/register_all.h"
 #include "ops/tensor/tensor_util.h"
-#include "ops/tensor/transpose_cuda.h"
 #include "ops/tensor/transpose_cuda_plan.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -25,9 +26,9 @@ namespace onyx::cuda {
 namespace {
 
 absl::Status OnHost(const Node& node, const Tensor& x) {
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: input %s is on the host; the CPU kernel runs it there", node.Describe(),
-      x.DebugString()));
+  return absl::UnimplementedError(
+      absl::StrFormat("%s: input %s is on the host; the CPU kernel runs it there", node.Describe(),
+                      x.DebugString()));
 }
 
 class TransposeCudaKernel final : public Kernel {

@@ -16,8 +16,8 @@ constexpr int kTileRows = 8;  // a 32x8 block moves a 32x32 tile, 4 elements per
 // out[b, c, r] = in[b, r, c] for an input [batch, rows, cols]. Grid: x over
 // column tiles, y over row tiles, z over batches (grid-stride beyond 65535).
 template <typename W>
-__global__ void TiledTransposeKernel(const W* in, W* out, int64_t batch, int64_t rows,
-                                     int64_t cols, int64_t row_tiles) {
+__global__ void TiledTransposeKernel(const W* in, W* out, int64_t batch, int64_t rows, int64_t cols,
+                                     int64_t row_tiles) {
   __shared__ W tile[kTile][kTile + 1];
   const int64_t col_tiles = (cols + kTile - 1) / kTile;
   for (int64_t b = blockIdx.z; b < batch; b += gridDim.z) {
@@ -68,19 +68,19 @@ cudaError_t Launch(const tensor::CopyPlan& plan, const void* src_v, void* dst_v,
     const dim3 grid(static_cast<unsigned>(col_tiles < 65535 ? col_tiles : 65535),
                     static_cast<unsigned>(row_tiles < 65535 ? row_tiles : 65535),
                     static_cast<unsigned>(t.batch < 65535 ? t.batch : 65535));
-    TiledTransposeKernel<W><<<grid, dim3(kTile, kTileRows), 0, stream>>>(src, dst, t.batch, t.rows,
-                                                                        t.cols, row_tiles);
+    TiledTransposeKernel<W>
+        <<<grid, dim3(kTile, kTileRows), 0, stream>>>(src, dst, t.batch, t.rows, t.cols, row_tiles);
     return cudaGetLastError();
   }
-  IndexCopyKernel<W><<<GridStrideBlocks(plan.num_elements, kThreads), kThreads, 0, stream>>>(
-      plan, src, dst);
+  IndexCopyKernel<W>
+      <<<GridStrideBlocks(plan.num_elements, kThreads), kThreads, 0, stream>>>(plan, src, dst);
   return cudaGetLastError();
 }
 
 }  // namespace
 
-cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const void* src,
-                        void* dst, cudaStream_t stream) {
+cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const void* src, void* dst,
+                        cudaStream_t stream) {
   if (plan.num_elements == 0 || plan.rank == 0) return cudaSuccess;
   if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8) {
     return cudaErrorInvalidValue;
@@ -90,16 +90,21 @@ cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const vo
                            cudaMemcpyDeviceToDevice, stream);
   }
   size_t word = elem_size;
-  const tensor::CopyPlan wide =
-      tensor::WidenToWords(plan, elem_size, reinterpret_cast<uintptr_t>(src),
-                           reinterpret_cast<uintptr_t>(dst), &word);
+  const tensor::CopyPlan wide = tensor::WidenToWords(
+      plan, elem_size, reinterpret_cast<uintptr_t>(src), reinterpret_cast<uintptr_t>(dst), &word);
   switch (word) {
-    case 1: return Launch<uint8_t>(wide, src, dst, stream);
-    case 2: return Launch<uint16_t>(wide, src, dst, stream);
-    case 4: return Launch<uint32_t>(wide, src, dst, stream);
-    case 8: return Launch<uint64_t>(wide, src, dst, stream);
-    case 16: return Launch<uint4>(wide, src, dst, stream);
-    default: return cudaErrorInvalidValue;
+    case 1:
+      return Launch<uint8_t>(wide, src, dst, stream);
+    case 2:
+      return Launch<uint16_t>(wide, src, dst, stream);
+    case 4:
+      return Launch<uint32_t>(wide, src, dst, stream);
+    case 8:
+      return Launch<uint64_t>(wide, src, dst, stream);
+    case 16:
+      return Launch<uint4>(wide, src, dst, stream);
+    default:
+      return cudaErrorInvalidValue;
   }
 }
 

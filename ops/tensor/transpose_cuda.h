@@ -3,10 +3,10 @@
 // dtype runs. Plain C++ so host code and tests can call them.
 #pragma once
 
+#include <cuda_runtime.h>
+
 #include <cstddef>
 #include <cstdint>
-
-#include <cuda_runtime.h>
 
 #include "ops/tensor/transpose_cuda_types.h"
 
@@ -17,7 +17,7 @@ namespace onyx::cuda {
 // 2-D transposes take the shared-memory tile kernel, the rest one
 // grid-stride index kernel that writes in destination order, over words of up
 // to 16 bytes when the innermost dim is contiguous on both sides (WidenToWords).
-cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const void* src,
-                        void* dst, cudaStream_t stream);
+cudaError_t StridedCopy(size_t elem_size, const tensor::CopyPlan& plan, const void* src, void* dst,
+                        cudaStream_t stream);
 
 }  // namespace onyx::cuda

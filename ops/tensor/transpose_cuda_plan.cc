@@ -12,9 +12,9 @@ absl::StatusOr<CopyPlan> MakeCopyPlan(absl::Span<const int64_t> dims,
                                       absl::Span<const int64_t> src_strides,
                                       absl::Span<const int64_t> dst_strides) {
   if (src_strides.size() != dims.size() || dst_strides.size() != dims.size()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "strided copy: %d dims but %d source and %d destination strides", dims.size(),
-        src_strides.size(), dst_strides.size()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("strided copy: %d dims but %d source and %d destination strides",
+                        dims.size(), src_strides.size(), dst_strides.size()));
   }
   CopyPlan plan;
   int64_t n = 1;
@@ -44,9 +44,9 @@ absl::StatusOr<CopyPlan> MakeCopyPlan(absl::Span<const int64_t> dims,
     t_out = {1};
   }
   if (d_out.size() > static_cast<size_t>(CopyPlan::kMaxRank)) {
-    return absl::UnimplementedError(absl::StrFormat(
-        "strided copy over %d dims that do not merge (the CUDA kernel takes %d)", d_out.size(),
-        CopyPlan::kMaxRank));
+    return absl::UnimplementedError(
+        absl::StrFormat("strided copy over %d dims that do not merge (the CUDA kernel takes %d)",
+                        d_out.size(), CopyPlan::kMaxRank));
   }
   plan.rank = static_cast<int>(d_out.size());
   for (int d = 0; d < plan.rank; ++d) {

@@ -89,8 +89,7 @@ TEST(CopyPlanTest, SizeOneDimsAreDroppedAndEmptyCopiesHaveRankZero) {
 }
 
 TEST(CopyPlanTest, RejectsBadArgumentsAndTooManyDims) {
-  EXPECT_EQ(MakeCopyPlan({2, 3}, {3}, {3, 1}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeCopyPlan({2, 3}, {3}, {3, 1}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(MakeCopyPlan({-1}, {1}, {1}).status().code(), absl::StatusCode::kInvalidArgument);
   // A reversed rank-9 transpose: no two dims merge.
   const Shape in(9, 2);
@@ -112,9 +111,9 @@ TEST(CopyPlanTest, TransposePlansMatchTheDefinition) {
       {{2, 3, 4, 5}, {0, 1, 3, 2}, true},   // last-two-dims swap: batch 6
       {{2, 3, 4, 5}, {0, 2, 1, 3}, false},  // heads <-> sequence, contiguous rows
       {{2, 3, 4}, {2, 1, 0}, false},
-      {{2, 1, 3, 1}, {3, 2, 1, 0}, true},   // size-1 dims drop: a 2-D transpose
+      {{2, 1, 3, 1}, {3, 2, 1, 0}, true},  // size-1 dims drop: a 2-D transpose
       {{4, 33, 65}, {0, 2, 1}, true},
-      {{3, 4, 5}, {1, 2, 0}, true},         // [3, 20] -> [20, 3]
+      {{3, 4, 5}, {1, 2, 0}, true},  // [3, 20] -> [20, 3]
   };
   for (const TransposeCase& c : cases) {
     SCOPED_TRACE(ShapeToString(c.in));
@@ -158,8 +157,7 @@ TEST(CopyPlanTest, SlicePlanWithNegativeStepsMatchesDirectIndexing) {
   SliceArgs args{{-1, 1}, {-100, 100}, {0, 1}, {-2, 2}};
   ASSERT_OK_AND_ASSIGN(SliceWindow w, ResolveSlice(node, {4, 6}, args));
   EXPECT_THAT(w.shape, ElementsAre(2, 3));
-  ASSERT_OK_AND_ASSIGN(CopyPlan plan,
-                       MakeCopyPlan(w.shape, w.strides, ContiguousStrides(w.shape)));
+  ASSERT_OK_AND_ASSIGN(CopyPlan plan, MakeCopyPlan(w.shape, w.strides, ContiguousStrides(w.shape)));
   const std::vector<int64_t> x = Iota(24);
   std::vector<int64_t> expect;
   for (int64_t r : {3, 1}) {
@@ -168,8 +166,7 @@ TEST(CopyPlanTest, SlicePlanWithNegativeStepsMatchesDirectIndexing) {
   EXPECT_EQ(RunPlan(plan, x, w.offset, 6), expect);
 
   // SliceGrad's plan is the same window in reverse: dY scattered into dX.
-  ASSERT_OK_AND_ASSIGN(CopyPlan back,
-                       MakeCopyPlan(w.shape, ContiguousStrides(w.shape), w.strides));
+  ASSERT_OK_AND_ASSIGN(CopyPlan back, MakeCopyPlan(w.shape, ContiguousStrides(w.shape), w.strides));
   const std::vector<int64_t> dy = Iota(6);
   std::vector<int64_t> dx_expect(24, -1);
   int k = 0;

@@ -102,7 +102,7 @@ absl::StatusOr<BothRuns> RunBoth(const NodeSpec& spec, const std::vector<Tensor>
 }
 
 const DataType kMoveTypes[] = {DataType::kFloat32, DataType::kInt64, DataType::kUInt8,
-                               DataType::kFloat16, DataType::kBool, DataType::kFloat64};
+                               DataType::kFloat16, DataType::kBool,  DataType::kFloat64};
 
 // ---- Transpose ----
 
@@ -126,18 +126,24 @@ TEST_P(TransposeGpuTest, MatchesCpuBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, TransposeGpuTest,
-    ::testing::ValuesIn(std::vector<TransposeCase>{
-        {{5, 7}, {}},                    {{64, 33}, {1, 0}},
-        {{2, 3, 4, 5}, {0, 1, 3, 2}},    {{2, 3, 4, 5}, {0, 2, 1, 3}},
-        {{2, 8, 4, 16}, {0, 2, 3, 1}},   {{3, 70, 129}, {0, 2, 1}},
-        {{2, 8, 4, 16}, {0, 2, 1, 3}},   {{2, 5, 3, 6}, {0, 2, 1, 3}},  // 16- and 8-byte words
-        {{2, 3, 4, 5, 6}, {4, 2, 0, 3, 1}}, {{1, 5, 1, 3}, {2, 0, 3, 1}},
-        {{4, 1, 6}, {1, 0, 2}},          {{0, 3}, {1, 0}},
-        {{7}, {}},                       {{2, 3, 2, 3, 2, 3, 2, 3}, {}},
-        {{2, 3, 2, 3, 2, 3, 2, 3, 2}, {}, false},
-    }));
+INSTANTIATE_TEST_SUITE_P(All, TransposeGpuTest,
+                         ::testing::ValuesIn(std::vector<TransposeCase>{
+                             {{5, 7}, {}},
+                             {{64, 33}, {1, 0}},
+                             {{2, 3, 4, 5}, {0, 1, 3, 2}},
+                             {{2, 3, 4, 5}, {0, 2, 1, 3}},
+                             {{2, 8, 4, 16}, {0, 2, 3, 1}},
+                             {{3, 70, 129}, {0, 2, 1}},
+                             {{2, 8, 4, 16}, {0, 2, 1, 3}},
+                             {{2, 5, 3, 6}, {0, 2, 1, 3}},  // 16- and 8-byte words
+                             {{2, 3, 4, 5, 6}, {4, 2, 0, 3, 1}},
+                             {{1, 5, 1, 3}, {2, 0, 3, 1}},
+                             {{4, 1, 6}, {1, 0, 2}},
+                             {{0, 3}, {1, 0}},
+                             {{7}, {}},
+                             {{2, 3, 2, 3, 2, 3, 2, 3}, {}},
+                             {{2, 3, 2, 3, 2, 3, 2, 3, 2}, {}, false},
+                         }));
 
 TEST_F(GpuTest, TransposeBadPermIsAnError) {
   auto r = RunBoth(NodeSpec{"Transpose", "", {IntsAttr("perm", {0, 0})}},
@@ -177,22 +183,23 @@ TEST_P(SliceGpuTest, ForwardAndGradMatchCpu) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, SliceGpuTest,
-    ::testing::ValuesIn(std::vector<SliceCase>{
-        {{10}, {2}, {7}, {}, {}},
-        {{4, 6}, {1, 0}, {3, 6}, {}, {}},
-        {{4, 6}, {-1, 1}, {-100, 100}, {0, 1}, {-2, 2}},
-        {{3, 8, 5}, {0, 1}, {INT64_MAX, -1}, {2, 1}, {1, 3}},
-        {{3, 8, 5}, {7}, {INT64_MIN}, {-2}, {-1}},
-        {{2, 16, 32}, {0}, {8}, {1}, {}},
-        {{5, 5}, {3}, {1}, {0}, {1}},  // empty
-        {{2, 3, 4, 5}, {1, 1, 1, 1}, {2, 3, 4, 5}, {0, 1, 2, 3}, {1, 1, 2, 3}},
-    }));
+INSTANTIATE_TEST_SUITE_P(All, SliceGpuTest,
+                         ::testing::ValuesIn(std::vector<SliceCase>{
+                             {{10}, {2}, {7}, {}, {}},
+                             {{4, 6}, {1, 0}, {3, 6}, {}, {}},
+                             {{4, 6}, {-1, 1}, {-100, 100}, {0, 1}, {-2, 2}},
+                             {{3, 8, 5}, {0, 1}, {INT64_MAX, -1}, {2, 1}, {1, 3}},
+                             {{3, 8, 5}, {7}, {INT64_MIN}, {-2}, {-1}},
+                             {{2, 16, 32}, {0}, {8}, {1}, {}},
+                             {{5, 5}, {3}, {1}, {0}, {1}},  // empty
+                             {{2, 3, 4, 5}, {1, 1, 1, 1}, {2, 3, 4, 5}, {0, 1, 2, 3}, {1, 1, 2, 3}},
+                         }));
 
 TEST_F(GpuTest, SliceOpset1AttributesMatchCpu) {
-  NodeSpec spec{"Slice", "", {IntsAttr("starts", {1, -3}), IntsAttr("ends", {3, 100}),
-                              IntsAttr("axes", {0, 2})}};
+  NodeSpec spec{
+      "Slice",
+      "",
+      {IntsAttr("starts", {1, -3}), IntsAttr("ends", {3, 100}), IntsAttr("axes", {0, 2})}};
   spec.opset = 9;
   ASSERT_OK_AND_ASSIGN(BothRuns r, RunBoth(spec, {RandomFloats({4, 3, 5}, -1.f, 1.f, 2)}));
   EXPECT_TRUE(r.on_device);
@@ -200,8 +207,8 @@ TEST_F(GpuTest, SliceOpset1AttributesMatchCpu) {
 }
 
 TEST_F(GpuTest, SliceZeroStepIsAnError) {
-  auto r = RunBoth(NodeSpec{"Slice"}, {RandomFloats({4}, -1.f, 1.f, 1), Ints({0}), Ints({4}),
-                                       Ints({0}), Ints({0})});
+  auto r = RunBoth(NodeSpec{"Slice"},
+                   {RandomFloats({4}, -1.f, 1.f, 1), Ints({0}), Ints({4}), Ints({0}), Ints({0})});
   EXPECT_FALSE(r.ok());
 }
 
@@ -237,21 +244,19 @@ TEST_P(GatherGpuTest, MatchesCpuBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, GatherGpuTest,
-    ::testing::ValuesIn(std::vector<GatherCase>{
-        {{50, 32}, {2, 3}, {0, 49, -1, 7, 7, -50}, 0},   // embedding rows
-        {{4, 5, 6}, {}, {2}, 1},                         // scalar index drops the axis
-        {{4, 5, 6}, {3}, {-1, 0, 5}, 2},                 // last axis: 1-element rows
-        {{3, 7}, {2, 2}, {6, 0, -7, 3}, 1},
-        {{3, 7}, {0}, {}, 0},                            // no indices
-        {{2, 3, 33}, {4}, {1, 1, 0, -2}, 1},             // odd row bytes
-    }));
+INSTANTIATE_TEST_SUITE_P(All, GatherGpuTest,
+                         ::testing::ValuesIn(std::vector<GatherCase>{
+                             {{50, 32}, {2, 3}, {0, 49, -1, 7, 7, -50}, 0},  // embedding rows
+                             {{4, 5, 6}, {}, {2}, 1},          // scalar index drops the axis
+                             {{4, 5, 6}, {3}, {-1, 0, 5}, 2},  // last axis: 1-element rows
+                             {{3, 7}, {2, 2}, {6, 0, -7, 3}, 1},
+                             {{3, 7}, {0}, {}, 0},                 // no indices
+                             {{2, 3, 33}, {4}, {1, 1, 0, -2}, 1},  // odd row bytes
+                         }));
 
 TEST_F(GpuTest, GatherOutOfRangeIndexIsAnError) {
   for (int64_t bad : {int64_t{5}, int64_t{-6}, int64_t{1} << 40}) {
-    auto r = RunBoth(NodeSpec{"Gather"},
-                     {RandomFloats({5, 3}, -1.f, 1.f, 1), Ints({0, bad})});
+    auto r = RunBoth(NodeSpec{"Gather"}, {RandomFloats({5, 3}, -1.f, 1.f, 1), Ints({0, bad})});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   }
@@ -281,16 +286,15 @@ TEST_P(ConcatGpuTest, MatchesCpuBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, ConcatGpuTest,
-    ::testing::ValuesIn(std::vector<ConcatCase>{
-        {{{3}}, 0},
-        {{{2, 3}, {4, 3}}, 0},
-        {{{2, 3, 4}, {2, 1, 4}, {2, 5, 4}}, 1},
-        {{{2, 3, 4}, {2, 3, 7}, {2, 3, 1}, {2, 3, 2}}, -1},
-        {{{2, 0, 4}, {2, 3, 4}}, 1},
-        {{{1, 8, 64}, {1, 8, 64}}, 2},
-    }));
+INSTANTIATE_TEST_SUITE_P(All, ConcatGpuTest,
+                         ::testing::ValuesIn(std::vector<ConcatCase>{
+                             {{{3}}, 0},
+                             {{{2, 3}, {4, 3}}, 0},
+                             {{{2, 3, 4}, {2, 1, 4}, {2, 5, 4}}, 1},
+                             {{{2, 3, 4}, {2, 3, 7}, {2, 3, 1}, {2, 3, 2}}, -1},
+                             {{{2, 0, 4}, {2, 3, 4}}, 1},
+                             {{{1, 8, 64}, {1, 8, 64}}, 2},
+                         }));
 
 TEST_F(GpuTest, ConcatMismatchedShapesIsAnError) {
   auto r = RunBoth(NodeSpec{"Concat", "", {IntAttr("axis", 0)}},
@@ -334,24 +338,50 @@ TEST_F(GpuTest, HostDataRunsOnTheCpuKernel) {
 // Every supported pair, from values that cover rounding, saturation,
 // wrapping, NaN and infinities: CPU-cast from float64 into each source type.
 TEST_F(GpuTest, CastMatchesCpuBitForBit) {
-  const std::vector<double> values = {
-      0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 127.0, 128.0, 255.0, 256.0, -129.0, 300.7,
-      -129.3, 65504.0, 65520.0, 1e-8, 6e-5, 3e38, -3e38, 1e10, -1e10, 2147483647.0,
-      -2147483648.0, 1099511627776.0, 1e19, -1e19,
-      std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-      -std::numeric_limits<double>::infinity(), 1.00048828125, 3.140625};
+  const std::vector<double> values = {0.0,
+                                      -0.0,
+                                      0.5,
+                                      -0.5,
+                                      1.5,
+                                      2.5,
+                                      -2.5,
+                                      127.0,
+                                      128.0,
+                                      255.0,
+                                      256.0,
+                                      -129.0,
+                                      300.7,
+                                      -129.3,
+                                      65504.0,
+                                      65520.0,
+                                      1e-8,
+                                      6e-5,
+                                      3e38,
+                                      -3e38,
+                                      1e10,
+                                      -1e10,
+                                      2147483647.0,
+                                      -2147483648.0,
+                                      1099511627776.0,
+                                      1e19,
+                                      -1e19,
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity(),
+                                      1.00048828125,
+                                      3.140625};
   const Tensor base = *Tensor::FromVector<double>({static_cast<int64_t>(values.size())}, values);
-  const DataType types[] = {DataType::kFloat32, DataType::kFloat64, DataType::kFloat16,
+  const DataType types[] = {DataType::kFloat32,  DataType::kFloat64, DataType::kFloat16,
                             DataType::kBFloat16, DataType::kInt8,    DataType::kUInt8,
-                            DataType::kInt32,   DataType::kInt64,   DataType::kBool};
+                            DataType::kInt32,    DataType::kInt64,   DataType::kBool};
   for (DataType from : types) {
     ASSERT_OK_AND_ASSIGN(Tensor x, RunNode("Cast", {IntAttr("to", static_cast<int64_t>(from))},
                                            {base}, 13, Device::kCpu));
     for (DataType to : types) {
       SCOPED_TRACE(std::string(DataTypeName(from)) + " -> " + DataTypeName(to));
       ASSERT_OK_AND_ASSIGN(
-          BothRuns r, RunBoth(NodeSpec{"Cast", "", {IntAttr("to", static_cast<int64_t>(to))}},
-                              {x}));
+          BothRuns r,
+          RunBoth(NodeSpec{"Cast", "", {IntAttr("to", static_cast<int64_t>(to))}}, {x}));
       EXPECT_TRUE(r.on_device);
       if (to == DataType::kFloat32 || to == DataType::kFloat64) {
         // NaN payloads and signs may differ between the CPU's and GPU's float conversions.
@@ -368,8 +398,7 @@ TEST_F(GpuTest, CastMatchesCpuBitForBit) {
           const uint16_t a = static_cast<const uint16_t*>(r.gpu[0].raw_data())[i];
           const uint16_t b = static_cast<const uint16_t*>(r.cpu[0].raw_data())[i];
           auto is_nan = [&](uint16_t h) {
-            return ((h >> exp_shift) & exp_mask) == exp_mask &&
-                   (h & ((1u << exp_shift) - 1)) != 0;
+            return ((h >> exp_shift) & exp_mask) == exp_mask && (h & ((1u << exp_shift) - 1)) != 0;
           };
           EXPECT_TRUE(a == b || (is_nan(a) && is_nan(b))) << i << ": " << a << " vs " << b;
         }
@@ -393,9 +422,9 @@ TEST_F(GpuTest, CastOfAnUnsupportedTypeFallsBackToTheCpu) {
 // ---- Erf and the other unary ops ----
 
 TEST_F(GpuTest, UnaryOpsAndGradsMatchCpu) {
-  const std::vector<std::string> ops = {"Erf",   "Sqrt", "Exp",  "Log",  "Neg",
-                                        "Abs",   "Reciprocal", "Sign", "Floor", "Ceil",
-                                        "Round", "Sin",  "Cos",  "Softsign"};
+  const std::vector<std::string> ops = {"Erf",   "Sqrt",       "Exp",  "Log",     "Neg",
+                                        "Abs",   "Reciprocal", "Sign", "Floor",   "Ceil",
+                                        "Round", "Sin",        "Cos",  "Softsign"};
   Tensor x = RandomFloats({3, 257}, -4.f, 4.f, 11);
   x.data<float>()[0] = 2.5f;  // Round: half to even
   x.data<float>()[1] = -0.f;
@@ -462,13 +491,17 @@ TEST_P(LayerNormGpuTest, ForwardAndGradMatchCpu) {
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(BitsEqual(again.gpu[i], g.gpu[i])) << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    All, LayerNormGpuTest,
-    ::testing::ValuesIn(std::vector<LayerNormCase>{
-        {{4, 10}, -1, true},        {{2, 8, 64}, -1, true},   {{3, 5, 2000}, -1, true},
-        {{2, 3, 4, 5}, 2, false},   {{1, 1}, -1, true},       {{4000, 32}, -1, true},
-        {{7, 1025}, 1, false},      {{2, 3}, 0, true},
-    }));
+INSTANTIATE_TEST_SUITE_P(All, LayerNormGpuTest,
+                         ::testing::ValuesIn(std::vector<LayerNormCase>{
+                             {{4, 10}, -1, true},
+                             {{2, 8, 64}, -1, true},
+                             {{3, 5, 2000}, -1, true},
+                             {{2, 3, 4, 5}, 2, false},
+                             {{1, 1}, -1, true},
+                             {{4000, 32}, -1, true},
+                             {{7, 1025}, 1, false},
+                             {{2, 3}, 0, true},
+                         }));
 
 TEST_F(GpuTest, LayerNormFloat64MatchesCpu) {
   Tensor x = RandomTensor(DataType::kFloat64, {6, 300}, 5);
