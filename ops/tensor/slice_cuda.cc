@@ -27,6 +27,19 @@ namespace {
 
 using tensor::SliceArgs;
 
+// starts, ends, axes and steps come from input `first` on; the session places
+// them on the host (kHost). Internal rather than a host read of device memory.
+absl::Status CheckArgsOnHost(const KernelContext& ctx, int first) {
+  for (int i = first; i < ctx.num_inputs(); ++i) {
+    const Tensor* t = ctx.input(i);
+    if (t != nullptr && t->on_device()) {
+      return absl::InternalError(absl::StrFormat("%s: input %d %s is not on the host",
+                                                 ctx.node().Describe(), i, t->DebugString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 class SliceCudaKernel final : public Kernel {
  public:
   explicit SliceCudaKernel(std::optional<SliceArgs> attrs) : attrs_(std::move(attrs)) {}
@@ -43,6 +56,7 @@ class SliceCudaKernel final : public Kernel {
           absl::StrFormat("%s: input %s is on the host; the CPU kernel runs it there",
                           ctx.node().Describe(), x->DebugString()));
     }
+    ONYX_RETURN_IF_ERROR(CheckArgsOnHost(ctx, 1));
     ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
                           tensor::ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, 1));
     ONYX_ASSIGN_OR_RETURN(const tensor::SliceWindow window,
@@ -77,6 +91,7 @@ class SliceGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    ONYX_RETURN_IF_ERROR(CheckArgsOnHost(ctx, 2));
     ONYX_ASSIGN_OR_RETURN(const SliceArgs args,
                           tensor::ReadSliceArgs(ctx, attrs_ ? &*attrs_ : nullptr, 2));
     ONYX_ASSIGN_OR_RETURN(const tensor::SliceWindow window,
