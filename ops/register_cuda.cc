@@ -11,6 +11,13 @@ void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
 void RegisterConvCudaOps(OpRegistry& registry);        // ops/conv (cuDNN)
 void RegisterPoolCudaOps(OpRegistry& registry);        // ops/pool (cuDNN)
 void RegisterLossCudaOps(OpRegistry& registry);        // ops/loss
+void RegisterLayerNormCudaOps(OpRegistry& registry);   // ops/norm
+void RegisterTransposeCudaOps(OpRegistry& registry);   // ops/tensor
+void RegisterGatherCudaOps(OpRegistry& registry);      // ops/tensor
+void RegisterConcatCudaOps(OpRegistry& registry);      // ops/tensor
+void RegisterSliceCudaOps(OpRegistry& registry);       // ops/tensor (+ SliceGrad)
+void RegisterCastCudaOps(OpRegistry& registry);        // ops/tensor
+void RegisterUnaryCudaOps(OpRegistry& registry);       // ops/elementwise (Erf, ... + Grad)
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
@@ -21,6 +28,13 @@ void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterConvCudaOps(registry);
   cuda::RegisterPoolCudaOps(registry);
   cuda::RegisterLossCudaOps(registry);
+  cuda::RegisterLayerNormCudaOps(registry);
+  cuda::RegisterTransposeCudaOps(registry);
+  cuda::RegisterGatherCudaOps(registry);
+  cuda::RegisterConcatCudaOps(registry);
+  cuda::RegisterSliceCudaOps(registry);
+  cuda::RegisterCastCudaOps(registry);
+  cuda::RegisterUnaryCudaOps(registry);
 }
 
 }  // namespace onyx

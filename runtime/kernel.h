@@ -86,6 +86,10 @@ enum class InputMemory {
   kDevice,     // in device memory: the default
   kHost,       // in host memory: a small operand the host reads (shape, axes, bounds)
   kShapeOnly,  // only its dtype and shape are read: left where it is, never copied
+  // Left where it is, never copied: the kernel computes when the value is on
+  // the device and otherwise answers Unimplemented, so the CPU kernel runs it
+  // on the host (data-movement ops over shape arithmetic, which lives there).
+  kWhereItIs,
 };
 
 class Kernel {

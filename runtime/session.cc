@@ -55,7 +55,9 @@ absl::Status Session::UploadDeviceOnlyConstants() {
       if (id < 0) continue;
       const InputMemory memory =
           step.on_device ? step.kernel->input_memory(static_cast<int>(i)) : InputMemory::kHost;
-      if (memory == InputMemory::kShapeOnly) continue;  // read where it is
+      if (memory == InputMemory::kShapeOnly || memory == InputMemory::kWhereItIs) {
+        continue;  // read where it is
+      }
       ++readers[id];
       if (memory == InputMemory::kHost) ++cpu_readers[id];
     }
@@ -432,7 +434,8 @@ absl::Status Session::PlaceInputs(RunState& state, const Step& step, const Kerne
     const InputMemory memory =
         on_device ? kernel.input_memory(static_cast<int>(i)) : InputMemory::kHost;
     const bool wants_device = memory == InputMemory::kDevice;
-    if (!t->empty() && memory != InputMemory::kShapeOnly && t->on_device() != wants_device) {
+    const bool stays = memory == InputMemory::kShapeOnly || memory == InputMemory::kWhereItIs;
+    if (!t->empty() && !stays && t->on_device() != wants_device) {
       // The moved copy lands in the run's values (for a constant: a copy for
       // this run), so later readers on the same side reuse it.
       Tensor& moved = state.values[id];

@@ -1,0 +1,122 @@
+// CUDA Concat (1, 4, 11, 13) for every dtype: the output viewed as
+// [outer, sum_k n_k * inner], each input [outer, n_k * inner] moved into its
+// column band by one strided copy (a plain memcpy when outer is 1).
+// Inputs are kWhereItIs: left where they are. When none is on the device
+// (shape arithmetic: Unsqueeze -> Concat -> Reshape) the CPU kernel runs in
+// place (Unimplemented), so shape values make no device round trip; otherwise
+// the host ones (constants) are uploaded here and the join runs on the device.
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "ops/register_all.h"
+#include "ops/tensor/transpose_cuda.h"
+#include "ops/tensor/transpose_cuda_plan.h"
+#include "runtime/cuda/cuda_backend.h"
+#include "runtime/cuda/cuda_status.h"
+#include "runtime/status_macros.h"
+
+namespace onyx::cuda {
+namespace {
+
+class ConcatCudaKernel final : public Kernel {
+ public:
+  explicit ConcatCudaKernel(int64_t axis) : axis_(axis) {}
+
+  InputMemory input_memory(int) const override { return InputMemory::kWhereItIs; }
+
+  absl::Status Compute(KernelContext& ctx) override {
+    const Node& node = ctx.node();
+    ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
+    std::vector<const Tensor*> xs;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
+      xs.push_back(x);
+    }
+    if (xs.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
+    }
+    bool any_on_device = false;
+    for (const Tensor* x : xs) any_on_device = any_on_device || x->on_device();
+    if (!any_on_device) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: every input is on the host; the CPU kernel runs them there", node.Describe()));
+    }
+    // The CPU kernel's checks (concat_split_cpu.cc), with its messages.
+    const Tensor& first = *xs[0];
+    const int rank = first.rank();
+    if (rank == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
+    }
+    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
+    Shape out = first.shape();
+    out[axis] = 0;
+    for (size_t k = 0; k < xs.size(); ++k) {
+      const Tensor& x = *xs[k];
+      bool ok = x.dtype() == first.dtype() && x.rank() == rank;
+      for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.dim(i) == first.dim(i);
+      if (!ok) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: input %d is %s but input 0 is %s (only axis %d may differ)",
+                            node.Describe(), k, x.DebugString(), first.DebugString(), axis));
+      }
+      if (__builtin_add_overflow(out[axis], x.dim(axis), &out[axis])) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
+      }
+    }
+    std::vector<Tensor> uploaded;  // device copies of the host inputs, for this call
+    uploaded.reserve(xs.size());
+    for (const Tensor*& x : xs) {
+      if (x->on_device() || x->num_elements() == 0) continue;
+      ONYX_ASSIGN_OR_RETURN(Tensor copy, backend->ToDevice(*x));
+      uploaded.push_back(std::move(copy));
+      x = &uploaded.back();
+    }
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
+    if (y->num_elements() == 0) return absl::OkStatus();
+    const size_t es = DataTypeSize(first.dtype());
+    const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
+    const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
+    const int64_t out_row = out[axis] * inner;
+    int64_t offset = 0;
+    for (const Tensor* x : xs) {
+      const int64_t row = x->dim(axis) * inner;
+      const int64_t dims[2] = {outer, row};
+      const int64_t src_strides[2] = {row, 1};
+      const int64_t dst_strides[2] = {out_row, 1};
+      ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
+                            tensor::MakeCopyPlan(dims, src_strides, dst_strides));
+      ONYX_RETURN_IF_ERROR(CudaStatus(
+          StridedCopy(es, plan, x->raw_data(), static_cast<char*>(y->raw_data()) + offset * es,
+                      backend->stream()),
+          "Concat kernel"));
+      offset += row;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t axis_;
+};
+
+absl::StatusOr<std::unique_ptr<Kernel>> CreateConcatCudaKernel(const Node& node, int64_t opset) {
+  if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: attribute axis is required", node.Describe()));
+  }
+  ONYX_ASSIGN_OR_RETURN(const int64_t axis, node.GetInt("axis", 1));
+  return std::unique_ptr<Kernel>(new ConcatCudaKernel(axis));
+}
+
+}  // namespace
+
+void RegisterConcatCudaOps(OpRegistry& registry) {
+  for (int v : {1, 4, 11, 13}) {
+    registry.Register(kOnnxDomain, "Concat", v, Device::kCuda, CreateConcatCudaKernel);
+  }
+}
+
+}  // namespace onyx::cuda
