@@ -10,6 +10,10 @@ void RegisterBinaryCudaOps(OpRegistry& registry);      // ops/math
 void RegisterMatMulCudaOps(OpRegistry& registry);      // ops/math
 void RegisterConvCudaOps(OpRegistry& registry);        // ops/conv (cuDNN)
 void RegisterPoolCudaOps(OpRegistry& registry);        // ops/pool (cuDNN)
+void RegisterMathGradCudaOps(OpRegistry& registry);     // ops/math: MatMulT, MatMulGrad
+void RegisterReduceToShapeCudaOps(OpRegistry& registry);  // ops/math
+void RegisterShapeViewCudaOps(OpRegistry& registry);    // ops/tensor: views, Shape, Size
+void RegisterClipCudaOps(OpRegistry& registry);         // ops/elementwise: Clip, ClipGrad
 }  // namespace cuda
 
 void RegisterCudaOps(OpRegistry& registry) {
@@ -19,6 +23,10 @@ void RegisterCudaOps(OpRegistry& registry) {
   cuda::RegisterMatMulCudaOps(registry);
   cuda::RegisterConvCudaOps(registry);
   cuda::RegisterPoolCudaOps(registry);
+  cuda::RegisterMathGradCudaOps(registry);
+  cuda::RegisterReduceToShapeCudaOps(registry);
+  cuda::RegisterShapeViewCudaOps(registry);
+  cuda::RegisterClipCudaOps(registry);
 }
 
 }  // namespace onyx

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/math/math_cuda_util.h"
 #include "ops/math/matmul_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cublas_api.h"
@@ -13,21 +14,11 @@
 #include "runtime/status_macros.h"
 
 namespace onyx::cuda {
-namespace {
 
-absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
-}
-
-// Row-major y[m, n] = alpha * op(a) op(b), batched with element strides
-// (0 repeats one matrix for every batch).
-absl::Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m,
-                          int64_t n, int64_t k, float alpha, const float* a, int64_t stride_a,
-                          const float* b, int64_t stride_b, float* y, int64_t batch) {
+absl::Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                          int64_t k, float alpha, const float* a, int64_t stride_a, const float* b,
+                          int64_t stride_b, float beta, float* y, int64_t batch) {
   ONYX_ASSIGN_OR_RETURN(const CublasApi* api, LoadCublas());
-  const float beta = 0.f;
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
   return CublasStatus(
@@ -43,10 +34,18 @@ absl::Status CheckIntRange(const Node& node, std::initializer_list<int64_t> size
   for (int64_t s : sizes) {
     if (s > INT32_MAX) {
       return absl::UnimplementedError(
-          absl::StrFormat("%s: a matrix dim of %d exceeds cuBLAS's int range", node.Describe(), s));
+          absl::StrFormat("%s: a size of %d exceeds cuBLAS's int range", node.Describe(), s));
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
+  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
 }
 
 class MatMulCudaKernel final : public Kernel {
@@ -97,7 +96,7 @@ class MatMulCudaKernel final : public Kernel {
     // full batch; otherwise one call per output matrix.
     if ((na == 1 || batch_a == *batch) && (nb == 1 || batch_b == *batch)) {
       return RowMajorGemm(handle, false, false, m, n, k, 1.f, a->data<float>(),
-                          na == 1 ? 0 : m * k, b->data<float>(), nb == 1 ? 0 : k * n,
+                          na == 1 ? 0 : m * k, b->data<float>(), nb == 1 ? 0 : k * n, 0.f,
                           y->data<float>(), batches);
     }
     const std::vector<int64_t> index_a = BatchIndex(batch_a, *batch);
@@ -105,7 +104,7 @@ class MatMulCudaKernel final : public Kernel {
     for (int64_t i = 0; i < batches; ++i) {
       ONYX_RETURN_IF_ERROR(RowMajorGemm(handle, false, false, m, n, k, 1.f,
                                         a->data<float>() + index_a[i] * m * k, 0,
-                                        b->data<float>() + index_b[i] * k * n, 0,
+                                        b->data<float>() + index_b[i] * k * n, 0, 0.f,
                                         y->data<float>() + i * m * n, 1));
     }
     return absl::OkStatus();
@@ -184,7 +183,7 @@ class GemmCudaKernel final : public Kernel {
     } else {
       ONYX_ASSIGN_OR_RETURN(cublasHandle_t handle, backend->Cublas());
       ONYX_RETURN_IF_ERROR(RowMajorGemm(handle, trans_a_, trans_b_, m, n, k, alpha_,
-                                        a->data<float>(), 0, b->data<float>(), 0,
+                                        a->data<float>(), 0, b->data<float>(), 0, 0.f,
                                         y->data<float>(), 1));
     }
     if (c != nullptr && beta_ != 0.f) {

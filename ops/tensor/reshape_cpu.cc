@@ -1,6 +1,7 @@
 // Ops that only change the shape: Reshape, Flatten, Squeeze, Unsqueeze (their
 // outputs are views of the input buffer, no copy), and the metadata ops Shape
-// and Size.
+// and Size (host outputs). None reads the data input's elements, so the CUDA
+// registration (shape_views_cuda.cc) runs these same kernels on device tensors.
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -256,8 +257,10 @@ class ShapeKernel : public Kernel {
     const int64_t start = clamp(start_);
     const int64_t end = end_ ? clamp(*end_) : rank;
     const int64_t n = std::max<int64_t>(end - start, 0);
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, {n}));
-    for (int64_t i = 0; i < n; ++i) y->data<int64_t>()[i] = x->dim(static_cast<int>(start + i));
+    // A host tensor even in a device session: the host reads shapes.
+    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>(
+                                        {n}, absl::MakeConstSpan(x->shape()).subspan(start, n)));
+    ctx.SetOutput(0, std::move(y));
     return absl::OkStatus();
   }
 
@@ -273,13 +276,33 @@ class SizeKernel : public Kernel {
 
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, {}));
-    y->data<int64_t>()[0] = x->num_elements();
+    // A host tensor even in a device session (as Shape).
+    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>({}, {x->num_elements()}));
+    ctx.SetOutput(0, std::move(y));
     return absl::OkStatus();
   }
 };
 
 }  // namespace
+
+KernelOr CreateReshapeKernel(const Node& node, int64_t opset) {
+  return ReshapeKernel::Create(node, opset);
+}
+KernelOr CreateFlattenKernel(const Node& node, int64_t opset) {
+  return FlattenKernel::Create(node, opset);
+}
+KernelOr CreateSqueezeKernel(const Node& node, int64_t opset) {
+  return SqueezeKernel::Create(node, opset);
+}
+KernelOr CreateUnsqueezeKernel(const Node& node, int64_t opset) {
+  return UnsqueezeKernel::Create(node, opset);
+}
+KernelOr CreateShapeKernel(const Node& node, int64_t opset) {
+  return ShapeKernel::Create(node, opset);
+}
+KernelOr CreateSizeKernel(const Node& node, int64_t opset) {
+  return SizeKernel::Create(node, opset);
+}
 
 void RegisterReshapeOps(OpRegistry& registry) {
   RegisterCpu(registry, "Reshape", {1, 5, 13, 14, 19, 21}, &ReshapeKernel::Create);
