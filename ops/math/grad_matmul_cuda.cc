@@ -24,8 +24,8 @@ using math::TransposedDims;
 
 absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* name) {
   if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
+  return absl::UnimplementedError(absl::StrFormat("%s: the CUDA kernel takes float32 %s, got %s",
+                                                  node.Describe(), name, t.DebugString()));
 }
 
 // Unimplemented past cuBLAS's int range (sizes, batch counts).
@@ -67,8 +67,9 @@ class MatMulTCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
     ONYX_RETURN_IF_ERROR(RequireFloat32(node, *a, "A"));
     ONYX_RETURN_IF_ERROR(RequireFloat32(node, *b, "B"));
-    ONYX_ASSIGN_OR_RETURN(TransposedDims d, math::ResolveTransposed(node.Describe(), a->shape(),
-                                                                    trans_a_, b->shape(), trans_b_));
+    ONYX_ASSIGN_OR_RETURN(
+        TransposedDims d,
+        math::ResolveTransposed(node.Describe(), a->shape(), trans_a_, b->shape(), trans_b_));
     ONYX_RETURN_IF_ERROR(CheckDims(node, d));
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32, d.out));
     return BatchedProduct(*backend, d, a->data<float>(), b->data<float>(), alpha_,
@@ -95,9 +96,9 @@ class MatMulGradCudaKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(RequireFloat32(node, *a, "A"));
     ONYX_RETURN_IF_ERROR(RequireFloat32(node, *b, "B"));
     if (a->rank() == 0 || b->rank() == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: A %s and B %s must have rank >= 1", what,
-                          ShapeToString(a->shape()), ShapeToString(b->shape())));
+      return absl::InvalidArgumentError(absl::StrFormat("%s: A %s and B %s must have rank >= 1",
+                                                        what, ShapeToString(a->shape()),
+                                                        ShapeToString(b->shape())));
     }
     const Shape a2 = a->rank() == 1 ? Shape{1, a->dim(0)} : a->shape();
     const Shape b2 = b->rank() == 1 ? Shape{b->dim(0), 1} : b->shape();
@@ -106,10 +107,10 @@ class MatMulGradCudaKernel final : public Kernel {
     if (a->rank() != 1) y_shape.push_back(fwd.m);
     if (b->rank() != 1) y_shape.push_back(fwd.n);
     if (dy->shape() != y_shape) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: dY has shape %s but MatMul of A %s and B %s has shape %s", what,
-          ShapeToString(dy->shape()), ShapeToString(a->shape()), ShapeToString(b->shape()),
-          ShapeToString(y_shape)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: dY has shape %s but MatMul of A %s and B %s has shape %s", what,
+                          ShapeToString(dy->shape()), ShapeToString(a->shape()),
+                          ShapeToString(b->shape()), ShapeToString(y_shape)));
     }
     // dA = dY2 B2^T (batch + [M, K]), dB = A2^T dY2 (batch + [K, N]).
     ONYX_ASSIGN_OR_RETURN(TransposedDims da_dims,
@@ -123,21 +124,21 @@ class MatMulGradCudaKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(CheckIntRange(node, {rows}));
     if (ctx.wants_output(0)) {
       ONYX_ASSIGN_OR_RETURN(Tensor * da, ctx.AllocateOutput(0, DataType::kFloat32, a->shape()));
-      ONYX_RETURN_IF_ERROR(ProductSummedTo(ctx, *backend, da_dims, dy->data<float>(),
-                                           b->data<float>(), *da));
+      ONYX_RETURN_IF_ERROR(
+          ProductSummedTo(ctx, *backend, da_dims, dy->data<float>(), b->data<float>(), *da));
     }
     if (ctx.wants_output(1)) {
       ONYX_ASSIGN_OR_RETURN(Tensor * db, ctx.AllocateOutput(1, DataType::kFloat32, b->shape()));
       if (fold_db) {
         // B is shared by every batch matrix: one [K, P*M] x [P*M, N] product.
-        ONYX_ASSIGN_OR_RETURN(TransposedDims flat,
-                              math::ResolveTransposed(what, {rows, fwd.k}, true,
-                                                      {rows, fwd.n}, false));
+        ONYX_ASSIGN_OR_RETURN(
+            TransposedDims flat,
+            math::ResolveTransposed(what, {rows, fwd.k}, true, {rows, fwd.n}, false));
         ONYX_RETURN_IF_ERROR(BatchedProduct(*backend, flat, a->data<float>(), dy->data<float>(),
                                             1.f, db->data<float>()));
       } else {
-        ONYX_RETURN_IF_ERROR(ProductSummedTo(ctx, *backend, db_dims, a->data<float>(),
-                                             dy->data<float>(), *db));
+        ONYX_RETURN_IF_ERROR(
+            ProductSummedTo(ctx, *backend, db_dims, a->data<float>(), dy->data<float>(), *db));
       }
     }
     return absl::OkStatus();

@@ -96,7 +96,8 @@ class MatMulTGpuTest : public GpuParamTest<MatMulTCase> {};
 TEST_P(MatMulTGpuTest, MatchesCpu) {
   const MatMulTCase& c = GetParam();
   SCOPED_TRACE(ShapeToString(c.a) + " x " + ShapeToString(c.b));
-  NodeSpec spec{.op_type = "MatMulT", .domain = kOnyxDomain,
+  NodeSpec spec{.op_type = "MatMulT",
+                .domain = kOnyxDomain,
                 .attrs = {IntAttr("trans_a", c.trans_a), IntAttr("trans_b", c.trans_b),
                           FloatAttr("alpha", c.alpha)}};
   ExpectNodeMatchesCpu(spec, {RandomFloats(c.a, -1, 1, 1), RandomFloats(c.b, -1, 1, 2)}, 1e-4,
@@ -129,21 +130,21 @@ class MatMulGradGpuTest : public GpuParamTest<MatMulGradCase> {};
 TEST_P(MatMulGradGpuTest, MatchesCpu) {
   const MatMulGradCase& c = GetParam();
   SCOPED_TRACE(ShapeToString(c.a) + " x " + ShapeToString(c.b));
-  NodeSpec spec{.op_type = "MatMulGrad", .domain = kOnyxDomain,
+  NodeSpec spec{.op_type = "MatMulGrad",
+                .domain = kOnyxDomain,
                 .outputs = {c.want_da ? "da" : "", c.want_db ? "db" : ""}};
-  ExpectNodeMatchesCpu(spec,
-                       {RandomFloats(c.y, -1, 1, 3), RandomFloats(c.a, -1, 1, 4),
-                        RandomFloats(c.b, -1, 1, 5)},
-                       1e-4, 1e-5);
+  ExpectNodeMatchesCpu(
+      spec, {RandomFloats(c.y, -1, 1, 3), RandomFloats(c.a, -1, 1, 4), RandomFloats(c.b, -1, 1, 5)},
+      1e-4, 1e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     All, MatMulGradGpuTest,
     ::testing::Values(MatMulGradCase{{4}, {4, 5}, {5}}, MatMulGradCase{{3, 4}, {4}, {3}},
                       MatMulGradCase{{6}, {6}, {}}, MatMulGradCase{{3, 4}, {4, 5}, {3, 5}},
-                      MatMulGradCase{{2, 3, 4}, {4, 5}, {2, 3, 5}},       // dB folds rows
+                      MatMulGradCase{{2, 3, 4}, {4, 5}, {2, 3, 5}},  // dB folds rows
                       MatMulGradCase{{2, 3, 4}, {2, 4, 5}, {2, 3, 5}},
-                      MatMulGradCase{{3, 4}, {2, 4, 5}, {2, 3, 5}},       // dA summed
+                      MatMulGradCase{{3, 4}, {2, 4, 5}, {2, 3, 5}},              // dA summed
                       MatMulGradCase{{2, 1, 3, 4}, {1, 2, 4, 6}, {2, 2, 3, 6}},  // both summed
                       MatMulGradCase{{5, 3, 4}, {1, 4, 2}, {5, 3, 2}},
                       MatMulGradCase{{4}, {2, 4, 3}, {2, 3}},
@@ -164,19 +165,20 @@ TEST_P(ReduceToShapeGpuTest, MatchesCpu) {
   const ReduceCase& c = GetParam();
   SCOPED_TRACE(ShapeToString(c.grad) + " -> " + ShapeToString(c.like));
   NodeSpec spec{.op_type = "ReduceToShape", .domain = kOnyxDomain};
-  ExpectNodeMatchesCpu(spec, {RandomFloats(c.grad, -1, 1, 6), RandomFloats(c.like, -1, 1, 7)},
-                       1e-5, 1e-6);
+  ExpectNodeMatchesCpu(spec, {RandomFloats(c.grad, -1, 1, 6), RandomFloats(c.like, -1, 1, 7)}, 1e-5,
+                       1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     All, ReduceToShapeGpuTest,
     ::testing::Values(ReduceCase{{64, 10}, {10}}, ReduceCase{{64, 10}, {1, 10}},
-                      ReduceCase{{4096, 3000}, {3000}},      // a thread per output column
-                      ReduceCase{{200000, 4}, {4}},          // a block per output
-                      ReduceCase{{8, 16, 5, 5}, {1, 16, 1, 1}}, ReduceCase{{8, 16, 5, 5}, {16, 1, 1}},
-                      ReduceCase{{3, 4}, {}}, ReduceCase{{3, 4}, {1, 1}},
-                      ReduceCase{{2, 3, 4, 5}, {3, 1, 5}}, ReduceCase{{7, 1, 5}, {1, 1, 5}},
-                      ReduceCase{{6, 5}, {6, 1}}, ReduceCase{{0, 5}, {5}},
+                      ReduceCase{{4096, 3000}, {3000}},  // a thread per output column
+                      ReduceCase{{200000, 4}, {4}},      // a block per output
+                      ReduceCase{{8, 16, 5, 5}, {1, 16, 1, 1}},
+                      ReduceCase{{8, 16, 5, 5}, {16, 1, 1}}, ReduceCase{{3, 4}, {}},
+                      ReduceCase{{3, 4}, {1, 1}}, ReduceCase{{2, 3, 4, 5}, {3, 1, 5}},
+                      ReduceCase{{7, 1, 5}, {1, 1, 5}}, ReduceCase{{6, 5}, {6, 1}},
+                      ReduceCase{{0, 5}, {5}},
                       ReduceCase{{3, 4}, {3, 4}}));  // no-op: the buffer is shared
 
 TEST_F(GpuTest, ReduceToShapeLeavesLikeOnTheHostAndSharesAnUnreducedGrad) {
@@ -210,22 +212,40 @@ std::vector<ViewCase> ViewCases() {
   return {
       {"Identity", {.op_type = "Identity", .opset = 21}, {2, 3}, {}},
       {"Reshape", {.op_type = "Reshape", .opset = 14}, {2, 3, 4}, {Ints({0, -1})}},
-      {"ReshapeAllowZero", {.op_type = "Reshape", .attrs = {IntAttr("allowzero", 1)}, .opset = 14},
-       {2, 3, 4}, {Ints({4, 6})}},
-      {"ReshapeOpset1", {.op_type = "Reshape", .attrs = {IntsAttr("shape", {6, 4})}, .opset = 1},
-       {2, 3, 4}, {}},
-      {"Flatten", {.op_type = "Flatten", .attrs = {IntAttr("axis", 2)}, .opset = 13}, {2, 3, 4, 5}, {}},
-      {"FlattenAxis0", {.op_type = "Flatten", .attrs = {IntAttr("axis", 0)}, .opset = 13}, {2, 3}, {}},
-      {"FlattenNegative", {.op_type = "Flatten", .attrs = {IntAttr("axis", -1)}, .opset = 13},
-       {2, 3, 4}, {}},
+      {"ReshapeAllowZero",
+       {.op_type = "Reshape", .attrs = {IntAttr("allowzero", 1)}, .opset = 14},
+       {2, 3, 4},
+       {Ints({4, 6})}},
+      {"ReshapeOpset1",
+       {.op_type = "Reshape", .attrs = {IntsAttr("shape", {6, 4})}, .opset = 1},
+       {2, 3, 4},
+       {}},
+      {"Flatten",
+       {.op_type = "Flatten", .attrs = {IntAttr("axis", 2)}, .opset = 13},
+       {2, 3, 4, 5},
+       {}},
+      {"FlattenAxis0",
+       {.op_type = "Flatten", .attrs = {IntAttr("axis", 0)}, .opset = 13},
+       {2, 3},
+       {}},
+      {"FlattenNegative",
+       {.op_type = "Flatten", .attrs = {IntAttr("axis", -1)}, .opset = 13},
+       {2, 3, 4},
+       {}},
       {"Squeeze", {.op_type = "Squeeze", .opset = 13}, {2, 1, 3, 1}, {Ints({1, -1})}},
       {"SqueezeAll", {.op_type = "Squeeze", .opset = 13}, {1, 2, 1, 3}, {}},
-      {"SqueezeOpset11", {.op_type = "Squeeze", .attrs = {IntsAttr("axes", {0})}, .opset = 11},
-       {1, 4}, {}},
+      {"SqueezeOpset11",
+       {.op_type = "Squeeze", .attrs = {IntsAttr("axes", {0})}, .opset = 11},
+       {1, 4},
+       {}},
       {"Unsqueeze", {.op_type = "Unsqueeze", .opset = 13}, {2, 3}, {Ints({0, -1})}},
-      {"UnsqueezeOpset11", {.op_type = "Unsqueeze", .attrs = {IntsAttr("axes", {1})}, .opset = 11},
-       {2, 3}, {}},
-      {"Dropout", {.op_type = "Dropout", .opset = 13}, {2, 3},
+      {"UnsqueezeOpset11",
+       {.op_type = "Unsqueeze", .attrs = {IntsAttr("axes", {1})}, .opset = 11},
+       {2, 3},
+       {}},
+      {"Dropout",
+       {.op_type = "Dropout", .opset = 13},
+       {2, 3},
        {*Tensor::FromVector<float>({}, {0.5f}), *Tensor::FromVector<bool>({}, {false})}},
   };
 }
@@ -364,7 +384,8 @@ TEST_F(GpuTest, ClipGradMatchesCpuExactly) {
       {{.op_type = "ClipGrad", .domain = kOnyxDomain}, {dy, x, Scalar(-1)}},
       {{.op_type = "ClipGrad", .domain = kOnyxDomain}, {dy, x, Tensor(), Scalar(2)}},
       {{.op_type = "ClipGrad", .domain = kOnyxDomain}, {dy, x}},  // ±inf: outside float's range
-      {{.op_type = "ClipGrad", .domain = kOnyxDomain,
+      {{.op_type = "ClipGrad",
+        .domain = kOnyxDomain,
         .attrs = {FloatAttr("min", -1), FloatAttr("max", 2)}},
        {dy, x}},
   };
@@ -415,8 +436,8 @@ TEST_F(GpuTest, SmallCnnMseTrainingGraphMatchesCpu) {
                         {"target", RandomFloats({2, 5}, 0, 1, 20)}};
   for (const std::string& p : train->params) feeds.emplace_back(p, cnn.initializers.at(p));
   ExpectTrainingGraphMatchesCpu(
-      *train, feeds,
-      {"MseLoss", "MseLossGrad", "MaxPoolGrad", "GlobalAveragePoolGrad", "Shape"}, 1e-3, 1e-5);
+      *train, feeds, {"MseLoss", "MseLossGrad", "MaxPoolGrad", "GlobalAveragePoolGrad", "Shape"},
+      1e-3, 1e-5);
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ inline Graph SmallCnn() {
   g.outputs = {testing_util::InputInfo("y", DataType::kFloat32, {2, 5})};
   auto filled = [](const Shape& shape, float scale) {
     std::vector<float> v(NumElements(shape));
-    for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 7) % 11) - scale * 5;
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = scale * static_cast<float>((i * 7) % 11) - scale * 5;
     return *Tensor::FromVector<float>(shape, v);
   };
   g.initializers["w1"] = filled({4, 3, 3, 3}, 0.05f);
@@ -92,14 +93,14 @@ inline Graph SmallCnn() {
   n.push_back(MakeNode("Conv", {"x", "w1", "b1"}, {"c1"}, pad1, kOnnxDomain, n.size()));
   n.push_back(MakeNode("Relu", {"c1"}, {"r1"}, {}, kOnnxDomain, n.size()));
   n.push_back(MakeNode("MaxPool", {"r1"}, {"p1"},
-                       {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})},
-                       kOnnxDomain, n.size()));
+                       {IntsAttr("kernel_shape", {2, 2}), IntsAttr("strides", {2, 2})}, kOnnxDomain,
+                       n.size()));
   n.push_back(MakeNode("Conv", {"p1", "w2", "b2"}, {"c2"}, pad1, kOnnxDomain, n.size()));
   n.push_back(MakeNode("Clip", {"c2", "clip_min", "clip_max"}, {"k2"}, {}, kOnnxDomain, n.size()));
   n.push_back(MakeNode("GlobalAveragePool", {"k2"}, {"g"}, {}, kOnnxDomain, n.size()));
   n.push_back(MakeNode("Flatten", {"g"}, {"f"}, {IntAttr("axis", 1)}, kOnnxDomain, n.size()));
-  n.push_back(MakeNode("Gemm", {"f", "wf", "bf"}, {"y"}, {IntAttr("transB", 1)}, kOnnxDomain,
-                       n.size()));
+  n.push_back(
+      MakeNode("Gemm", {"f", "wf", "bf"}, {"y"}, {IntAttr("transB", 1)}, kOnnxDomain, n.size()));
   return g;
 }
 
