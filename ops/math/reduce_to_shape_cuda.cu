@@ -22,6 +22,17 @@ __device__ inline int64_t Offset(int64_t linear, int n, const int64_t* size,
   return offset;
 }
 
+// Offset of reduce index r: the one- and two-dim cases (bias and per-channel
+// gradients) take one division or none; the branch is uniform across threads.
+__device__ inline int64_t ReducedOffset(int64_t r, const ReduceDims& dims) {
+  if (dims.num_reduced == 1) return r * dims.reduced_stride[0];
+  if (dims.num_reduced == 2) {
+    const int64_t q = r / dims.reduced_size[1];
+    return q * dims.reduced_stride[0] + (r - q * dims.reduced_size[1]) * dims.reduced_stride[1];
+  }
+  return Offset(r, dims.num_reduced, dims.reduced_size, dims.reduced_stride);
+}
+
 // One thread per output; adjacent outputs are adjacent inputs (inner_kept).
 __global__ void ThreadPerOutput(ReduceDims dims, const float* in, float* out) {
   for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -29,7 +40,7 @@ __global__ void ThreadPerOutput(ReduceDims dims, const float* in, float* out) {
     const float* base = in + Offset(o, dims.num_kept, dims.kept_size, dims.kept_stride);
     double sum = 0.0;
     for (int64_t r = 0; r < dims.reduce_count; ++r) {
-      sum += base[Offset(r, dims.num_reduced, dims.reduced_size, dims.reduced_stride)];
+      sum += base[ReducedOffset(r, dims)];
     }
     out[o] = static_cast<float>(sum);
   }
@@ -42,7 +53,7 @@ __global__ void BlockPerOutput(ReduceDims dims, const float* in, float* out) {
     const float* base = in + Offset(o, dims.num_kept, dims.kept_size, dims.kept_stride);
     double sum = 0.0;
     for (int64_t r = threadIdx.x; r < dims.reduce_count; r += kBlock) {
-      sum += base[Offset(r, dims.num_reduced, dims.reduced_size, dims.reduced_stride)];
+      sum += base[ReducedOffset(r, dims)];
     }
     partial[threadIdx.x] = sum;
     __syncthreads();
