@@ -1,6 +1,8 @@
 // Host-side plans of the CUDA math kernels (see cuda_plans.h).
 #include "ops/math/cuda_plans.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "ops/math/broadcast.h"
 
@@ -98,6 +100,30 @@ absl::StatusOr<ReducePlan> PlanReduceToShape(const Shape& grad, const Shape& tar
   for (const auto& d : plan.kept) plan.num_outputs *= d.size;
   for (const auto& d : plan.reduced) plan.reduce_count *= d.size;
   return plan;
+}
+
+ReduceLaunch PlanReduceLaunch(const ReducePlan& plan) {
+  // Enough threads (by_thread) or blocks to fill a large GPU several times;
+  // each chunk keeps a minimum of work so the partials stay few.
+  constexpr int64_t kTargetThreads = int64_t{1} << 18;
+  constexpr int64_t kTargetBlocks = 1024;
+  constexpr int64_t kMinPerThreadChunk = 32;
+  constexpr int64_t kMinPerBlockChunk = 4096;
+  constexpr int64_t kMaxChunks = 65535;  // CUDA's grid.y limit
+  constexpr int64_t kWarp = 32;
+  ReduceLaunch launch;
+  launch.by_thread = plan.inner_kept() && plan.num_outputs >= kWarp;
+  const int64_t r = plan.reduce_count;
+  launch.chunk_size = r;
+  if (plan.num_outputs == 0 || r == 0) return launch;
+  const int64_t wanted = launch.by_thread ? kTargetThreads : kTargetBlocks;
+  const int64_t min_chunk = launch.by_thread ? kMinPerThreadChunk : kMinPerBlockChunk;
+  int64_t chunks = std::max<int64_t>(1, wanted / plan.num_outputs);
+  chunks = std::min({chunks, (r + min_chunk - 1) / min_chunk, kMaxChunks});
+  chunks = std::max<int64_t>(chunks, 1);
+  launch.chunk_size = (r + chunks - 1) / chunks;
+  launch.chunks = (r + launch.chunk_size - 1) / launch.chunk_size;  // none empty
+  return launch;
 }
 
 }  // namespace onyx::math

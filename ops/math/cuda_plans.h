@@ -51,4 +51,18 @@ struct ReducePlan {
 // InvalidArgument when `target` does not broadcast into `grad`.
 absl::StatusOr<ReducePlan> PlanReduceToShape(const Shape& grad, const Shape& target);
 
+// How the CUDA reduction splits the work (a function of the shapes only, so
+// the summation order, and the result, is the same on every run):
+//  - by_thread: one thread per output (outputs along the input's inner dim,
+//    so a warp reads consecutive inputs), else one block per output;
+//  - chunks: the reduce range is cut into this many consecutive pieces, each
+//    summed by its own thread / block into a double partial, and the partials
+//    of each output are then added in chunk order. 1 means no partials.
+struct ReduceLaunch {
+  bool by_thread = false;
+  int64_t chunks = 1;
+  int64_t chunk_size = 0;  // reduce indices per chunk (the last may have fewer)
+};
+ReduceLaunch PlanReduceLaunch(const ReducePlan& plan);
+
 }  // namespace onyx::math

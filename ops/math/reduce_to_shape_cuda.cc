@@ -51,8 +51,21 @@ absl::Status SumToShapeOnDevice(CudaBackend& backend, const Node& node, const Te
   }
   dims.num_outputs = plan->num_outputs;
   dims.reduce_count = plan->reduce_count;
-  dims.inner_kept = plan->inner_kept();
-  return CudaStatus(SumToShape(dims, grad.data<float>(), out.data<float>(), backend.stream()),
+  const math::ReduceLaunch launch = math::PlanReduceLaunch(*plan);
+  dims.by_thread = launch.by_thread;
+  dims.chunks = launch.chunks;
+  dims.chunk_size = launch.chunk_size;
+  // The partials' buffer returns to the stream-ordered cache once the sums
+  // are queued: later work on the stream reuses it only after them.
+  Tensor scratch;
+  if (launch.chunks > 1) {
+    ONYX_ASSIGN_OR_RETURN(scratch, backend.Allocate(DataType::kFloat64,
+                                                    {launch.chunks * plan->num_outputs},
+                                                    kDefaultMaxTensorBytes));
+  }
+  return CudaStatus(SumToShape(dims, grad.data<float>(), out.data<float>(),
+                               launch.chunks > 1 ? scratch.data<double>() : nullptr,
+                               backend.stream()),
                     "ReduceToShape kernel");
 }
 

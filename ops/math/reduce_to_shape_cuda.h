@@ -14,14 +14,18 @@ struct ReduceDims {
   int64_t kept_size[kMaxDims], kept_stride[kMaxDims];
   int64_t reduced_size[kMaxDims], reduced_stride[kMaxDims];
   int64_t num_outputs = 1, reduce_count = 1;
-  bool inner_kept = false;  // the input's stride-1 dim is an output dim
+  // math::ReduceLaunch: a thread (else a block) per output and chunk.
+  bool by_thread = false;
+  int64_t chunks = 1, chunk_size = 0;
 };
 
 // out[o] = sum over r of in[offset(o) + offset(r)], accumulated in double in a
-// fixed order (deterministic). With inner_kept and many outputs, one thread
-// per output (adjacent threads read adjacent inputs); otherwise one block per
-// output, its threads striding over r, then a fixed tree. reduce_count 0
-// writes zeros.
-cudaError_t SumToShape(const ReduceDims& dims, const float* in, float* out, cudaStream_t stream);
+// fixed order (deterministic): chunk c of the reduce range is summed by one
+// thread (by_thread: adjacent threads own adjacent outputs) or by one block
+// (its threads striding over the chunk, then a fixed tree); with chunks > 1
+// the partials go to `scratch` (chunks * num_outputs doubles) and are added in
+// chunk order. reduce_count 0 writes zeros.
+cudaError_t SumToShape(const ReduceDims& dims, const float* in, float* out, double* scratch,
+                       cudaStream_t stream);
 
 }  // namespace onyx::cuda

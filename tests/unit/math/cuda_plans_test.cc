@@ -144,6 +144,38 @@ TEST(ReducePlanTest, MergesDimsOfOneKind) {
   EXPECT_EQ(merged->kept[0].size, 12);
 }
 
+TEST(ReducePlanTest, LaunchChunksCoverTheReduceRangeOnce) {
+  struct Case {
+    Shape grad, target;
+    bool by_thread;
+  };
+  const std::vector<Case> cases = {
+      {{64, 10}, {10}, false},           // few outputs: a block each
+      {{64, 3000}, {3000}, true},        // bias gradient: a thread per column
+      {{100000, 512}, {512}, true},      // many rows: chunked
+      {{1000000, 4}, {4}, false},        // a block per output, chunked
+      {{32, 64, 56, 56}, {1, 64, 1, 1}, false},
+      {{5, 7}, {5, 7}, true},
+      {{0, 3}, {3}, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(ShapeToString(c.grad) + " -> " + ShapeToString(c.target));
+    auto plan = PlanReduceToShape(c.grad, c.target);
+    ASSERT_TRUE(plan.ok());
+    const ReduceLaunch launch = PlanReduceLaunch(*plan);
+    EXPECT_EQ(launch.by_thread, c.by_thread);
+    ASSERT_GE(launch.chunks, 1);
+    EXPECT_LE(launch.chunks, 65535);
+    if (plan->reduce_count == 0) continue;
+    // Every chunk non-empty, together exactly [0, reduce_count).
+    EXPECT_GE(launch.chunks * launch.chunk_size, plan->reduce_count);
+    EXPECT_LT((launch.chunks - 1) * launch.chunk_size, plan->reduce_count);
+    if (plan->num_outputs * plan->reduce_count >= (int64_t{1} << 24)) {
+      EXPECT_GT(launch.chunks, 1) << "a large sum over few outputs is split";
+    }
+  }
+}
+
 TEST(ReducePlanTest, RejectsTargetsThatDoNotBroadcast) {
   EXPECT_FALSE(PlanReduceToShape({2, 3}, {2}).ok());
   EXPECT_FALSE(PlanReduceToShape({3}, {2, 3}).ok());
