@@ -173,13 +173,29 @@ INSTANTIATE_TEST_SUITE_P(
     All, ReduceToShapeGpuTest,
     ::testing::Values(ReduceCase{{64, 10}, {10}}, ReduceCase{{64, 10}, {1, 10}},
                       ReduceCase{{4096, 3000}, {3000}},  // a thread per output column
-                      ReduceCase{{200000, 4}, {4}},      // a block per output
+                      ReduceCase{{200000, 4}, {4}},      // a block per output, chunked
+                      ReduceCase{{20000, 512}, {512}},   // a thread per column, chunked
+                      ReduceCase{{16, 64, 28, 28}, {64, 1, 1}},  // a block per channel, chunked
                       ReduceCase{{8, 16, 5, 5}, {1, 16, 1, 1}},
                       ReduceCase{{8, 16, 5, 5}, {16, 1, 1}}, ReduceCase{{3, 4}, {}},
                       ReduceCase{{3, 4}, {1, 1}}, ReduceCase{{2, 3, 4, 5}, {3, 1, 5}},
                       ReduceCase{{7, 1, 5}, {1, 1, 5}}, ReduceCase{{6, 5}, {6, 1}},
                       ReduceCase{{0, 5}, {5}},
                       ReduceCase{{3, 4}, {3, 4}}));  // no-op: the buffer is shared
+
+TEST_F(GpuTest, ReduceToShapeIsBitwiseRepeatable) {
+  // Chunked sums add their partials in a fixed order: two runs agree exactly.
+  NodeSpec spec{.op_type = "ReduceToShape", .domain = kOnyxDomain};
+  for (const Shape& grad : {Shape{20000, 512}, Shape{300000, 3}}) {
+    const std::vector<Tensor> inputs = {RandomFloats(grad, -1, 1, 21),
+                                        RandomFloats({grad.back()}, -1, 1, 22)};
+    const Graph g = testing_util::OneNodeGraph(spec, inputs);
+    auto first = RunOnCuda(Backend(), g, testing_util::InputFeeds(inputs));
+    auto second = RunOnCuda(Backend(), g, testing_util::InputFeeds(inputs));
+    ASSERT_TRUE(first.ok() && second.ok());
+    EXPECT_TRUE(AllClose<float>(first->outputs[0], second->outputs[0], 0, 0));
+  }
+}
 
 TEST_F(GpuTest, ReduceToShapeLeavesLikeOnTheHostAndSharesAnUnreducedGrad) {
   auto backend = Backend();
