@@ -235,6 +235,20 @@ class UnsqueezeKernel : public AxesKernel {
   }
 };
 
+// Output 0 = int64 `values` of `shape`, on the host: from the run's buffers
+// on the CPU, a fresh host tensor in a device session (the host reads shapes;
+// AllocateOutput would place it on the device).
+absl::Status SetHostInts(KernelContext& ctx, Shape shape, absl::Span<const int64_t> values) {
+  if (ctx.backend() != nullptr) {
+    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>(std::move(shape), values));
+    ctx.SetOutput(0, std::move(y));
+    return absl::OkStatus();
+  }
+  ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, std::move(shape)));
+  std::copy(values.begin(), values.end(), y->data<int64_t>());
+  return absl::OkStatus();
+}
+
 // Shape-1, 13, 15 (start/end, clamped to [0, rank]), 19, 21.
 class ShapeKernel : public Kernel {
  public:
@@ -257,11 +271,7 @@ class ShapeKernel : public Kernel {
     const int64_t start = clamp(start_);
     const int64_t end = end_ ? clamp(*end_) : rank;
     const int64_t n = std::max<int64_t>(end - start, 0);
-    // A host tensor even in a device session: the host reads shapes.
-    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>(
-                                        {n}, absl::MakeConstSpan(x->shape()).subspan(start, n)));
-    ctx.SetOutput(0, std::move(y));
-    return absl::OkStatus();
+    return SetHostInts(ctx, {n}, absl::MakeConstSpan(x->shape()).subspan(start, n));
   }
 
  private:
@@ -276,10 +286,8 @@ class SizeKernel : public Kernel {
 
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    // A host tensor even in a device session (as Shape).
-    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>({}, {x->num_elements()}));
-    ctx.SetOutput(0, std::move(y));
-    return absl::OkStatus();
+    const int64_t count = x->num_elements();
+    return SetHostInts(ctx, {}, absl::MakeConstSpan(&count, 1));
   }
 };
 
