@@ -33,7 +33,8 @@ class CudaBackend;
 // out (float32, device, already allocated with its shape) = grad (float32,
 // device) summed over the dims along which out's shape broadcasts into grad's
 // (ReduceSumToShape's rule). Deterministic: a fixed order per output, summed
-// in double. InvalidArgument naming `node` when the shapes do not fit.
+// in double. InvalidArgument naming `node` when the shapes do not fit;
+// Unimplemented past ReduceDims::kMaxDims alternations of kept/summed dims.
 absl::Status SumToShapeOnDevice(CudaBackend& backend, const Node& node, const Tensor& grad,
                                 Tensor& out);
 
