@@ -5,6 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/math/cuda_plans.h"
+#include "ops/math/math_cuda_util.h"
 #include "ops/math/matmul_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cublas_api.h"
@@ -13,21 +15,11 @@
 #include "runtime/status_macros.h"
 
 namespace onyx::cuda {
-namespace {
 
-absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
-}
-
-// Row-major y[m, n] = alpha * op(a) op(b), batched with element strides
-// (0 repeats one matrix for every batch).
-absl::Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m,
-                          int64_t n, int64_t k, float alpha, const float* a, int64_t stride_a,
-                          const float* b, int64_t stride_b, float* y, int64_t batch) {
+absl::Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                          int64_t k, float alpha, const float* a, int64_t stride_a, const float* b,
+                          int64_t stride_b, float beta, float* y, int64_t batch) {
   ONYX_ASSIGN_OR_RETURN(const CublasApi* api, LoadCublas());
-  const float beta = 0.f;
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
   return CublasStatus(
@@ -43,10 +35,18 @@ absl::Status CheckIntRange(const Node& node, std::initializer_list<int64_t> size
   for (int64_t s : sizes) {
     if (s > INT32_MAX) {
       return absl::UnimplementedError(
-          absl::StrFormat("%s: a matrix dim of %d exceeds cuBLAS's int range", node.Describe(), s));
+          absl::StrFormat("%s: a size of %d exceeds cuBLAS's int range", node.Describe(), s));
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
+  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrFormat(
+      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
 }
 
 class MatMulCudaKernel final : public Kernel {
@@ -83,7 +83,7 @@ class MatMulCudaKernel final : public Kernel {
     Shape out = *batch;
     if (a->rank() > 1) out.push_back(m);
     if (b->rank() > 1) out.push_back(n);
-    ONYX_RETURN_IF_ERROR(CheckIntRange(node, {m, n, k}));
+    ONYX_RETURN_IF_ERROR(CheckIntRange(node, {m, n, k, NumElements(*batch)}));
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32, out));
     const int64_t batches = NumElements(*batch);
     if (batches == 0 || m == 0 || n == 0) return absl::OkStatus();
@@ -92,45 +92,20 @@ class MatMulCudaKernel final : public Kernel {
       return CudaStatus(cudaMemsetAsync(y->raw_data(), 0, y->byte_size(), backend->stream()),
                         "cudaMemsetAsync");
     }
-    const int64_t na = NumElements(batch_a), nb = NumElements(batch_b);
-    // One strided-batched call when each operand is either one matrix or the
-    // full batch; otherwise one call per output matrix.
-    if ((na == 1 || batch_a == *batch) && (nb == 1 || batch_b == *batch)) {
-      return RowMajorGemm(handle, false, false, m, n, k, 1.f, a->data<float>(),
-                          na == 1 ? 0 : m * k, b->data<float>(), nb == 1 ? 0 : k * n,
-                          y->data<float>(), batches);
-    }
-    const std::vector<int64_t> index_a = BatchIndex(batch_a, *batch);
-    const std::vector<int64_t> index_b = BatchIndex(batch_b, *batch);
-    for (int64_t i = 0; i < batches; ++i) {
-      ONYX_RETURN_IF_ERROR(RowMajorGemm(handle, false, false, m, n, k, 1.f,
-                                        a->data<float>() + index_a[i] * m * k, 0,
-                                        b->data<float>() + index_b[i] * k * n, 0,
-                                        y->data<float>() + i * m * n, 1));
+    // A few strided-batched calls: each operand repeats one matrix (stride 0)
+    // or walks its matrices over the longest run of batch dims that allows.
+    Shape padded_a = batch_a, padded_b = batch_b;
+    padded_a.insert(padded_a.begin(), batch->size() - batch_a.size(), 1);
+    padded_b.insert(padded_b.begin(), batch->size() - batch_b.size(), 1);
+    const math::StridedBatches plan = math::PlanStridedBatches(*batch, padded_a, padded_b);
+    for (size_t c = 0; c < plan.offsets.size(); ++c) {
+      ONYX_RETURN_IF_ERROR(RowMajorGemm(
+          handle, false, false, m, n, k, 1.f, a->data<float>() + plan.offsets[c][0] * m * k,
+          plan.stride[0] * m * k, b->data<float>() + plan.offsets[c][1] * k * n,
+          plan.stride[1] * k * n, 0.f,
+          y->data<float>() + static_cast<int64_t>(c) * plan.count * m * n, plan.count));
     }
     return absl::OkStatus();
-  }
-
- private:
-  // For each output batch index, the operand's batch index under broadcasting.
-  static std::vector<int64_t> BatchIndex(const Shape& operand, const Shape& out) {
-    const int64_t total = NumElements(out);
-    std::vector<int64_t> index(total);
-    const int offset = static_cast<int>(out.size() - operand.size());
-    for (int64_t i = 0; i < total; ++i) {
-      int64_t rest = i, at = 0, stride = 1;
-      for (int d = static_cast<int>(out.size()) - 1; d >= 0; --d) {
-        const int64_t coord = rest % out[d];
-        rest /= out[d];
-        if (d >= offset) {
-          const int64_t dim = operand[d - offset];
-          if (dim != 1) at += coord * stride;
-          stride *= dim;
-        }
-      }
-      index[i] = at;
-    }
-    return index;
   }
 };
 
@@ -184,7 +159,7 @@ class GemmCudaKernel final : public Kernel {
     } else {
       ONYX_ASSIGN_OR_RETURN(cublasHandle_t handle, backend->Cublas());
       ONYX_RETURN_IF_ERROR(RowMajorGemm(handle, trans_a_, trans_b_, m, n, k, alpha_,
-                                        a->data<float>(), 0, b->data<float>(), 0,
+                                        a->data<float>(), 0, b->data<float>(), 0, 0.f,
                                         y->data<float>(), 1));
     }
     if (c != nullptr && beta_ != 0.f) {

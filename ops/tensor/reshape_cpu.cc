@@ -1,6 +1,7 @@
 // Ops that only change the shape: Reshape, Flatten, Squeeze, Unsqueeze (their
 // outputs are views of the input buffer, no copy), and the metadata ops Shape
-// and Size.
+// and Size (host outputs). None reads the data input's elements, so the CUDA
+// registration (shape_views_cuda.cc) runs these same kernels on device tensors.
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -234,6 +235,20 @@ class UnsqueezeKernel : public AxesKernel {
   }
 };
 
+// Output 0 = int64 `values` of `shape`, on the host: from the run's buffers
+// on the CPU, a fresh host tensor in a device session (the host reads shapes;
+// AllocateOutput would place it on the device).
+absl::Status SetHostInts(KernelContext& ctx, Shape shape, absl::Span<const int64_t> values) {
+  if (ctx.backend() != nullptr) {
+    ONYX_ASSIGN_OR_RETURN(Tensor y, Tensor::FromVector<int64_t>(std::move(shape), values));
+    ctx.SetOutput(0, std::move(y));
+    return absl::OkStatus();
+  }
+  ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, std::move(shape)));
+  std::copy(values.begin(), values.end(), y->data<int64_t>());
+  return absl::OkStatus();
+}
+
 // Shape-1, 13, 15 (start/end, clamped to [0, rank]), 19, 21.
 class ShapeKernel : public Kernel {
  public:
@@ -256,9 +271,7 @@ class ShapeKernel : public Kernel {
     const int64_t start = clamp(start_);
     const int64_t end = end_ ? clamp(*end_) : rank;
     const int64_t n = std::max<int64_t>(end - start, 0);
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, {n}));
-    for (int64_t i = 0; i < n; ++i) y->data<int64_t>()[i] = x->dim(static_cast<int>(start + i));
-    return absl::OkStatus();
+    return SetHostInts(ctx, {n}, absl::MakeConstSpan(x->shape()).subspan(start, n));
   }
 
  private:
@@ -273,13 +286,31 @@ class SizeKernel : public Kernel {
 
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, {}));
-    y->data<int64_t>()[0] = x->num_elements();
-    return absl::OkStatus();
+    const int64_t count = x->num_elements();
+    return SetHostInts(ctx, {}, absl::MakeConstSpan(&count, 1));
   }
 };
 
 }  // namespace
+
+KernelOr CreateReshapeKernel(const Node& node, int64_t opset) {
+  return ReshapeKernel::Create(node, opset);
+}
+KernelOr CreateFlattenKernel(const Node& node, int64_t opset) {
+  return FlattenKernel::Create(node, opset);
+}
+KernelOr CreateSqueezeKernel(const Node& node, int64_t opset) {
+  return SqueezeKernel::Create(node, opset);
+}
+KernelOr CreateUnsqueezeKernel(const Node& node, int64_t opset) {
+  return UnsqueezeKernel::Create(node, opset);
+}
+KernelOr CreateShapeKernel(const Node& node, int64_t opset) {
+  return ShapeKernel::Create(node, opset);
+}
+KernelOr CreateSizeKernel(const Node& node, int64_t opset) {
+  return SizeKernel::Create(node, opset);
+}
 
 void RegisterReshapeOps(OpRegistry& registry) {
   RegisterCpu(registry, "Reshape", {1, 5, 13, 14, 19, 21}, &ReshapeKernel::Create);

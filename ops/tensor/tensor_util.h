@@ -93,6 +93,17 @@ using KernelOr = absl::StatusOr<std::unique_ptr<Kernel>>;
 void RegisterCpu(OpRegistry& registry, const char* op_type, std::initializer_list<int> versions,
                  KernelFactory factory);
 
+// The kernels of reshape_cpu.cc. They read the data input's shape only (never
+// its elements), the shape/axes operands on the host, and return views of the
+// data input (Shape, Size: host int64 tensors), so shape_views_cuda.cc runs
+// them on device tensors too.
+KernelOr CreateReshapeKernel(const Node& node, int64_t opset);
+KernelOr CreateFlattenKernel(const Node& node, int64_t opset);
+KernelOr CreateSqueezeKernel(const Node& node, int64_t opset);
+KernelOr CreateUnsqueezeKernel(const Node& node, int64_t opset);
+KernelOr CreateShapeKernel(const Node& node, int64_t opset);
+KernelOr CreateSizeKernel(const Node& node, int64_t opset);
+
 // Registration of each source file's ops.
 void RegisterReshapeOps(OpRegistry& registry);  // Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size
 void RegisterTransposeOps(OpRegistry& registry);    // Transpose
