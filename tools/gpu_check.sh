@@ -34,3 +34,11 @@ for dev in cpu cuda; do
   "$BUILD/tools/onyx" bench models/tutorial_mlp/model.onnx --device $dev --batch 256 --iters 200 2>&1 |
     tail -6 | tee -a "$RESULTS"
 done
+echo "== onyx train, tutorial MLP, cpu vs cuda (the loss curves should agree; fallback lines name ops left on the CPU)" |
+  tee -a "$RESULTS"
+for dev in cpu cuda; do
+  "$BUILD/tools/onyx" train models/tutorial_mlp/model.onnx --inputs models/tutorial_mlp/train_x.npy \
+    --targets models/tutorial_mlp/train_y.npy --loss cross_entropy --optimizer adam --lr 0.01 \
+    --epochs 3 --batch-size 32 --no-shuffle --device $dev --out "/tmp/gpu_check_$dev.onnx" 2>&1 |
+    tail -6 | sed "s/^/[$dev] /" | tee -a "$RESULTS"
+done
