@@ -68,6 +68,13 @@ class LayerNormCudaKernel final : public Kernel {
     const Tensor* bias = ctx.input(2);
     ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
     ONYX_RETURN_IF_ERROR(CheckSupported(node, *x, v, {{"Scale", scale}, {"B", bias}}));
+    // Empty rows: the launcher writes nothing, so Mean / InvStdDev would be
+    // left uninitialized; the CPU kernel writes them.
+    if (v.inner == 0 && v.outer > 0 && (ctx.wants_output(1) || ctx.wants_output(2))) {
+      return absl::UnimplementedError(absl::StrFormat(
+          "%s: X %s has empty normalized dims; the CPU kernel writes their statistics",
+          node.Describe(), x->DebugString()));
+    }
     Shape stat_shape = x->shape();
     for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));

@@ -15,6 +15,18 @@ struct ShapePair {
   Shape a, b;
 };
 
+// The one-node graph on CUDA; fails the test when a node fell back to the CPU
+// kernel (the comparison would then be CPU against CPU).
+absl::StatusOr<Tensor> RunOnCudaKernel(const std::string& op, std::vector<Attribute> attrs,
+                                       const std::vector<Tensor>& inputs, int64_t opset) {
+  const Graph graph = testing_util::OneNodeGraph(op, std::move(attrs), inputs, opset);
+  bool on_device = false;
+  auto out = RunGraphOnCuda(graph, testing_util::InputFeeds(inputs), &on_device);
+  if (!out.ok()) return out.status();
+  EXPECT_TRUE(on_device) << op << " fell back to the CPU kernel";
+  return (*out)[0];
+}
+
 class BinaryGpuTest : public GpuParamTest<ShapePair> {};
 
 TEST_P(BinaryGpuTest, MatchesCpu) {
@@ -24,7 +36,7 @@ TEST_P(BinaryGpuTest, MatchesCpu) {
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
     SCOPED_TRACE(std::string(op) + " " + ShapeToString(p.a) + " " + ShapeToString(p.b));
     ASSERT_OK_AND_ASSIGN(Tensor cpu, RunNode(op, {}, {a, b}, 14, Device::kCpu));
-    ASSERT_OK_AND_ASSIGN(Tensor gpu, RunNode(op, {}, {a, b}, 14, Device::kCuda));
+    ASSERT_OK_AND_ASSIGN(Tensor gpu, RunOnCudaKernel(op, {}, {a, b}, 14));
     EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-6, 0));
   }
 }
@@ -41,7 +53,7 @@ TEST_F(GpuTest, BinaryFloat64AndInt64) {
   std::vector<double> da = {1.5, -2, 3}, db = {2};
   ASSERT_OK_AND_ASSIGN(Tensor a, Tensor::FromVector<double>({3}, da));
   ASSERT_OK_AND_ASSIGN(Tensor b, Tensor::FromVector<double>({1}, db));
-  ASSERT_OK_AND_ASSIGN(Tensor y, RunNode("Div", {}, {a, b}, 14, Device::kCuda));
+  ASSERT_OK_AND_ASSIGN(Tensor y, RunOnCudaKernel("Div", {}, {a, b}, 14));
   EXPECT_DOUBLE_EQ(y.data<double>()[0], 0.75);
   EXPECT_DOUBLE_EQ(y.data<double>()[1], -1.0);
   // int64 has no CUDA kernel: the CPU kernel runs (with copies) and says so once.
@@ -60,7 +72,7 @@ TEST_P(MatMulGpuTest, MatchesCpu) {
   Tensor a = RandomFloats(p.a, -1.f, 1.f, 3);
   Tensor b = RandomFloats(p.b, -1.f, 1.f, 4);
   ASSERT_OK_AND_ASSIGN(Tensor cpu, RunNode("MatMul", {}, {a, b}, 13, Device::kCpu));
-  ASSERT_OK_AND_ASSIGN(Tensor gpu, RunNode("MatMul", {}, {a, b}, 13, Device::kCuda));
+  ASSERT_OK_AND_ASSIGN(Tensor gpu, RunOnCudaKernel("MatMul", {}, {a, b}, 13));
   EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-4, 1e-5));
 }
 
@@ -89,7 +101,7 @@ TEST_P(GemmGpuTest, MatchesCpu) {
   const std::vector<Attribute> attrs = {FloatAttr("alpha", 0.5f), FloatAttr("beta", 2.f),
                                         IntAttr("transA", g.trans_a), IntAttr("transB", g.trans_b)};
   ASSERT_OK_AND_ASSIGN(Tensor cpu, RunNode("Gemm", attrs, inputs, 13, Device::kCpu));
-  ASSERT_OK_AND_ASSIGN(Tensor gpu, RunNode("Gemm", attrs, inputs, 13, Device::kCuda));
+  ASSERT_OK_AND_ASSIGN(Tensor gpu, RunOnCudaKernel("Gemm", attrs, inputs, 13));
   EXPECT_TRUE(AllClose<float>(gpu, cpu, 1e-4, 1e-5));
 }
 

@@ -526,6 +526,16 @@ TEST_F(GpuTest, LayerNormFloat64MatchesCpu) {
   EXPECT_TRUE(AllClose<double>(r.gpu[0], r.cpu[0], 1e-12, 1e-12));
 }
 
+TEST_F(GpuTest, LayerNormEmptyRowsStatisticsMatchCpu) {
+  // Rows of no elements: Mean and InvStdDev still have one value per row (the
+  // CUDA launcher writes none, so the CPU kernel must run them).
+  NodeSpec fwd{"LayerNormalization", "", {IntAttr("axis", -1)}, 17};
+  fwd.outputs = {"y", "mean", "inv_std"};
+  ASSERT_OK_AND_ASSIGN(BothRuns r,
+                       RunBoth(fwd, {RandomFloats({3, 0}, -1.f, 1.f, 1), RandomFloats({0}, 0, 1, 2)}));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(AllClose<float>(r.gpu[i], r.cpu[i], 0, 0)) << i;
+}
+
 TEST_F(GpuTest, LayerNormBroadcastScaleFallsBackToTheCpu) {
   Tensor x = RandomFloats({3, 4, 5}, -1.f, 1.f, 1);
   Tensor s = RandomFloats({1, 5}, 0.5f, 1.5f, 2);  // broadcast over dims[1:]
