@@ -86,9 +86,11 @@ enum class InputMemory {
   kDevice,     // in device memory: the default
   kHost,       // in host memory: a small operand the host reads (shape, axes, bounds)
   kShapeOnly,  // only its dtype and shape are read: left where it is, never copied
-  // Left where it is, never copied: the kernel computes when the value is on
-  // the device and otherwise answers Unimplemented, so the CPU kernel runs it
-  // on the host (data-movement ops over shape arithmetic, which lives there).
+  // Left where it is, never copied: views serve either side; data-movement ops
+  // compute when the value is on the device and otherwise answer
+  // Unimplemented, so the CPU kernel runs them on the host (shape arithmetic
+  // lives there). A floating-point initializer it reads is uploaded once
+  // (weights, embedding tables); an integer one stays on the host.
   kWhereItIs,
 };
 

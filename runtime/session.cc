@@ -53,11 +53,15 @@ absl::Status Session::UploadDeviceOnlyConstants() {
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int id = step.inputs[i];
       if (id < 0) continue;
-      const InputMemory memory =
+      InputMemory memory =
           step.on_device ? step.kernel->input_memory(static_cast<int>(i)) : InputMemory::kHost;
-      if (memory == InputMemory::kShapeOnly || memory == InputMemory::kWhereItIs) {
-        continue;  // read where it is
+      if (memory == InputMemory::kWhereItIs) {
+        const DataType dtype = constants_[id].dtype();
+        const bool data = dtype == DataType::kFloat32 || dtype == DataType::kFloat64 ||
+                          dtype == DataType::kFloat16 || dtype == DataType::kBFloat16;
+        memory = data ? InputMemory::kDevice : InputMemory::kShapeOnly;
       }
+      if (memory == InputMemory::kShapeOnly) continue;  // read where it is
       ++readers[id];
       if (memory == InputMemory::kHost) ++cpu_readers[id];
     }

@@ -1,6 +1,7 @@
 // Shape and view ops in CUDA sessions: Identity, Reshape, Flatten, Squeeze,
-// Unsqueeze and inference-mode Dropout return views of the device input (the
-// same buffer, no copy); Shape and Size read the input's shape only and return
+// Unsqueeze and inference-mode Dropout return views of their input (the same
+// buffer, no copy; the first five take it where it is, kWhereItIs, so shape
+// arithmetic on the host stays there); Shape and Size read the input's shape only and return
 // host int64 tensors (the host reads shapes; a device reader gets a copy).
 // The kernels of reshape_cpu.cc run as they are: they never read the data
 // input's elements, and their shape/axes operands arrive on the host.
@@ -43,6 +44,7 @@ KernelFactory Wrap(tensor::KernelOr (*create)(const Node&, int64_t), InputMemory
 
 class IdentityCudaKernel final : public Kernel {
  public:
+  InputMemory input_memory(int) const override { return InputMemory::kWhereItIs; }
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ctx.SetOutput(0, *x);  // shares the buffer
@@ -100,10 +102,10 @@ void RegisterShapeViewCudaOps(OpRegistry& registry) {
       [](const Node&, int64_t) -> tensor::KernelOr {
         return std::unique_ptr<Kernel>(new IdentityCudaKernel());
       });
-  add("Reshape", {1, 5, 13, 14, 19, 21}, Wrap(tensor::CreateReshapeKernel, InputMemory::kDevice));
-  add("Flatten", {1, 9, 11, 13, 21}, Wrap(tensor::CreateFlattenKernel, InputMemory::kDevice));
-  add("Squeeze", {1, 11, 13, 21}, Wrap(tensor::CreateSqueezeKernel, InputMemory::kDevice));
-  add("Unsqueeze", {1, 11, 13, 21}, Wrap(tensor::CreateUnsqueezeKernel, InputMemory::kDevice));
+  add("Reshape", {1, 5, 13, 14, 19, 21}, Wrap(tensor::CreateReshapeKernel, InputMemory::kWhereItIs));
+  add("Flatten", {1, 9, 11, 13, 21}, Wrap(tensor::CreateFlattenKernel, InputMemory::kWhereItIs));
+  add("Squeeze", {1, 11, 13, 21}, Wrap(tensor::CreateSqueezeKernel, InputMemory::kWhereItIs));
+  add("Unsqueeze", {1, 11, 13, 21}, Wrap(tensor::CreateUnsqueezeKernel, InputMemory::kWhereItIs));
   add("Shape", {1, 13, 15, 19, 21}, Wrap(tensor::CreateShapeKernel, InputMemory::kShapeOnly));
   add("Size", {1, 13, 19, 21}, Wrap(tensor::CreateSizeKernel, InputMemory::kShapeOnly));
   add("Dropout", {1, 6, 7, 10, 12, 13, 22},

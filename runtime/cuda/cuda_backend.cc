@@ -131,6 +131,7 @@ absl::Status CudaBackend::Synchronize() {
 }
 
 absl::StatusOr<cublasHandle_t> CudaBackend::Cublas() {
+  std::lock_guard<std::mutex> lock(handles_mu_);
   if (cublas_ == nullptr) {
     ONYX_ASSIGN_OR_RETURN(const CublasApi* api, LoadCublas());
     ONYX_RETURN_IF_ERROR(CublasStatus(api->create(&cublas_), "cublasCreate"));
@@ -140,6 +141,7 @@ absl::StatusOr<cublasHandle_t> CudaBackend::Cublas() {
 }
 
 absl::StatusOr<cudnnHandle_t> CudaBackend::Cudnn() {
+  std::lock_guard<std::mutex> lock(handles_mu_);
   if (cudnn_ == nullptr) {
     ONYX_ASSIGN_OR_RETURN(const CudnnApi* api, LoadCudnn());
     cudnnHandle_t handle = nullptr;

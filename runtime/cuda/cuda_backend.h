@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <cublas_v2.h>
@@ -60,6 +61,7 @@ class CudaBackend final : public DeviceBackend {
 
   int device_ordinal_ = 0;
   std::shared_ptr<State> state_;
+  std::mutex handles_mu_;  // concurrent runs may ask for a handle at once
   cublasHandle_t cublas_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
 };

@@ -1,7 +1,8 @@
 // Kernel::input_memory on the stand-in device of fake_device.h: a device
-// kernel gets kHost inputs on the host and kShapeOnly inputs where they are,
-// and the session copies nothing it does not have to.
+// kernel gets kHost inputs on the host and kShapeOnly / kWhereItIs inputs
+// where they are, and the session copies nothing it does not have to.
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -42,12 +43,26 @@ class ProbeKernel final : public Kernel {
   static inline std::vector<bool> like_seen_on_device;
 };
 
+// com.test View(x) -> x itself, wherever it is (a view takes kWhereItIs).
+class ViewKernel final : public Kernel {
+ public:
+  InputMemory input_memory(int) const override { return InputMemory::kWhereItIs; }
+  absl::Status Compute(KernelContext& ctx) override {
+    ctx.SetOutput(0, *ctx.input(0));
+    return absl::OkStatus();
+  }
+};
+
 const OpRegistry& ProbeRegistry() {
   static const OpRegistry* registry = [] {
     auto* r = new OpRegistry();
     r->Register("com.test", "Probe", 1, Device::kCuda,
                 [](const Node&, int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
                   return std::make_unique<ProbeKernel>();
+                });
+    r->Register("com.test", "View", 1, Device::kCuda,
+                [](const Node&, int64_t) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+                  return std::make_unique<ViewKernel>();
                 });
     return r;
   }();
@@ -134,6 +149,39 @@ TEST(InputMemoryTest, DeviceValueOfAHostInputComesToTheHost) {
   ExpectY((*outs)[0]);
   EXPECT_EQ(device->to_device, 0);
   EXPECT_EQ(device->to_host, 2);  // scale for the kernel, y for the caller
+}
+
+// kWhereItIs readers: a float initializer (weights, tables) is uploaded once at
+// Create; an integer one (shape arithmetic) stays on the host.
+TEST(InputMemoryTest, WhereItIsUploadsFloatInitializersOnly) {
+  Graph g;
+  g.opset_imports[""] = 17;
+  g.opset_imports["com.test"] = 1;
+  g.initializers["w"] = *Tensor::FromVector<float>({3}, {1.f, 2.f, 3.f});
+  g.initializers["dims"] = *Tensor::FromVector<int64_t>({2}, {4, 5});
+  for (const char* name : {"w", "dims"}) {
+    Node view;
+    view.name = std::string("view_") + name;
+    view.domain = "com.test";
+    view.op_type = "View";
+    view.inputs = {name};
+    view.outputs = {std::string(name) + "_out"};
+    g.nodes.push_back(view);
+    ValueInfo out;
+    out.name = view.outputs[0];
+    g.outputs.push_back(out);
+  }
+  auto device = std::make_shared<FakeDevice>();
+  auto session = Session::Create(g, ProbeRegistry(), OnDevice(device));
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ(device->to_device, 1) << "only the float initializer goes up";
+  device->to_device = device->to_host = 0;
+  auto outs = (*session)->Run({});
+  ASSERT_TRUE(outs.ok()) << outs.status();
+  EXPECT_EQ(device->to_host, 1);  // w_out comes back; dims_out never left
+  EXPECT_EQ(device->to_device, 0);
+  EXPECT_EQ((*outs)[0].data<float>()[2], 3.f);
+  EXPECT_EQ((*outs)[1].data<int64_t>()[1], 5);
 }
 
 }  // namespace
