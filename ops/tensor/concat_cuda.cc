@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "ops/register_all.h"
+#include "ops/tensor/tensor_util.h"
 #include "ops/tensor/transpose_cuda.h"
 #include "ops/tensor/transpose_cuda_plan.h"
 #include "runtime/cuda/cuda_backend.h"
@@ -43,30 +44,10 @@ class ConcatCudaKernel final : public Kernel {
       return absl::UnimplementedError(absl::StrFormat(
           "%s: every input is on the host; the CPU kernel runs them there", node.Describe()));
     }
-    // The CPU kernel's checks (concat_split_cpu.cc), with its messages.
+    // The CPU kernel's checks, with its messages.
     const Tensor& first = *xs[0];
-    const int rank = first.rank();
-    if (rank == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
-    Shape out = first.shape();
-    out[axis] = 0;
-    for (size_t k = 0; k < xs.size(); ++k) {
-      const Tensor& x = *xs[k];
-      bool ok = x.dtype() == first.dtype() && x.rank() == rank;
-      for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.dim(i) == first.dim(i);
-      if (!ok) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: input %d is %s but input 0 is %s (only axis %d may differ)",
-                            node.Describe(), k, x.DebugString(), first.DebugString(), axis));
-      }
-      if (__builtin_add_overflow(out[axis], x.dim(axis), &out[axis])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
-      }
-    }
+    int axis = 0;
+    ONYX_ASSIGN_OR_RETURN(const Shape out, tensor::ConcatOutputShape(node, xs, axis_, &axis));
     std::vector<Tensor> uploaded;  // device copies of the host inputs, for this call
     uploaded.reserve(xs.size());
     for (const Tensor*& x : xs) {

@@ -36,29 +36,8 @@ class ConcatKernel : public Kernel {
       return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
     }
     const Tensor& first = *xs[0];
-    const int rank = first.rank();
-    // NormalizeAxis accepts axis 0 for rank 0, but a scalar has no axis to join.
-    if (rank == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
-    Shape out = first.shape();
-    out[axis] = 0;
-    for (size_t k = 0; k < xs.size(); ++k) {
-      const Tensor& x = *xs[k];
-      bool ok = x.dtype() == first.dtype() && x.rank() == rank;
-      for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.dim(i) == first.dim(i);
-      if (!ok) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: input %d is %s but input 0 is %s (only axis %d may differ)",
-                            node.Describe(), k, x.DebugString(), first.DebugString(), axis));
-      }
-      if (__builtin_add_overflow(out[axis], x.dim(axis), &out[axis])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
-      }
-    }
+    int axis = 0;
+    ONYX_ASSIGN_OR_RETURN(const Shape out, ConcatOutputShape(node, xs, axis_, &axis));
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(first.dtype());

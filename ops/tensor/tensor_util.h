@@ -86,6 +86,23 @@ uint16_t FloatToHalf(float f);
 float BFloat16ToFloat(uint16_t b);
 uint16_t FloatToBFloat16(float f);
 
+// Concat's checks and output shape, shared by the CPU and CUDA kernels
+// (concat_gather_checks.cc): every input of `xs` (non-empty) must match input
+// 0's dtype and dims except on `axis` (normalized into `axis_out`).
+absl::StatusOr<Shape> ConcatOutputShape(const Node& node, absl::Span<const Tensor* const> xs,
+                                        int64_t axis, int* axis_out);
+
+// Gather's checks, shared by the CPU and CUDA kernels: `axis` normalized
+// against the data's rank, the int32/int64 indices read from the host tensor
+// `idx`, range-checked and made non-negative, and the output shape.
+struct GatherArgs {
+  int axis = 0;
+  std::vector<int64_t> indices;
+  Shape shape;
+};
+absl::StatusOr<GatherArgs> ResolveGather(const Node& node, const Tensor& x, const Tensor& idx,
+                                         int64_t axis);
+
 using KernelOr = absl::StatusOr<std::unique_ptr<Kernel>>;
 
 // Registers `factory` for op `op_type` (ONNX domain, CPU) at every version in
