@@ -59,24 +59,17 @@ class ConcatCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(first.dtype());
-    const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
-    const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
-    const int64_t out_row = out[axis] * inner;
-    int64_t offset = 0;
-    for (const Tensor* x : xs) {
-      const int64_t row = x->dim(axis) * inner;
-      const int64_t dims[2] = {outer, row};
-      const int64_t src_strides[2] = {row, 1};
-      const int64_t dst_strides[2] = {out_row, 1};
-      ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
-                            tensor::MakeCopyPlan(dims, src_strides, dst_strides));
-      ONYX_RETURN_IF_ERROR(CudaStatus(
-          StridedCopy(es, plan, x->raw_data(), static_cast<char*>(y->raw_data()) + offset * es,
-                      backend->stream()),
-          "Concat kernel"));
-      offset += row;
-    }
-    return absl::OkStatus();
+    return tensor::ForEachConcatBand(
+        xs, out, axis,
+        [&](const Tensor& x, absl::Span<const int64_t> dims, absl::Span<const int64_t> src_strides,
+            absl::Span<const int64_t> dst_strides, int64_t offset) -> absl::Status {
+          ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
+                                tensor::MakeCopyPlan(dims, src_strides, dst_strides));
+          return CudaStatus(StridedCopy(es, plan, x.raw_data(),
+                                        static_cast<char*>(y->raw_data()) + offset * es,
+                                        backend->stream()),
+                            "Concat kernel");
+        });
   }
 
  private:
@@ -84,11 +77,7 @@ class ConcatCudaKernel final : public Kernel {
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConcatCudaKernel(const Node& node, int64_t opset) {
-  if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: attribute axis is required", node.Describe()));
-  }
-  ONYX_ASSIGN_OR_RETURN(const int64_t axis, node.GetInt("axis", 1));
+  ONYX_ASSIGN_OR_RETURN(const int64_t axis, tensor::ConcatAxisAttribute(node, opset));
   return std::unique_ptr<Kernel>(new ConcatCudaKernel(axis));
 }
 

@@ -41,6 +41,14 @@ absl::StatusOr<Shape> ConcatOutputShape(const Node& node, absl::Span<const Tenso
   return out;
 }
 
+absl::StatusOr<int64_t> ConcatAxisAttribute(const Node& node, int64_t opset) {
+  if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: attribute axis is required", node.Describe()));
+  }
+  return node.GetInt("axis", 1);
+}
+
 absl::StatusOr<GatherArgs> ResolveGather(const Node& node, const Tensor& x, const Tensor& idx,
                                          int64_t axis_attr) {
   if (x.rank() == 0) {

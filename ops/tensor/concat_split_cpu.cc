@@ -17,11 +17,7 @@ class ConcatKernel : public Kernel {
  public:
   static KernelOr Create(const Node& node, int64_t opset) {
     auto k = std::make_unique<ConcatKernel>();
-    if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: attribute axis is required", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(k->axis_, node.GetInt("axis", 1));
+    ONYX_ASSIGN_OR_RETURN(k->axis_, ConcatAxisAttribute(node, opset));
     return k;
   }
 
@@ -41,20 +37,15 @@ class ConcatKernel : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(first.dtype());
-    const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
-    const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
-    const int64_t out_row = out[axis] * inner;
-    int64_t offset = 0;
-    for (const Tensor* x : xs) {
-      const int64_t row = x->dim(axis) * inner;
-      const int64_t dims[2] = {outer, row};
-      const int64_t src_strides[2] = {row, 1};
-      const int64_t dst_strides[2] = {out_row, 1};
-      StridedCopy(es, dims, x->raw_data(), src_strides,
-                  static_cast<char*>(y->raw_data()) + offset * es, dst_strides);
-      offset += row;
-    }
-    return absl::OkStatus();
+    return ForEachConcatBand(xs, out, axis,
+                             [&](const Tensor& x, absl::Span<const int64_t> dims,
+                                 absl::Span<const int64_t> src_strides,
+                                 absl::Span<const int64_t> dst_strides, int64_t offset) {
+                               StridedCopy(es, dims, x.raw_data(), src_strides,
+                                           static_cast<char*>(y->raw_data()) + offset * es,
+                                           dst_strides);
+                               return absl::OkStatus();
+                             });
   }
 
  private:
