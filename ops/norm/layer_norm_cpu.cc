@@ -210,15 +210,9 @@ class LayerNormKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "Scale", *scale, x));
     if (bias) ONYX_RETURN_IF_ERROR(CheckFloat(node, "B", *bias, x));
     ONYX_ASSIGN_OR_RETURN(const RowView v, LayerNormRowView(node, *x, axis_));
-    Shape stat_shape = x->shape();
-    for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    Tensor* stats[2] = {nullptr, nullptr};
-    for (int i = 1; i <= 2; ++i) {
-      if (ctx.wants_output(i)) {
-        ONYX_ASSIGN_OR_RETURN(stats[i - 1], ctx.AllocateOutput(i, x->dtype(), stat_shape));
-      }
-    }
+    ONYX_ASSIGN_OR_RETURN(const LayerNormOutputs outs, AllocateLayerNormOutputs(ctx, *x, v));
+    Tensor* y = outs.y;
+    Tensor* const* stats = outs.stats;
     const Shape inner_dims(x->shape().begin() + v.axis, x->shape().end());
     if (scale->shape() == inner_dims && (!bias || bias->shape() == inner_dims)) {
       if (x->dtype() == DataType::kFloat32) {
@@ -359,6 +353,20 @@ absl::StatusOr<LayerNormRows> LayerNormRowView(const Node& node, const Tensor& x
   v.axis = static_cast<int>(axis < 0 ? axis + rank : axis);
   for (int i = 0; i < rank; ++i) (i < v.axis ? v.outer : v.inner) *= x.dim(i);
   return v;
+}
+
+absl::StatusOr<LayerNormOutputs> AllocateLayerNormOutputs(KernelContext& ctx, const Tensor& x,
+                                                          const LayerNormRows& v) {
+  Shape stat_shape = x.shape();
+  for (int i = v.axis; i < x.rank(); ++i) stat_shape[i] = 1;
+  LayerNormOutputs outs;
+  ONYX_ASSIGN_OR_RETURN(outs.y, ctx.AllocateOutput(0, x.dtype(), x.shape()));
+  for (int i = 1; i <= 2; ++i) {
+    if (ctx.wants_output(i)) {
+      ONYX_ASSIGN_OR_RETURN(outs.stats[i - 1], ctx.AllocateOutput(i, x.dtype(), stat_shape));
+    }
+  }
+  return outs;
 }
 
 absl::StatusOr<LayerNormRows> LayerNormGradRowView(const Node& node, const Tensor& dy,

@@ -72,15 +72,10 @@ class LayerNormCudaKernel final : public Kernel {
           "%s: X %s has empty normalized dims; the CPU kernel writes their statistics",
           node.Describe(), x->DebugString()));
     }
-    Shape stat_shape = x->shape();
-    for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    Tensor* stats[2] = {nullptr, nullptr};
-    for (int i = 1; i <= 2; ++i) {
-      if (ctx.wants_output(i)) {
-        ONYX_ASSIGN_OR_RETURN(stats[i - 1], ctx.AllocateOutput(i, x->dtype(), stat_shape));
-      }
-    }
+    ONYX_ASSIGN_OR_RETURN(const norm::LayerNormOutputs outs,
+                          norm::AllocateLayerNormOutputs(ctx, *x, v));
+    Tensor* y = outs.y;
+    Tensor* const* stats = outs.stats;
     cudaError_t error;
     if (x->dtype() == DataType::kFloat32) {
       error = LayerNormForward<float>(x->data<float>(), scale->data<float>(),

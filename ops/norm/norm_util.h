@@ -45,6 +45,15 @@ absl::StatusOr<LayerNormRows> LayerNormRowView(const Node& node, const Tensor& x
 // dtype), then X's row view.
 absl::StatusOr<LayerNormRows> LayerNormGradRowView(const Node& node, const Tensor& dy,
                                                    const Tensor& x, int64_t axis);
+// LayerNormalization's outputs: Y (X's shape) and, when wanted, Mean and
+// InvStdDev (X's dims with dims[axis:] set to 1), all of X's dtype; null for
+// the statistics the graph does not use.
+struct LayerNormOutputs {
+  Tensor* y = nullptr;
+  Tensor* stats[2] = {nullptr, nullptr};  // Mean, InvStdDev
+};
+absl::StatusOr<LayerNormOutputs> AllocateLayerNormOutputs(KernelContext& ctx, const Tensor& x,
+                                                          const LayerNormRows& v);
 // The attributes axis (default -1) and epsilon (default 1e-5, must be >= 0).
 absl::StatusOr<std::pair<int64_t, float>> LayerNormAxisEpsilon(const Node& node);
 
