@@ -82,6 +82,11 @@ absl::StatusOr<GatherArgs> ResolveGather(const Node& node, const Tensor& x, cons
   args.shape.assign(x.shape().begin(), x.shape().begin() + axis);
   args.shape.insert(args.shape.end(), idx.shape().begin(), idx.shape().end());
   args.shape.insert(args.shape.end(), x.shape().begin() + axis + 1, x.shape().end());
+  const int64_t es = static_cast<int64_t>(DataTypeSize(x.dtype()));
+  args.outer = NumElements(absl::MakeConstSpan(x.shape()).subspan(0, axis));
+  args.dim = dim;
+  args.n = n;
+  args.row_bytes = NumElements(absl::MakeConstSpan(x.shape()).subspan(axis + 1)) * es;
   return args;
 }
 

@@ -51,12 +51,10 @@ class GatherCudaKernel final : public Kernel {
     // The CPU kernel's checks, with its messages.
     ONYX_ASSIGN_OR_RETURN(const tensor::GatherArgs args,
                           tensor::ResolveGather(node, *x, *idx, axis_));
-    const int axis = args.axis;
-    const std::vector<int64_t>& indices = args.indices;
-    const int64_t dim = x->dim(axis);
-    const int64_t n = idx->num_elements();
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), args.shape));
     if (y->num_elements() == 0) return absl::OkStatus();
+    const std::vector<int64_t>& indices = args.indices;
+    const int64_t n = args.n;
     ONYX_ASSIGN_OR_RETURN(Tensor device_indices,
                           backend->Allocate(DataType::kInt64, {n}, ctx.max_tensor_bytes()));
     // From pageable memory: returns once `indices` is staged, so it may go out of scope.
@@ -64,11 +62,8 @@ class GatherCudaKernel final : public Kernel {
                                                     static_cast<size_t>(n) * sizeof(int64_t),
                                                     cudaMemcpyHostToDevice, backend->stream()),
                                     "Gather indices upload"));
-    const int64_t es = static_cast<int64_t>(DataTypeSize(x->dtype()));
-    const int64_t outer = NumElements(absl::MakeConstSpan(x->shape()).subspan(0, axis));
-    const int64_t row = NumElements(absl::MakeConstSpan(x->shape()).subspan(axis + 1)) * es;
     return CudaStatus(GatherRows(x->raw_data(), device_indices.data<int64_t>(), y->raw_data(),
-                                 outer, dim, n, row, backend->stream()),
+                                 args.outer, args.dim, n, args.row_bytes, backend->stream()),
                       "Gather kernel");
   }
 

@@ -57,18 +57,13 @@ class GatherKernel : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* idx, ctx.RequiredInput(1));
     ONYX_ASSIGN_OR_RETURN(const GatherArgs args, ResolveGather(node, *x, *idx, axis_));
-    const int axis = args.axis;
-    const std::vector<int64_t>& indices = args.indices;
-    const int64_t dim = x->dim(axis);
-    const int64_t n = idx->num_elements();
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), args.shape));
     if (y->num_elements() == 0) return absl::OkStatus();
-    const int64_t es = static_cast<int64_t>(DataTypeSize(x->dtype()));
-    const int64_t outer = NumElements(absl::MakeConstSpan(x->shape()).subspan(0, axis));
-    const int64_t block = NumElements(absl::MakeConstSpan(x->shape()).subspan(axis + 1)) * es;
+    const std::vector<int64_t>& indices = args.indices;
+    const int64_t n = args.n, dim = args.dim, block = args.row_bytes;
     const char* src = static_cast<const char*>(x->raw_data());
     char* dst = static_cast<char*>(y->raw_data());
-    const int64_t total = outer * n;
+    const int64_t total = args.outer * n;
 #pragma omp parallel for schedule(static) if (total * block >= (int64_t{1} << 20))
     for (int64_t t = 0; t < total; ++t) {
       const int64_t o = t / n, j = t % n;

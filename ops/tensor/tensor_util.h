@@ -120,11 +120,13 @@ absl::Status ForEachConcatBand(absl::Span<const Tensor* const> xs, const Shape& 
 
 // Gather's checks, shared by the CPU and CUDA kernels: `axis` normalized
 // against the data's rank, the int32/int64 indices read from the host tensor
-// `idx`, range-checked and made non-negative, and the output shape.
+// `idx`, range-checked and made non-negative, and the output shape. The data
+// is viewed as [outer, dim, row_bytes]; the output as [outer, n, row_bytes].
 struct GatherArgs {
   int axis = 0;
   std::vector<int64_t> indices;
   Shape shape;
+  int64_t outer = 1, dim = 0, n = 0, row_bytes = 0;
 };
 absl::StatusOr<GatherArgs> ResolveGather(const Node& node, const Tensor& x, const Tensor& idx,
                                          int64_t axis);
