@@ -30,14 +30,7 @@ class ConcatCudaKernel final : public Kernel {
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
-    std::vector<const Tensor*> xs;
-    for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
-      xs.push_back(x);
-    }
-    if (xs.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
-    }
+    ONYX_ASSIGN_OR_RETURN(std::vector<const Tensor*> xs, tensor::ConcatInputs(ctx));
     bool any_on_device = false;
     for (const Tensor* x : xs) any_on_device = any_on_device || x->on_device();
     if (!any_on_device) {

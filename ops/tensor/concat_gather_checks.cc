@@ -11,6 +11,18 @@
 
 namespace onyx::tensor {
 
+absl::StatusOr<std::vector<const Tensor*>> ConcatInputs(const KernelContext& ctx) {
+  std::vector<const Tensor*> xs;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
+    xs.push_back(x);
+  }
+  if (xs.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", ctx.node().Describe()));
+  }
+  return xs;
+}
+
 absl::StatusOr<Shape> ConcatOutputShape(const Node& node, absl::Span<const Tensor* const> xs,
                                         int64_t axis_attr, int* axis_out) {
   const Tensor& first = *xs[0];

@@ -23,14 +23,7 @@ class ConcatKernel : public Kernel {
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
-    std::vector<const Tensor*> xs;
-    for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
-      xs.push_back(x);
-    }
-    if (xs.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
-    }
+    ONYX_ASSIGN_OR_RETURN(const std::vector<const Tensor*> xs, ConcatInputs(ctx));
     const Tensor& first = *xs[0];
     int axis = 0;
     ONYX_ASSIGN_OR_RETURN(const Shape out, ConcatOutputShape(node, xs, axis_, &axis));

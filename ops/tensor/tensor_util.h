@@ -86,6 +86,9 @@ uint16_t FloatToHalf(float f);
 float BFloat16ToFloat(uint16_t b);
 uint16_t FloatToBFloat16(float f);
 
+// Concat's inputs (all required); InvalidArgument when there are none.
+absl::StatusOr<std::vector<const Tensor*>> ConcatInputs(const KernelContext& ctx);
+
 // Concat's checks and output shape, shared by the CPU and CUDA kernels
 // (concat_gather_checks.cc): every input of `xs` (non-empty) must match input
 // 0's dtype and dims except on `axis` (normalized into `axis_out`).
