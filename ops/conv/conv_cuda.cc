@@ -17,17 +17,14 @@
 namespace onyx::cuda {
 namespace {
 
-class ConvCudaKernel final : public Kernel {
+class ConvCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const ConvRun run, StartConvRun(ctx, attrs_, kForwardPass, plan_));
-    CudaBackend* backend = run.backend;
-    const Tensor *x = run.x, *w = run.w, *b = run.b;
-    const CudnnContext& cudnn = run.cudnn;
-    Tensor* y = run.y;
+    const auto& [backend, x, w, b, cudnn, y] = run;
     const ConvPass<cudnnConvolutionFwdAlgo_t>& pass = plan_->forward;
     ONYX_ASSIGN_OR_RETURN(Tensor workspace, Workspace(*backend, pass.workspace_bytes));
     const float one = 1.f, zero = 0.f;
@@ -40,15 +37,11 @@ class ConvCudaKernel final : public Kernel {
     if (b == nullptr) return absl::OkStatus();
     return AddBias(node, cudnn, *plan_, plan_->t.y, *b, *y);
   }
-
- private:
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
 };
 
-class ConvGradCudaKernel final : public Kernel {
+class ConvGradCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvGradCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
@@ -104,10 +97,6 @@ class ConvGradCudaKernel final : public Kernel {
     }
     return absl::OkStatus();
   }
-
- private:
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
 };
 
 }  // namespace

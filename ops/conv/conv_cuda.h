@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -101,6 +102,17 @@ struct ConvRun {
 };
 absl::StatusOr<ConvRun> StartConvRun(KernelContext& ctx, const conv::ConvAttrs& attrs,
                                      unsigned passes, std::unique_ptr<ConvPlan>& plan);
+
+// Base of the Conv-family CUDA kernels: the node's attributes and the plan for
+// the last (X, W) shapes.
+class ConvCudaKernelBase : public Kernel {
+ public:
+  explicit ConvCudaKernelBase(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+
+ protected:
+  conv::ConvAttrs attrs_;
+  std::unique_ptr<ConvPlan> plan_;
+};
 
 // Kernel factory of the Conv-family CUDA kernels: `K` built from the node's
 // Conv attributes (ConvTranspose's when `kTranspose`).

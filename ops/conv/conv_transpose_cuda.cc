@@ -22,17 +22,14 @@
 namespace onyx::cuda {
 namespace {
 
-class ConvTransposeCudaKernel final : public Kernel {
+class ConvTransposeCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvTransposeCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const ConvRun run, StartConvRun(ctx, attrs_, kBackwardDataPass, plan_));
-    CudaBackend* backend = run.backend;
-    const Tensor *x = run.x, *w = run.w, *b = run.b;
-    const CudnnContext& cudnn = run.cudnn;
-    Tensor* y = run.y;
+    const auto& [backend, x, w, b, cudnn, y] = run;
     const std::optional<BlockCopyDims> copy = ScratchCopy(*plan_);
     Tensor scratch;
     if (copy.has_value()) {
@@ -91,8 +88,6 @@ class ConvTransposeCudaKernel final : public Kernel {
     return d;
   }
 
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
   TensorDesc y_desc_;  // Y when it is not cuDNN's t.x (for the bias), of shape y_desc_shape_
   Shape y_desc_shape_;
 };
