@@ -17,24 +17,14 @@
 namespace onyx::cuda {
 namespace {
 
-class ConvCudaKernel final : public Kernel {
+class ConvCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
-    ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
-    const Tensor* b = ctx.input(2);
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *x, "X"));
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *w, "W"));
-    if (b != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat(node, *b, "B"));
-    ONYX_ASSIGN_OR_RETURN(const CudnnContext cudnn, CudnnFor(node, *backend));
-    ONYX_RETURN_IF_ERROR(
-        EnsureConvPlan(node, cudnn, attrs_, x->shape(), w->shape(), kForwardPass, plan_));
-    ONYX_RETURN_IF_ERROR(CheckBias(node, b, plan_->y_shape[1]));
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32, plan_->y_shape));
+    ONYX_ASSIGN_OR_RETURN(const ConvRun run, StartConvRun(ctx, attrs_, kForwardPass, plan_));
+    const auto& [backend, x, w, b, cudnn, y] = run;
     const ConvPass<cudnnConvolutionFwdAlgo_t>& pass = plan_->forward;
     ONYX_ASSIGN_OR_RETURN(Tensor workspace, Workspace(*backend, pass.workspace_bytes));
     const float one = 1.f, zero = 0.f;
@@ -47,15 +37,11 @@ class ConvCudaKernel final : public Kernel {
     if (b == nullptr) return absl::OkStatus();
     return AddBias(node, cudnn, *plan_, plan_->t.y, *b, *y);
   }
-
- private:
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
 };
 
-class ConvGradCudaKernel final : public Kernel {
+class ConvGradCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvGradCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
@@ -111,29 +97,17 @@ class ConvGradCudaKernel final : public Kernel {
     }
     return absl::OkStatus();
   }
-
- private:
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
 };
-
-absl::StatusOr<std::unique_ptr<Kernel>> MakeConv(const Node& node, int64_t) {
-  ONYX_ASSIGN_OR_RETURN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, /*transpose=*/false));
-  return std::unique_ptr<Kernel>(new ConvCudaKernel(std::move(attrs)));
-}
-
-absl::StatusOr<std::unique_ptr<Kernel>> MakeConvGrad(const Node& node, int64_t) {
-  ONYX_ASSIGN_OR_RETURN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, /*transpose=*/false));
-  return std::unique_ptr<Kernel>(new ConvGradCudaKernel(std::move(attrs)));
-}
 
 }  // namespace
 
 void RegisterConvCudaOps(OpRegistry& registry) {
   for (int since : {1, 11, 22}) {
-    registry.Register(kOnnxDomain, "Conv", since, Device::kCuda, MakeConv);
+    registry.Register(kOnnxDomain, "Conv", since, Device::kCuda,
+                      MakeConvKernel<ConvCudaKernel, /*kTranspose=*/false>);
   }
-  registry.Register(kOnyxDomain, "ConvGrad", 1, Device::kCuda, MakeConvGrad);
+  registry.Register(kOnyxDomain, "ConvGrad", 1, Device::kCuda,
+                    MakeConvKernel<ConvGradCudaKernel, /*kTranspose=*/false>);
   RegisterConvTransposeCudaOps(registry);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cudnn_api.h"
 #include "runtime/cuda/cudnn_descriptors.h"
+#include "runtime/kernel.h"
 
 namespace onyx::cuda {
 
@@ -85,6 +87,41 @@ absl::Status CheckBias(const Node& node, const Tensor* b, int64_t channels);
 // y += b over the channel axis; `y_desc` describes y, `plan.t.bias` b.
 absl::Status AddBias(const Node& node, const CudnnContext& cudnn, const ConvPlan& plan,
                      const TensorDesc& y_desc, const Tensor& b, Tensor& y);
+
+// What Conv and ConvTranspose (inputs X, W, optional B) do before their cuDNN
+// calls: float32 checks, cuDNN, `plan` kept or made for these shapes with
+// `passes`, the bias checked against Y's channels and Y allocated (output 0,
+// plan->y_shape). Errors as those of the functions above.
+struct ConvRun {
+  CudaBackend* backend = nullptr;
+  const Tensor* x = nullptr;
+  const Tensor* w = nullptr;
+  const Tensor* b = nullptr;  // null when B is absent
+  CudnnContext cudnn;
+  Tensor* y = nullptr;
+};
+absl::StatusOr<ConvRun> StartConvRun(KernelContext& ctx, const conv::ConvAttrs& attrs,
+                                     unsigned passes, std::unique_ptr<ConvPlan>& plan);
+
+// Base of the Conv-family CUDA kernels: the node's attributes and the plan for
+// the last (X, W) shapes.
+class ConvCudaKernelBase : public Kernel {
+ public:
+  explicit ConvCudaKernelBase(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+
+ protected:
+  conv::ConvAttrs attrs_;
+  std::unique_ptr<ConvPlan> plan_;
+};
+
+// Kernel factory of the Conv-family CUDA kernels: `K` built from the node's
+// Conv attributes (ConvTranspose's when `kTranspose`).
+template <typename K, bool kTranspose>
+absl::StatusOr<std::unique_ptr<Kernel>> MakeConvKernel(const Node& node, int64_t /*opset*/) {
+  absl::StatusOr<conv::ConvAttrs> attrs = conv::ParseConvAttrs(node, kTranspose);
+  if (!attrs.ok()) return attrs.status();
+  return std::unique_ptr<Kernel>(new K(*std::move(attrs)));
+}
 
 // conv_transpose_cuda.cc, called from RegisterConvCudaOps.
 void RegisterConvTransposeCudaOps(OpRegistry& registry);

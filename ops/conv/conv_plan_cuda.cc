@@ -161,6 +161,25 @@ absl::Status EnsureConvPlan(const Node& node, const CudnnContext& cudnn,
   return absl::OkStatus();
 }
 
+absl::StatusOr<ConvRun> StartConvRun(KernelContext& ctx, const conv::ConvAttrs& attrs,
+                                     unsigned passes, std::unique_ptr<ConvPlan>& plan) {
+  const Node& node = ctx.node();
+  ConvRun run;
+  ONYX_ASSIGN_OR_RETURN(run.backend, BackendOf(ctx));
+  ONYX_ASSIGN_OR_RETURN(run.x, ctx.RequiredInput(0));
+  ONYX_ASSIGN_OR_RETURN(run.w, ctx.RequiredInput(1));
+  run.b = ctx.input(2);
+  ONYX_RETURN_IF_ERROR(RequireFloat(node, *run.x, "X"));
+  ONYX_RETURN_IF_ERROR(RequireFloat(node, *run.w, "W"));
+  if (run.b != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat(node, *run.b, "B"));
+  ONYX_ASSIGN_OR_RETURN(run.cudnn, CudnnFor(node, *run.backend));
+  ONYX_RETURN_IF_ERROR(
+      EnsureConvPlan(node, run.cudnn, attrs, run.x->shape(), run.w->shape(), passes, plan));
+  ONYX_RETURN_IF_ERROR(CheckBias(node, run.b, plan->y_shape[1]));
+  ONYX_ASSIGN_OR_RETURN(run.y, ctx.AllocateOutput(0, DataType::kFloat32, plan->y_shape));
+  return run;
+}
+
 absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
   if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
   return absl::UnimplementedError(

@@ -22,24 +22,14 @@
 namespace onyx::cuda {
 namespace {
 
-class ConvTransposeCudaKernel final : public Kernel {
+class ConvTransposeCudaKernel final : public ConvCudaKernelBase {
  public:
-  explicit ConvTransposeCudaKernel(conv::ConvAttrs attrs) : attrs_(std::move(attrs)) {}
+  using ConvCudaKernelBase::ConvCudaKernelBase;
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
-    ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
-    const Tensor* b = ctx.input(2);
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *x, "X"));
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *w, "W"));
-    if (b != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat(node, *b, "B"));
-    ONYX_ASSIGN_OR_RETURN(const CudnnContext cudnn, CudnnFor(node, *backend));
-    ONYX_RETURN_IF_ERROR(
-        EnsureConvPlan(node, cudnn, attrs_, x->shape(), w->shape(), kBackwardDataPass, plan_));
-    ONYX_RETURN_IF_ERROR(CheckBias(node, b, plan_->y_shape[1]));
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat32, plan_->y_shape));
+    ONYX_ASSIGN_OR_RETURN(const ConvRun run, StartConvRun(ctx, attrs_, kBackwardDataPass, plan_));
+    const auto& [backend, x, w, b, cudnn, y] = run;
     const std::optional<BlockCopyDims> copy = ScratchCopy(*plan_);
     Tensor scratch;
     if (copy.has_value()) {
@@ -98,22 +88,16 @@ class ConvTransposeCudaKernel final : public Kernel {
     return d;
   }
 
-  conv::ConvAttrs attrs_;
-  std::unique_ptr<ConvPlan> plan_;  // for the last (X, W) shapes
   TensorDesc y_desc_;  // Y when it is not cuDNN's t.x (for the bias), of shape y_desc_shape_
   Shape y_desc_shape_;
 };
-
-absl::StatusOr<std::unique_ptr<Kernel>> MakeConvTranspose(const Node& node, int64_t) {
-  ONYX_ASSIGN_OR_RETURN(conv::ConvAttrs attrs, conv::ParseConvAttrs(node, /*transpose=*/true));
-  return std::unique_ptr<Kernel>(new ConvTransposeCudaKernel(std::move(attrs)));
-}
 
 }  // namespace
 
 void RegisterConvTransposeCudaOps(OpRegistry& registry) {
   for (int since : {1, 11, 22}) {
-    registry.Register(kOnnxDomain, "ConvTranspose", since, Device::kCuda, MakeConvTranspose);
+    registry.Register(kOnnxDomain, "ConvTranspose", since, Device::kCuda,
+                      MakeConvKernel<ConvTransposeCudaKernel, /*kTranspose=*/true>);
   }
 }
 

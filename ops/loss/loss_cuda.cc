@@ -46,6 +46,14 @@ absl::Status CheckScalarGrad(const Node& node, const Tensor& dloss) {
   return absl::OkStatus();
 }
 
+// The upstream gradient of a loss with `reduction`: per element (shaped like
+// the loss, `shape`, of `dtype`) for kNone, else a scalar.
+absl::Status CheckLossGrad(const Node& node, const Tensor& dloss, Reduction reduction,
+                           const Shape& shape, DataType dtype) {
+  if (reduction == Reduction::kNone) return CheckElementwiseGrad(node, dloss, shape, dtype);
+  return CheckScalarGrad(node, dloss);
+}
+
 // Copies `bytes` from the device to `host` after everything queued on `stream`.
 // The kernels' checks (labels, BceLoss's domain) leave one flag on the device;
 // reading it back costs a synchronization per loss node, which training pays
@@ -145,12 +153,8 @@ class ElementwiseLossGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* pred, ctx.RequiredInput(1));
     ONYX_ASSIGN_OR_RETURN(const Tensor* target, ctx.RequiredInput(2));
     ONYX_RETURN_IF_ERROR(CheckPair(node, *pred, *target));
+    ONYX_RETURN_IF_ERROR(CheckLossGrad(node, *dloss, reduction_, pred->shape(), pred->dtype()));
     const bool per_element = reduction_ == Reduction::kNone;
-    if (per_element) {
-      ONYX_RETURN_IF_ERROR(CheckElementwiseGrad(node, *dloss, pred->shape(), pred->dtype()));
-    } else {
-      ONYX_RETURN_IF_ERROR(CheckScalarGrad(node, *dloss));
-    }
     const int64_t n = pred->num_elements();
     const double divisor = reduction_ == Reduction::kMean ? static_cast<double>(n) : 1.0;
     ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, DataType::kFloat32, pred->shape()));
@@ -220,6 +224,47 @@ absl::Status CheckLabels(CudaBackend& backend, const Node& node, const ClassLoss
   return BadLabelError(node, cfg, g, label, row);
 }
 
+// A class loss node's scores (or log_prob), labels and optional weights, from
+// input `first` on, checked as the CPU kernel checks them; float32 scores only.
+struct ClassLossInputs {
+  const Tensor* scores = nullptr;
+  const Tensor* labels = nullptr;
+  const Tensor* weights = nullptr;  // null when absent
+  ClassLossGeometry g;
+};
+
+absl::StatusOr<ClassLossInputs> ReadClassLossInputs(const KernelContext& ctx, int first) {
+  const Node& node = ctx.node();
+  ClassLossInputs in;
+  ONYX_ASSIGN_OR_RETURN(in.scores, ctx.RequiredInput(first));
+  ONYX_ASSIGN_OR_RETURN(in.labels, ctx.RequiredInput(first + 1));
+  in.weights = ctx.input(first + 2);
+  ONYX_ASSIGN_OR_RETURN(in.g, CheckClassLossInputs(node, *in.scores, *in.labels, in.weights));
+  ONYX_RETURN_IF_ERROR(RequireFloat32(node, *in.scores, "scores"));
+  return in;
+}
+
+// The kernel arguments and device scratch of one class loss launch: the
+// per-block partial sums and the first bad label's row (CheckLabels).
+struct ClassLossLaunch {
+  ClassLossArgs args;
+  int blocks = 0;
+  Tensor scratch, bad_row;
+};
+
+absl::StatusOr<ClassLossLaunch> PrepareClassLossLaunch(CudaBackend& backend,
+                                                       const KernelContext& ctx,
+                                                       const ClassLossConfig& cfg,
+                                                       const ClassLossInputs& in) {
+  ClassLossLaunch launch;
+  launch.args = ArgsOf(cfg, in.g, *in.labels, in.weights);
+  launch.blocks = ClassLossBlocks(launch.args);
+  ONYX_ASSIGN_OR_RETURN(launch.scratch, Scratch(backend, ctx, DataType::kFloat64,
+                                                ClassLossScratchDoubles(launch.blocks)));
+  ONYX_ASSIGN_OR_RETURN(launch.bad_row, Scratch(backend, ctx, DataType::kInt64, 1));
+  return launch;
+}
+
 // Inputs: scores, labels[, weights]. Outputs: loss[, log_prob] (softmax ops).
 class ClassLossCudaKernel final : public Kernel {
  public:
@@ -228,30 +273,24 @@ class ClassLossCudaKernel final : public Kernel {
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* labels, ctx.RequiredInput(1));
-    const Tensor* weights = ctx.input(2);
-    ONYX_ASSIGN_OR_RETURN(const ClassLossGeometry g,
-                          CheckClassLossInputs(node, *x, *labels, weights));
-    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *x, "scores"));
+    ONYX_ASSIGN_OR_RETURN(const ClassLossInputs inputs, ReadClassLossInputs(ctx, 0));
+    const Tensor *x = inputs.scores, *labels = inputs.labels;
     const Shape loss_shape = cfg_.reduction == Reduction::kNone ? labels->shape() : Shape{};
     ONYX_ASSIGN_OR_RETURN(Tensor * loss, ctx.AllocateOutput(0, DataType::kFloat32, loss_shape));
     Tensor* log_prob = nullptr;
     if (cfg_.softmax && ctx.wants_output(1)) {
       ONYX_ASSIGN_OR_RETURN(log_prob, ctx.AllocateOutput(1, DataType::kFloat32, x->shape()));
     }
-    const ClassLossArgs args = ArgsOf(cfg_, g, *labels, weights);
-    const int blocks = ClassLossBlocks(args);
-    ONYX_ASSIGN_OR_RETURN(Tensor scratch, Scratch(*backend, ctx, DataType::kFloat64,
-                                                  ClassLossScratchDoubles(blocks)));
-    ONYX_ASSIGN_OR_RETURN(Tensor bad_row, Scratch(*backend, ctx, DataType::kInt64, 1));
+    ONYX_ASSIGN_OR_RETURN(ClassLossLaunch launch,
+                          PrepareClassLossLaunch(*backend, ctx, cfg_, inputs));
     ONYX_RETURN_IF_ERROR(
-        CudaStatus(ClassLossForward(args, x->data<float>(), labels->raw_data(), loss->data<float>(),
+        CudaStatus(ClassLossForward(launch.args, x->data<float>(), labels->raw_data(),
+                                    loss->data<float>(),
                                     log_prob != nullptr ? log_prob->data<float>() : nullptr,
-                                    scratch.data<double>(), blocks, bad_row.data<int64_t>(),
-                                    backend->stream()),
+                                    launch.scratch.data<double>(), launch.blocks,
+                                    launch.bad_row.data<int64_t>(), backend->stream()),
                    "class loss kernel"));
-    return CheckLabels(*backend, node, cfg_, g, *labels, bad_row.data<int64_t>());
+    return CheckLabels(*backend, node, cfg_, inputs.g, *labels, launch.bad_row.data<int64_t>());
   }
 
  private:
@@ -269,29 +308,20 @@ class ClassLossGradCudaKernel final : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* dloss, ctx.RequiredInput(0));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* in, ctx.RequiredInput(1));
-    ONYX_ASSIGN_OR_RETURN(const Tensor* labels, ctx.RequiredInput(2));
-    const Tensor* weights = ctx.input(3);
-    ONYX_ASSIGN_OR_RETURN(const ClassLossGeometry g,
-                          CheckClassLossInputs(node, *in, *labels, weights));
-    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *in, "scores"));
-    if (cfg_.reduction == Reduction::kNone) {
-      ONYX_RETURN_IF_ERROR(CheckElementwiseGrad(node, *dloss, labels->shape(), in->dtype()));
-    } else {
-      ONYX_RETURN_IF_ERROR(CheckScalarGrad(node, *dloss));
-    }
-    ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, DataType::kFloat32, in->shape()));
-    const ClassLossArgs args = ArgsOf(cfg_, g, *labels, weights);
-    const int blocks = ClassLossBlocks(args);
-    ONYX_ASSIGN_OR_RETURN(Tensor scratch, Scratch(*backend, ctx, DataType::kFloat64,
-                                                  ClassLossScratchDoubles(blocks)));
-    ONYX_ASSIGN_OR_RETURN(Tensor bad_row, Scratch(*backend, ctx, DataType::kInt64, 1));
+    ONYX_ASSIGN_OR_RETURN(const ClassLossInputs inputs, ReadClassLossInputs(ctx, 1));
+    const Tensor *in = inputs.scores, *labels = inputs.labels;
     ONYX_RETURN_IF_ERROR(
-        CudaStatus(ClassLossBackward(args, dloss->data<float>(), in->data<float>(), scores_input_,
-                                     labels->raw_data(), dx->data<float>(), scratch.data<double>(),
-                                     blocks, bad_row.data<int64_t>(), backend->stream()),
+        CheckLossGrad(node, *dloss, cfg_.reduction, labels->shape(), in->dtype()));
+    ONYX_ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, DataType::kFloat32, in->shape()));
+    ONYX_ASSIGN_OR_RETURN(ClassLossLaunch launch,
+                          PrepareClassLossLaunch(*backend, ctx, cfg_, inputs));
+    ONYX_RETURN_IF_ERROR(
+        CudaStatus(ClassLossBackward(launch.args, dloss->data<float>(), in->data<float>(),
+                                     scores_input_, labels->raw_data(), dx->data<float>(),
+                                     launch.scratch.data<double>(), launch.blocks,
+                                     launch.bad_row.data<int64_t>(), backend->stream()),
                    "class loss backward kernel"));
-    return CheckLabels(*backend, node, cfg_, g, *labels, bad_row.data<int64_t>());
+    return CheckLabels(*backend, node, cfg_, inputs.g, *labels, launch.bad_row.data<int64_t>());
   }
 
  private:

@@ -20,22 +20,7 @@
 namespace onyx::norm {
 namespace {
 
-struct RowView {
-  int axis = 0;
-  int64_t outer = 1, inner = 1;
-};
-
-absl::StatusOr<RowView> MakeRowView(const Node& node, const Tensor& x, int64_t axis) {
-  const int rank = x.rank();
-  if (rank == 0 || axis < -rank || axis >= rank) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: axis %d is out of range for X %s",
-                                                      node.Describe(), axis, x.DebugString()));
-  }
-  RowView v;
-  v.axis = static_cast<int>(axis < 0 ? axis + rank : axis);
-  for (int i = 0; i < rank; ++i) (i < v.axis ? v.outer : v.inner) *= x.dim(i);
-  return v;
-}
+using RowView = LayerNormRows;
 
 // For each position j of the normalized dims (X's dims[axis:]), the index of the
 // element of `param` that NumPy broadcasting reads there; InvalidArgument when
@@ -224,16 +209,10 @@ class LayerNormKernel final : public Kernel {
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "X", *x));
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "Scale", *scale, x));
     if (bias) ONYX_RETURN_IF_ERROR(CheckFloat(node, "B", *bias, x));
-    ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
-    Shape stat_shape = x->shape();
-    for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    Tensor* stats[2] = {nullptr, nullptr};
-    for (int i = 1; i <= 2; ++i) {
-      if (ctx.wants_output(i)) {
-        ONYX_ASSIGN_OR_RETURN(stats[i - 1], ctx.AllocateOutput(i, x->dtype(), stat_shape));
-      }
-    }
+    ONYX_ASSIGN_OR_RETURN(const RowView v, LayerNormRowView(node, *x, axis_));
+    ONYX_ASSIGN_OR_RETURN(const LayerNormOutputs outs, AllocateLayerNormOutputs(ctx, *x, v));
+    Tensor* y = outs.y;
+    Tensor* const* stats = outs.stats;
     const Shape inner_dims(x->shape().begin() + v.axis, x->shape().end());
     if (scale->shape() == inner_dims && (!bias || bias->shape() == inner_dims)) {
       if (x->dtype() == DataType::kFloat32) {
@@ -326,11 +305,7 @@ class LayerNormGradKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(2));
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "X", *x));
     ONYX_RETURN_IF_ERROR(CheckFloat(node, "Scale", *scale, x));
-    if (dy->shape() != x->shape() || dy->dtype() != x->dtype()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: dY %s and X %s must match", node.Describe(), dy->DebugString(), x->DebugString()));
-    }
-    ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
+    ONYX_ASSIGN_OR_RETURN(const RowView v, LayerNormGradRowView(node, *dy, *x, axis_));
     ONYX_ASSIGN_OR_RETURN(const std::vector<int64_t> scale_index,
                           ParamIndex(node, "Scale", *scale, *x, v));
     const std::vector<double> scale_v = Expand(*scale, scale_index);
@@ -366,7 +341,44 @@ class LayerNormGradKernel final : public Kernel {
   double epsilon_;
 };
 
-absl::StatusOr<std::pair<int64_t, float>> AxisEpsilon(const Node& node) {
+}  // namespace
+
+absl::StatusOr<LayerNormRows> LayerNormRowView(const Node& node, const Tensor& x, int64_t axis) {
+  const int rank = x.rank();
+  if (rank == 0 || axis < -rank || axis >= rank) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: axis %d is out of range for X %s",
+                                                      node.Describe(), axis, x.DebugString()));
+  }
+  LayerNormRows v;
+  v.axis = static_cast<int>(axis < 0 ? axis + rank : axis);
+  for (int i = 0; i < rank; ++i) (i < v.axis ? v.outer : v.inner) *= x.dim(i);
+  return v;
+}
+
+absl::StatusOr<LayerNormOutputs> AllocateLayerNormOutputs(KernelContext& ctx, const Tensor& x,
+                                                          const LayerNormRows& v) {
+  Shape stat_shape = x.shape();
+  for (int i = v.axis; i < x.rank(); ++i) stat_shape[i] = 1;
+  LayerNormOutputs outs;
+  ONYX_ASSIGN_OR_RETURN(outs.y, ctx.AllocateOutput(0, x.dtype(), x.shape()));
+  for (int i = 1; i <= 2; ++i) {
+    if (ctx.wants_output(i)) {
+      ONYX_ASSIGN_OR_RETURN(outs.stats[i - 1], ctx.AllocateOutput(i, x.dtype(), stat_shape));
+    }
+  }
+  return outs;
+}
+
+absl::StatusOr<LayerNormRows> LayerNormGradRowView(const Node& node, const Tensor& dy,
+                                                   const Tensor& x, int64_t axis) {
+  if (dy.shape() != x.shape() || dy.dtype() != x.dtype()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: dY %s and X %s must match", node.Describe(), dy.DebugString(), x.DebugString()));
+  }
+  return LayerNormRowView(node, x, axis);
+}
+
+absl::StatusOr<std::pair<int64_t, float>> LayerNormAxisEpsilon(const Node& node) {
   ONYX_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", -1));
   ONYX_ASSIGN_OR_RETURN(float epsilon, node.GetFloat("epsilon", 1e-5f));
   if (!(epsilon >= 0)) {
@@ -376,17 +388,15 @@ absl::StatusOr<std::pair<int64_t, float>> AxisEpsilon(const Node& node) {
   return std::pair(axis, epsilon);
 }
 
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Kernel>> CreateLayerNormKernel(const Node& node, int64_t /*opset*/) {
-  ONYX_ASSIGN_OR_RETURN(const auto ae, AxisEpsilon(node));
+  ONYX_ASSIGN_OR_RETURN(const auto ae, LayerNormAxisEpsilon(node));
   // stash_type = 1 (float) is the only one: statistics are computed in double.
   return std::unique_ptr<Kernel>(new LayerNormKernel(ae.first, ae.second));
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateLayerNormGradKernel(const Node& node,
                                                                   int64_t /*opset*/) {
-  ONYX_ASSIGN_OR_RETURN(const auto ae, AxisEpsilon(node));
+  ONYX_ASSIGN_OR_RETURN(const auto ae, LayerNormAxisEpsilon(node));
   return std::unique_ptr<Kernel>(new LayerNormGradKernel(ae.first, ae.second));
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/norm/norm_util.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -18,21 +19,15 @@
 namespace onyx::cuda {
 namespace {
 
-struct RowView {
-  int axis = 0;
-  int64_t outer = 1, inner = 1;
+// The CPU kernel's row view and checks (layer_norm_cpu.cc), plus the
+// normalized dims the CUDA kernels require of Scale and B.
+struct RowView : norm::LayerNormRows {
   Shape inner_dims;
 };
 
-absl::StatusOr<RowView> MakeRowView(const Node& node, const Tensor& x, int64_t axis) {
-  const int rank = x.rank();
-  if (rank == 0 || axis < -rank || axis >= rank) {
-    return absl::InvalidArgumentError(absl::StrFormat("%s: axis %d is out of range for X %s",
-                                                      node.Describe(), axis, x.DebugString()));
-  }
+RowView WithInnerDims(const norm::LayerNormRows& rows, const Tensor& x) {
   RowView v;
-  v.axis = static_cast<int>(axis < 0 ? axis + rank : axis);
-  for (int i = 0; i < rank; ++i) (i < v.axis ? v.outer : v.inner) *= x.dim(i);
+  static_cast<norm::LayerNormRows&>(v) = rows;
   v.inner_dims.assign(x.shape().begin() + v.axis, x.shape().end());
   return v;
 }
@@ -66,7 +61,9 @@ class LayerNormCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
     const Tensor* bias = ctx.input(2);
-    ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
+    ONYX_ASSIGN_OR_RETURN(const norm::LayerNormRows rows,
+                          norm::LayerNormRowView(node, *x, axis_));
+    const RowView v = WithInnerDims(rows, *x);
     ONYX_RETURN_IF_ERROR(CheckSupported(node, *x, v, {{"Scale", scale}, {"B", bias}}));
     // Empty rows: the launcher writes nothing, so Mean / InvStdDev would be
     // left uninitialized; the CPU kernel writes them.
@@ -75,15 +72,10 @@ class LayerNormCudaKernel final : public Kernel {
           "%s: X %s has empty normalized dims; the CPU kernel writes their statistics",
           node.Describe(), x->DebugString()));
     }
-    Shape stat_shape = x->shape();
-    for (int i = v.axis; i < x->rank(); ++i) stat_shape[i] = 1;
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    Tensor* stats[2] = {nullptr, nullptr};
-    for (int i = 1; i <= 2; ++i) {
-      if (ctx.wants_output(i)) {
-        ONYX_ASSIGN_OR_RETURN(stats[i - 1], ctx.AllocateOutput(i, x->dtype(), stat_shape));
-      }
-    }
+    ONYX_ASSIGN_OR_RETURN(const norm::LayerNormOutputs outs,
+                          norm::AllocateLayerNormOutputs(ctx, *x, v));
+    Tensor* y = outs.y;
+    Tensor* const* stats = outs.stats;
     cudaError_t error;
     if (x->dtype() == DataType::kFloat32) {
       error = LayerNormForward<float>(x->data<float>(), scale->data<float>(),
@@ -123,11 +115,9 @@ class LayerNormGradCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
     ONYX_ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(2));
     const Tensor* bias_like = ctx.input(3);
-    if (dy->shape() != x->shape() || dy->dtype() != x->dtype()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: dY %s and X %s must match", node.Describe(), dy->DebugString(), x->DebugString()));
-    }
-    ONYX_ASSIGN_OR_RETURN(const RowView v, MakeRowView(node, *x, axis_));
+    ONYX_ASSIGN_OR_RETURN(const norm::LayerNormRows rows,
+                          norm::LayerNormGradRowView(node, *dy, *x, axis_));
+    const RowView v = WithInnerDims(rows, *x);
     ONYX_RETURN_IF_ERROR(CheckSupported(node, *x, v, {{"Scale", scale}, {"B", bias_like}}));
     Tensor* outs[3] = {nullptr, nullptr, nullptr};
     for (int i = 0; i < 3 && i < ctx.num_outputs(); ++i) {
@@ -164,23 +154,13 @@ class LayerNormGradCudaKernel final : public Kernel {
   float epsilon_;
 };
 
-absl::StatusOr<std::pair<int64_t, float>> AxisEpsilon(const Node& node) {
-  ONYX_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", -1));
-  ONYX_ASSIGN_OR_RETURN(float epsilon, node.GetFloat("epsilon", 1e-5f));
-  if (!(epsilon >= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: epsilon must be >= 0, got %g", node.Describe(), epsilon));
-  }
-  return std::pair(axis, epsilon);
-}
-
 absl::StatusOr<std::unique_ptr<Kernel>> CreateLayerNormCudaKernel(const Node& node, int64_t) {
-  ONYX_ASSIGN_OR_RETURN(const auto ae, AxisEpsilon(node));
+  ONYX_ASSIGN_OR_RETURN(const auto ae, norm::LayerNormAxisEpsilon(node));
   return std::unique_ptr<Kernel>(new LayerNormCudaKernel(ae.first, ae.second));
 }
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateLayerNormGradCudaKernel(const Node& node, int64_t) {
-  ONYX_ASSIGN_OR_RETURN(const auto ae, AxisEpsilon(node));
+  ONYX_ASSIGN_OR_RETURN(const auto ae, norm::LayerNormAxisEpsilon(node));
   return std::unique_ptr<Kernel>(new LayerNormGradCudaKernel(ae.first, ae.second));
 }
 

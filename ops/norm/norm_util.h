@@ -33,6 +33,30 @@ absl::StatusOr<std::unique_ptr<Kernel>> CreateLrnKernel(const Node& node, int64_
 void RegisterNormGradients(OpRegistry& registry);
 void RegisterNormShapeFns(OpRegistry& registry);
 
+// LayerNormalization's X viewed as [outer, inner] rows, inner = prod(dims[axis:]),
+// with its checks and messages; layer_norm_cpu.cc defines these for both the
+// CPU kernels and the CUDA ones (layernorm_cuda.cc).
+struct LayerNormRows {
+  int axis = 0;
+  int64_t outer = 1, inner = 1;
+};
+absl::StatusOr<LayerNormRows> LayerNormRowView(const Node& node, const Tensor& x, int64_t axis);
+// LayerNormalizationGrad: FailedPrecondition unless dY matches X (shape and
+// dtype), then X's row view.
+absl::StatusOr<LayerNormRows> LayerNormGradRowView(const Node& node, const Tensor& dy,
+                                                   const Tensor& x, int64_t axis);
+// LayerNormalization's outputs: Y (X's shape) and, when wanted, Mean and
+// InvStdDev (X's dims with dims[axis:] set to 1), all of X's dtype; null for
+// the statistics the graph does not use.
+struct LayerNormOutputs {
+  Tensor* y = nullptr;
+  Tensor* stats[2] = {nullptr, nullptr};  // Mean, InvStdDev
+};
+absl::StatusOr<LayerNormOutputs> AllocateLayerNormOutputs(KernelContext& ctx, const Tensor& x,
+                                                          const LayerNormRows& v);
+// The attributes axis (default -1) and epsilon (default 1e-5, must be >= 0).
+absl::StatusOr<std::pair<int64_t, float>> LayerNormAxisEpsilon(const Node& node);
+
 inline bool WorthThreads(int64_t work) { return work >= (int64_t{1} << 15); }
 
 // InvalidArgument unless `t` is float32 or float64 and, when `like` is given, of

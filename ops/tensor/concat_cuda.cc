@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "ops/register_all.h"
+#include "ops/tensor/tensor_util.h"
 #include "ops/tensor/transpose_cuda.h"
 #include "ops/tensor/transpose_cuda_plan.h"
 #include "runtime/cuda/cuda_backend.h"
@@ -29,44 +30,17 @@ class ConcatCudaKernel final : public Kernel {
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
-    std::vector<const Tensor*> xs;
-    for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
-      xs.push_back(x);
-    }
-    if (xs.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
-    }
+    ONYX_ASSIGN_OR_RETURN(std::vector<const Tensor*> xs, tensor::ConcatInputs(ctx));
     bool any_on_device = false;
     for (const Tensor* x : xs) any_on_device = any_on_device || x->on_device();
     if (!any_on_device) {
       return absl::UnimplementedError(absl::StrFormat(
           "%s: every input is on the host; the CPU kernel runs them there", node.Describe()));
     }
-    // The CPU kernel's checks (concat_split_cpu.cc), with its messages.
+    // The CPU kernel's checks, with its messages.
     const Tensor& first = *xs[0];
-    const int rank = first.rank();
-    if (rank == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
-    Shape out = first.shape();
-    out[axis] = 0;
-    for (size_t k = 0; k < xs.size(); ++k) {
-      const Tensor& x = *xs[k];
-      bool ok = x.dtype() == first.dtype() && x.rank() == rank;
-      for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.dim(i) == first.dim(i);
-      if (!ok) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: input %d is %s but input 0 is %s (only axis %d may differ)",
-                            node.Describe(), k, x.DebugString(), first.DebugString(), axis));
-      }
-      if (__builtin_add_overflow(out[axis], x.dim(axis), &out[axis])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
-      }
-    }
+    int axis = 0;
+    ONYX_ASSIGN_OR_RETURN(const Shape out, tensor::ConcatOutputShape(node, xs, axis_, &axis));
     std::vector<Tensor> uploaded;  // device copies of the host inputs, for this call
     uploaded.reserve(xs.size());
     for (const Tensor*& x : xs) {
@@ -78,24 +52,17 @@ class ConcatCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(first.dtype());
-    const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
-    const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
-    const int64_t out_row = out[axis] * inner;
-    int64_t offset = 0;
-    for (const Tensor* x : xs) {
-      const int64_t row = x->dim(axis) * inner;
-      const int64_t dims[2] = {outer, row};
-      const int64_t src_strides[2] = {row, 1};
-      const int64_t dst_strides[2] = {out_row, 1};
-      ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
-                            tensor::MakeCopyPlan(dims, src_strides, dst_strides));
-      ONYX_RETURN_IF_ERROR(CudaStatus(
-          StridedCopy(es, plan, x->raw_data(), static_cast<char*>(y->raw_data()) + offset * es,
-                      backend->stream()),
-          "Concat kernel"));
-      offset += row;
-    }
-    return absl::OkStatus();
+    return tensor::ForEachConcatBand(
+        xs, out, axis,
+        [&](const Tensor& x, absl::Span<const int64_t> dims, absl::Span<const int64_t> src_strides,
+            absl::Span<const int64_t> dst_strides, int64_t offset) -> absl::Status {
+          ONYX_ASSIGN_OR_RETURN(const tensor::CopyPlan plan,
+                                tensor::MakeCopyPlan(dims, src_strides, dst_strides));
+          return CudaStatus(StridedCopy(es, plan, x.raw_data(),
+                                        static_cast<char*>(y->raw_data()) + offset * es,
+                                        backend->stream()),
+                            "Concat kernel");
+        });
   }
 
  private:
@@ -103,11 +70,7 @@ class ConcatCudaKernel final : public Kernel {
 };
 
 absl::StatusOr<std::unique_ptr<Kernel>> CreateConcatCudaKernel(const Node& node, int64_t opset) {
-  if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: attribute axis is required", node.Describe()));
-  }
-  ONYX_ASSIGN_OR_RETURN(const int64_t axis, node.GetInt("axis", 1));
+  ONYX_ASSIGN_OR_RETURN(const int64_t axis, tensor::ConcatAxisAttribute(node, opset));
   return std::unique_ptr<Kernel>(new ConcatCudaKernel(axis));
 }
 

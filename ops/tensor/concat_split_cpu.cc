@@ -17,65 +17,28 @@ class ConcatKernel : public Kernel {
  public:
   static KernelOr Create(const Node& node, int64_t opset) {
     auto k = std::make_unique<ConcatKernel>();
-    if (opset >= 4 && node.FindAttribute("axis") == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: attribute axis is required", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(k->axis_, node.GetInt("axis", 1));
+    ONYX_ASSIGN_OR_RETURN(k->axis_, ConcatAxisAttribute(node, opset));
     return k;
   }
 
   absl::Status Compute(KernelContext& ctx) override {
     const Node& node = ctx.node();
-    std::vector<const Tensor*> xs;
-    for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
-      xs.push_back(x);
-    }
-    if (xs.empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s: no inputs", node.Describe()));
-    }
+    ONYX_ASSIGN_OR_RETURN(const std::vector<const Tensor*> xs, ConcatInputs(ctx));
     const Tensor& first = *xs[0];
-    const int rank = first.rank();
-    // NormalizeAxis accepts axis 0 for rank 0, but a scalar has no axis to join.
-    if (rank == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs must have rank >= 1, got a scalar", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, rank));
-    Shape out = first.shape();
-    out[axis] = 0;
-    for (size_t k = 0; k < xs.size(); ++k) {
-      const Tensor& x = *xs[k];
-      bool ok = x.dtype() == first.dtype() && x.rank() == rank;
-      for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.dim(i) == first.dim(i);
-      if (!ok) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: input %d is %s but input 0 is %s (only axis %d may differ)",
-                            node.Describe(), k, x.DebugString(), first.DebugString(), axis));
-      }
-      if (__builtin_add_overflow(out[axis], x.dim(axis), &out[axis])) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s: concatenated axis overflows", node.Describe()));
-      }
-    }
+    int axis = 0;
+    ONYX_ASSIGN_OR_RETURN(const Shape out, ConcatOutputShape(node, xs, axis_, &axis));
     ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out));
     if (y->num_elements() == 0) return absl::OkStatus();
     const size_t es = DataTypeSize(first.dtype());
-    const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
-    const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
-    const int64_t out_row = out[axis] * inner;
-    int64_t offset = 0;
-    for (const Tensor* x : xs) {
-      const int64_t row = x->dim(axis) * inner;
-      const int64_t dims[2] = {outer, row};
-      const int64_t src_strides[2] = {row, 1};
-      const int64_t dst_strides[2] = {out_row, 1};
-      StridedCopy(es, dims, x->raw_data(), src_strides,
-                  static_cast<char*>(y->raw_data()) + offset * es, dst_strides);
-      offset += row;
-    }
-    return absl::OkStatus();
+    return ForEachConcatBand(xs, out, axis,
+                             [&](const Tensor& x, absl::Span<const int64_t> dims,
+                                 absl::Span<const int64_t> src_strides,
+                                 absl::Span<const int64_t> dst_strides, int64_t offset) {
+                               StridedCopy(es, dims, x.raw_data(), src_strides,
+                                           static_cast<char*>(y->raw_data()) + offset * es,
+                                           dst_strides);
+                               return absl::OkStatus();
+                             });
   }
 
  private:

@@ -12,13 +12,13 @@
 // shape values never make a device round trip.
 #include "ops/tensor/gather_cuda.h"
 
-#include <algorithm>
 #include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "ops/register_all.h"
+#include "ops/tensor/tensor_util.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
 #include "runtime/status_macros.h"
@@ -48,37 +48,13 @@ class GatherCudaKernel final : public Kernel {
       return absl::InternalError(absl::StrFormat("%s: indices %s are not on the host",
                                                  node.Describe(), idx->DebugString()));
     }
-    // The CPU kernel's checks (slice_gather_cpu.cc), with its messages.
-    if (x->rank() == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input data must have rank >= 1", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, x->rank()));
-    const int64_t dim = x->dim(axis);
-    const int64_t n = idx->num_elements();
-    std::vector<int64_t> indices(n);
-    if (idx->dtype() == DataType::kInt64) {
-      std::copy_n(idx->data<int64_t>(), n, indices.begin());
-    } else if (idx->dtype() == DataType::kInt32) {
-      std::copy_n(idx->data<int32_t>(), n, indices.begin());
-    } else {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: indices must be int32 or int64, got %s", node.Describe(), idx->DebugString()));
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t v = indices[j];
-      if (v < -dim || v >= dim) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: index %d (at flat position %d) is out of range for axis %d of size %d",
-            node.Describe(), v, j, axis, dim));
-      }
-      if (v < 0) indices[j] = v + dim;
-    }
-    Shape out(x->shape().begin(), x->shape().begin() + axis);
-    out.insert(out.end(), idx->shape().begin(), idx->shape().end());
-    out.insert(out.end(), x->shape().begin() + axis + 1, x->shape().end());
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+    // The CPU kernel's checks, with its messages.
+    ONYX_ASSIGN_OR_RETURN(const tensor::GatherArgs args,
+                          tensor::ResolveGather(node, *x, *idx, axis_));
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), args.shape));
     if (y->num_elements() == 0) return absl::OkStatus();
+    const std::vector<int64_t>& indices = args.indices;
+    const int64_t n = args.n;
     ONYX_ASSIGN_OR_RETURN(Tensor device_indices,
                           backend->Allocate(DataType::kInt64, {n}, ctx.max_tensor_bytes()));
     // From pageable memory: returns once `indices` is staged, so it may go out of scope.
@@ -86,11 +62,8 @@ class GatherCudaKernel final : public Kernel {
                                                     static_cast<size_t>(n) * sizeof(int64_t),
                                                     cudaMemcpyHostToDevice, backend->stream()),
                                     "Gather indices upload"));
-    const int64_t es = static_cast<int64_t>(DataTypeSize(x->dtype()));
-    const int64_t outer = NumElements(absl::MakeConstSpan(x->shape()).subspan(0, axis));
-    const int64_t row = NumElements(absl::MakeConstSpan(x->shape()).subspan(axis + 1)) * es;
     return CudaStatus(GatherRows(x->raw_data(), device_indices.data<int64_t>(), y->raw_data(),
-                                 outer, dim, n, row, backend->stream()),
+                                 args.outer, args.dim, n, args.row_bytes, backend->stream()),
                       "Gather kernel");
   }
 

@@ -56,42 +56,14 @@ class GatherKernel : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* idx, ctx.RequiredInput(1));
-    if (x->rank() == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input data must have rank >= 1", node.Describe()));
-    }
-    ONYX_ASSIGN_OR_RETURN(int axis, NormalizeAxis(axis_, x->rank()));
-    const int64_t dim = x->dim(axis);
-    const int64_t n = idx->num_elements();
-    std::vector<int64_t> indices(n);
-    if (idx->dtype() == DataType::kInt64) {
-      std::copy_n(idx->data<int64_t>(), n, indices.begin());
-    } else if (idx->dtype() == DataType::kInt32) {
-      std::copy_n(idx->data<int32_t>(), n, indices.begin());
-    } else {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: indices must be int32 or int64, got %s", node.Describe(), idx->DebugString()));
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      const int64_t v = indices[j];
-      if (v < -dim || v >= dim) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: index %d (at flat position %d) is out of range for axis %d of size %d",
-            node.Describe(), v, j, axis, dim));
-      }
-      if (v < 0) indices[j] = v + dim;
-    }
-    Shape out(x->shape().begin(), x->shape().begin() + axis);
-    out.insert(out.end(), idx->shape().begin(), idx->shape().end());
-    out.insert(out.end(), x->shape().begin() + axis + 1, x->shape().end());
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+    ONYX_ASSIGN_OR_RETURN(const GatherArgs args, ResolveGather(node, *x, *idx, axis_));
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), args.shape));
     if (y->num_elements() == 0) return absl::OkStatus();
-    const int64_t es = static_cast<int64_t>(DataTypeSize(x->dtype()));
-    const int64_t outer = NumElements(absl::MakeConstSpan(x->shape()).subspan(0, axis));
-    const int64_t block = NumElements(absl::MakeConstSpan(x->shape()).subspan(axis + 1)) * es;
+    const std::vector<int64_t>& indices = args.indices;
+    const int64_t n = args.n, dim = args.dim, block = args.row_bytes;
     const char* src = static_cast<const char*>(x->raw_data());
     char* dst = static_cast<char*>(y->raw_data());
-    const int64_t total = outer * n;
+    const int64_t total = args.outer * n;
 #pragma omp parallel for schedule(static) if (total * block >= (int64_t{1} << 20))
     for (int64_t t = 0; t < total; ++t) {
       const int64_t o = t / n, j = t % n;

@@ -86,6 +86,54 @@ uint16_t FloatToHalf(float f);
 float BFloat16ToFloat(uint16_t b);
 uint16_t FloatToBFloat16(float f);
 
+// Concat's inputs (all required); InvalidArgument when there are none.
+absl::StatusOr<std::vector<const Tensor*>> ConcatInputs(const KernelContext& ctx);
+
+// Concat's checks and output shape, shared by the CPU and CUDA kernels
+// (concat_gather_checks.cc): every input of `xs` (non-empty) must match input
+// 0's dtype and dims except on `axis` (normalized into `axis_out`).
+absl::StatusOr<Shape> ConcatOutputShape(const Node& node, absl::Span<const Tensor* const> xs,
+                                        int64_t axis, int* axis_out);
+
+// Concat's axis attribute: default 1 for opset < 4, required from opset 4.
+absl::StatusOr<int64_t> ConcatAxisAttribute(const Node& node, int64_t opset);
+
+// Concat's copies: with the output `out` (ConcatOutputShape) viewed as
+// [outer, out[axis] * inner], calls copy(x, dims, src_strides, dst_strides,
+// offset) for each input: x's [outer, row] block goes to the output's column
+// band starting at element `offset`; stops at the first error.
+template <typename Copy>
+absl::Status ForEachConcatBand(absl::Span<const Tensor* const> xs, const Shape& out, int axis,
+                               Copy&& copy) {
+  const int64_t outer = NumElements(absl::MakeConstSpan(out).subspan(0, axis));
+  const int64_t inner = NumElements(absl::MakeConstSpan(out).subspan(axis + 1));
+  const int64_t out_row = out[axis] * inner;
+  int64_t offset = 0;
+  for (const Tensor* x : xs) {
+    const int64_t row = x->dim(axis) * inner;
+    const int64_t dims[2] = {outer, row};
+    const int64_t src_strides[2] = {row, 1};
+    const int64_t dst_strides[2] = {out_row, 1};
+    absl::Status status = copy(*x, dims, src_strides, dst_strides, offset);
+    if (!status.ok()) return status;
+    offset += row;
+  }
+  return absl::OkStatus();
+}
+
+// Gather's checks, shared by the CPU and CUDA kernels: `axis` normalized
+// against the data's rank, the int32/int64 indices read from the host tensor
+// `idx`, range-checked and made non-negative, and the output shape. The data
+// is viewed as [outer, dim, row_bytes]; the output as [outer, n, row_bytes].
+struct GatherArgs {
+  int axis = 0;
+  std::vector<int64_t> indices;
+  Shape shape;
+  int64_t outer = 1, dim = 0, n = 0, row_bytes = 0;
+};
+absl::StatusOr<GatherArgs> ResolveGather(const Node& node, const Tensor& x, const Tensor& idx,
+                                         int64_t axis);
+
 using KernelOr = absl::StatusOr<std::unique_ptr<Kernel>>;
 
 // Registers `factory` for op `op_type` (ONNX domain, CPU) at every version in
