@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include "tests/cuda_emu/emu_runtime.h"
 
@@ -35,6 +36,22 @@
 #define warpSize 32
 
 namespace onyx_emu {
+
+// Aborts, naming the kernel, when a pointer argument is neither null nor device
+// memory: a kernel handed a host pointer faults on a GPU. (Pointers inside
+// struct arguments are not seen.)
+template <typename... Args>
+void CheckKernelArgs(const char* kernel, const Args&... args) {
+  int index = 0;
+  auto check = [&](const auto& arg) {
+    using T = std::decay_t<decltype(arg)>;
+    if constexpr (std::is_pointer_v<T> && !std::is_function_v<std::remove_pointer_t<T>>) {
+      if (arg != nullptr && !IsDeviceRange(arg, 0)) FailHostPointerArgument(kernel, index);
+    }
+    ++index;
+  };
+  (check(args), ...);
+}
 
 template <typename Body>
 void Launch(const Body& body, dim3 grid, dim3 block, size_t shared_bytes = 0,

@@ -37,6 +37,9 @@ void WarpExchange(unsigned mask, const void* value, void* result, size_t bytes, 
 void RunGrid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
              void (*kernel)(const void*), const void* body);
 
+// Aborts: argument `index` of `kernel` is a host pointer.
+[[noreturn]] void FailHostPointerArgument(const char* kernel, int index);
+
 // Whether [pointer, pointer + bytes) lies inside one live device allocation.
 bool IsDeviceRange(const void* pointer, size_t bytes);
 

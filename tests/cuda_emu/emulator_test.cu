@@ -155,6 +155,14 @@ TEST(CudaEmulatorDeathTest, HostCodeCannotTouchDeviceMemory) {
   EXPECT_DEATH(CopyInts<<<1, 4>>>(device, out), "");  // a freed buffer stays unmapped
 }
 
+TEST(CudaEmulatorDeathTest, KernelsCannotBeHandedHostPointers) {
+  std::vector<int> host(4, 1);
+  int* out = DeviceCopy(std::vector<int>(4));
+  EXPECT_DEATH(CopyInts<<<1, 4>>>(host.data(), out), "CopyInts: argument 0 is a host pointer");
+  CopyInts<<<1, 4>>>(out + 0, out);  // device pointers, offsets included, are fine
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
 TEST(CudaEmulatorDeathTest, ThreadsAtDifferentBarriersDeadlock) {
   float* out = DeviceCopy(std::vector<float>(32));
   EXPECT_DEATH(HalfAtBarrierHalfAtShuffle<<<1, 32>>>(out), "deadlock");

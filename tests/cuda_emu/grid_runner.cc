@@ -203,6 +203,10 @@ void WarpExchange(unsigned mask, const void* value, void* result, size_t bytes, 
   Yield(Wait::kWarpBarrier);  // no lane overwrites its slot before every lane has read
 }
 
+void FailHostPointerArgument(const char* kernel, int index) {
+  Fail("kernel %s: argument %d is a host pointer (a GPU faults on it)", kernel, index);
+}
+
 void RunGrid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
              void (*kernel)(const void*), const void* body) {
   if (!ValidConfiguration(grid, block, shared_bytes)) {

@@ -1,6 +1,7 @@
 // Build tool of the CUDA emulator: copies a .cu file to a host C++ file, turning
 // every kernel launch `Kernel<T><<<grid, block, shared, stream>>>(args);` into
-// `::onyx_emu::Launch([&] { Kernel<T>(args); }, grid, block, shared, stream);`.
+// `(::onyx_emu::CheckKernelArgs("Kernel<T>", args),
+//   ::onyx_emu::Launch([&] { Kernel<T>(args); }, grid, block, shared, stream));`.
 // The rest of the text is copied unchanged; a #line directive keeps compiler
 // messages pointing at the .cu file.
 //
@@ -62,13 +63,20 @@ bool Rewrite(const std::string& in, std::string* out, std::string* error) {
       *error = "cannot parse the kernel launch at offset " + std::to_string(launch);
       return false;
     }
+    const std::string kernel = in.substr(kernel_begin, launch - kernel_begin);
+    const std::string args = in.substr(open + 1, close - open - 1);
+    const bool no_args = args.find_first_not_of(" \t\r\n") == std::string::npos;
     out->append(in, copied, kernel_begin - copied);
-    out->append("::onyx_emu::Launch([&] { ");
-    out->append(in, kernel_begin, launch - kernel_begin);
-    out->append(in, open, close + 1 - open);
-    out->append("; }, ");
+    // The arguments are checked (pointers must be device memory), then the
+    // grid runs: one expression, so the launch may stand where a statement
+    // or a macro argument does.
+    out->append("(::onyx_emu::CheckKernelArgs(\"");
+    for (char c : kernel) out->push_back(std::isspace(static_cast<unsigned char>(c)) ? ' ' : c);
+    out->append("\"");
+    if (!no_args) out->append(", " + args);
+    out->append("), ::onyx_emu::Launch([&] { " + kernel + "(" + args + "); }, ");
     out->append(in, launch + 3, config_end - launch - 3);
-    out->append(")");
+    out->append("))");
     copied = close + 1;
   }
   out->append(in, copied, std::string::npos);
