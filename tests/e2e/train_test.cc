@@ -19,86 +19,28 @@
 #include "importers/npy/npy.h"
 #include "importers/onnx/onnx_importer.h"
 #include "tests/e2e/cli_runner.h"
+#include "tests/e2e/pytorch_reference.h"
 #include "tests/status_matchers.h"
 
 namespace onyx {
 namespace {
 namespace fs = std::filesystem;
+using testing::kModels;
+using testing::ReadCsv;
 using testing::RunCli;
 using TrainTest = testing::TempDirTest;
-
-const fs::path kModels = fs::path(ONYX_SOURCE_DIR) / "models";
-
-std::vector<std::string> ReferenceRuns() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(kModels / "reference", ec)) {
-    if (entry.path().extension() == ".args") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-// The reference's `onyx train` arguments with model paths made absolute.
-std::string ReferenceArgs(const std::string& name) {
-  std::ifstream in(kModels / "reference" / (name + ".args"));
-  std::string args, line;
-  while (std::getline(in, line)) {
-    const bool is_path = line.ends_with(".onnx") || line.ends_with(".npy");
-    args += " " + (is_path ? (kModels / line).string() : line);
-  }
-  return args;
-}
-
-// Rows of a --log-csv file: epoch,loss,lr,val_loss,val_accuracy,seconds.
-std::vector<std::vector<std::string>> ReadCsv(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "epoch,loss,lr,val_loss,val_accuracy,seconds");
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    if (line.ends_with(",")) cells.push_back("");
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
-void ExpectRelativelyNear(double actual, double expected, double rtol, const std::string& what) {
-  EXPECT_LE(std::fabs(actual - expected), rtol * std::fabs(expected) + 1e-7)
-      << what << ": onyx " << actual << " vs PyTorch " << expected;
-}
 
 class PyTorchAgreementTest : public testing::TempDirTest,
                              public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(PyTorchAgreementTest, LossCurveAndAccuracyMatch) {
-  const std::string name = GetParam();
-  ASSERT_OK_AND_ASSIGN(Tensor reference,
-                       ReadNpy((kModels / "reference" / (name + ".npy")).string()));
-  const fs::path log = dir_ / "log.csv";
-  const auto r = RunCli("train" + ReferenceArgs(name) + " --log-csv " + log.string() +
-                        " --out " + (dir_ / "out.onnx").string());
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto rows = ReadCsv(log);
-  ASSERT_EQ(static_cast<int64_t>(rows.size()), reference.dim(0));
-  const double* ref = reference.data<double>();
-  for (size_t e = 0; e < rows.size(); ++e) {
-    const std::string epoch = name + " epoch " + std::to_string(e + 1);
-    ExpectRelativelyNear(std::stod(rows[e][1]), ref[3 * e], 1e-5, epoch + " loss");
-    ExpectRelativelyNear(std::stod(rows[e][3]), ref[3 * e + 1], 1e-5, epoch + " val_loss");
-    if (!std::isnan(ref[3 * e + 2])) {
-      // Accuracy is a count over 200 samples: equal means equal.
-      EXPECT_NEAR(std::stod(rows[e][4]), ref[3 * e + 2], 1e-9) << epoch << " val_accuracy";
-    }
-  }
+  // Accuracy is a count over 200 samples: equal means equal.
+  testing::ExpectTrainingMatchesPyTorch(dir_, GetParam(), "", 1e-5, 1e-9);
 }
 
 std::string RunName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
-INSTANTIATE_TEST_SUITE_P(Reference, PyTorchAgreementTest, ::testing::ValuesIn(ReferenceRuns()),
+INSTANTIATE_TEST_SUITE_P(Reference, PyTorchAgreementTest,
+                         ::testing::ValuesIn(testing::ReferenceRuns()),
                          RunName);
 
 const std::string kMlpData =
