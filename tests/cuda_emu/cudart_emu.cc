@@ -1,9 +1,10 @@
-// The CUDA runtime calls Onyx makes, emulated on the host: one device, work
-// done synchronously on the calling thread, and the checks a GPU would make
-// (copy directions, ranges inside one allocation, live streams) returned as
-// the same error codes.
+// The CUDA runtime calls Onyx makes, emulated on the host: two devices (or
+// ONYX_CUDA_EMU_DEVICES) sharing one memory arena, work done synchronously on the calling thread,
+// and the checks a GPU would make (copy directions, ranges inside one allocation, live streams)
+// returned as the same error codes.
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -15,7 +16,17 @@ namespace onyx_emu {
 namespace {
 
 thread_local cudaError_t last_error = cudaSuccess;
-int current_device = 0;
+thread_local int current_device = 0;
+
+// Two by default, so the multi-GPU paths (one device per rank, NCCL) run too.
+int DeviceCount() {
+  static const int count = [] {
+    const char* env = std::getenv("ONYX_CUDA_EMU_DEVICES");
+    const int n = env != nullptr ? std::atoi(env) : 2;
+    return n >= 0 && n <= 16 ? n : 2;
+  }();
+  return count;
+}
 
 std::mutex stream_mutex;
 std::set<cudaStream_t>& Streams() {
@@ -66,12 +77,14 @@ using onyx_emu::SetLastError;
 
 cudaError_t cudaGetDeviceCount(int* count) {
   if (count == nullptr) return SetLastError(cudaErrorInvalidValue);
-  *count = 1;
-  return cudaSuccess;
+  *count = onyx_emu::DeviceCount();
+  return *count > 0 ? cudaSuccess : SetLastError(cudaErrorNoDevice);
 }
 
 cudaError_t cudaSetDevice(int device) {
-  if (device != 0) return SetLastError(cudaErrorInvalidDevice);
+  if (device < 0 || device >= onyx_emu::DeviceCount()) {
+    return SetLastError(cudaErrorInvalidDevice);
+  }
   onyx_emu::current_device = device;
   return cudaSuccess;
 }
@@ -83,7 +96,8 @@ cudaError_t cudaGetDevice(int* device) {
 }
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attribute, int device) {
-  if (value == nullptr || device != 0) return SetLastError(cudaErrorInvalidValue);
+  if (value == nullptr) return SetLastError(cudaErrorInvalidValue);
+  if (device < 0 || device >= onyx_emu::DeviceCount()) return SetLastError(cudaErrorInvalidDevice);
   switch (attribute) {
     // Two SMs keep the emulated grids small; kernels must not assume more.
     case cudaDevAttrMultiProcessorCount: *value = 2; return cudaSuccess;

@@ -17,74 +17,20 @@
 #include "gtest/gtest.h"
 #include "importers/onnx/onnx_importer.h"
 #include "tests/e2e/cli_runner.h"
+#include "tests/e2e/mpi_runner.h"
 #include "tests/status_matchers.h"
 
 namespace onyx {
 namespace {
 namespace fs = std::filesystem;
+using testing::ExpectSameTraining;
+using testing::MlpArgs;
+using testing::MpiRun;
 using testing::RunCli;
+using testing::RunShell;
 using DistributedTest = testing::TempDirTest;
 
 #ifdef ONYX_HAVE_MPI
-const fs::path kModels = fs::path(ONYX_SOURCE_DIR) / "models";
-
-std::string MlpArgs(int epochs = 3) {
-  return " " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
-         (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
-         (kModels / "tutorial_mlp/train_y.npy").string() +
-         " --loss cross_entropy --optimizer sgd --lr 0.05 --momentum 0.9 --seed 4 --epochs " +
-         std::to_string(epochs);
-}
-
-// The launcher line for N processes (root allowed: CI runs as root).
-std::string MpiRun(int processes) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(ONYX_MPIEXEC) +
-         " --oversubscribe --mca btl self,vader -np " + std::to_string(processes) + " " +
-         ONYX_CLI_PATH + " train";
-}
-
-int RunShell(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-std::vector<std::vector<double>> LossColumns(const fs::path& csv) {
-  std::ifstream in(csv);
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::vector<double>> rows;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::vector<double> cells;
-    for (std::string cell; std::getline(ss, cell, ',');) {
-      cells.push_back(cell.empty() ? NAN : std::stod(cell));
-    }
-    rows.push_back({cells.at(0), cells.at(1)});  // epoch, loss
-  }
-  return rows;
-}
-
-void ExpectSameTraining(const fs::path& dir, const std::string& a, const std::string& b) {
-  const auto rows_a = LossColumns(dir / (a + ".csv")), rows_b = LossColumns(dir / (b + ".csv"));
-  ASSERT_EQ(rows_a.size(), 3u);
-  ASSERT_EQ(rows_b.size(), 3u);
-  for (size_t e = 0; e < rows_a.size(); ++e) {
-    EXPECT_NEAR(rows_b[e][1], rows_a[e][1], 1e-5 * std::abs(rows_a[e][1])) << "epoch " << e + 1;
-  }
-  ASSERT_OK_AND_ASSIGN(Graph ga, LoadOnnxModel((dir / (a + ".onnx")).string()));
-  ASSERT_OK_AND_ASSIGN(Graph gb, LoadOnnxModel((dir / (b + ".onnx")).string()));
-  for (const auto& [name, ta] : ga.initializers) {
-    const Tensor& tb = gb.initializers.at(name);
-    ASSERT_EQ(ta.num_elements(), tb.num_elements());
-    double worst = 0, scale = 0;
-    for (int64_t i = 0; i < ta.num_elements(); ++i) {
-      worst = std::max(worst, std::abs(double(ta.data<float>()[i]) - tb.data<float>()[i]));
-      scale = std::max(scale, std::abs(double(ta.data<float>()[i])));
-    }
-    EXPECT_LE(worst, 1e-5 * scale) << name;
-  }
-}
-
 TEST_F(DistributedTest, ProcessesWithBatchBTrainLikeOneWithBatchNB) {
   // 800 rows: 120 per step in all runs, the last step has 80 (split unevenly over 3).
   auto single = RunCli("train" + MlpArgs() + " --batch-size 120 --log-csv " +
@@ -92,9 +38,8 @@ TEST_F(DistributedTest, ProcessesWithBatchBTrainLikeOneWithBatchNB) {
   ASSERT_EQ(single.exit_code, 0) << single.err;
   for (int n : {2, 3}) {
     const std::string name = "np" + std::to_string(n);
-    const std::string command = MpiRun(n) + MlpArgs() + " --batch-size " +
-                                std::to_string(120 / n) + " --log-csv " +
-                                (dir_ / (name + ".csv")).string() + " --out " +
+    const std::string command = MpiRun(n) + MlpArgs() + " --batch-size " + std::to_string(120 / n) +
+                                " --log-csv " + (dir_ / (name + ".csv")).string() + " --out " +
                                 (dir_ / (name + ".onnx")).string() + " > " +
                                 (dir_ / (name + ".log")).string() + " 2>&1";
     ASSERT_EQ(RunShell(command), 0) << command;
@@ -124,11 +69,10 @@ TEST_F(DistributedTest, SmallBucketsAndAccumulationTrainLikeOneProcess) {
   for (const Run& run : {Run{2, "0.0005", 3}, Run{3, "0.0001", 4}}) {
     const std::string name = "np" + std::to_string(run.processes);
     const std::string command =
-        MpiRun(run.processes) + MlpArgs() + " --batch-size " +
-        std::to_string(120 / run.processes) + " --accumulate-steps 2 --bucket-mb " +
-        run.bucket_mb + " --log-csv " + (dir_ / (name + ".csv")).string() + " --out " +
-        (dir_ / (name + ".onnx")).string() + " > " + (dir_ / (name + ".log")).string() +
-        " 2>&1";
+        MpiRun(run.processes) + MlpArgs() + " --batch-size " + std::to_string(120 / run.processes) +
+        " --accumulate-steps 2 --bucket-mb " + run.bucket_mb + " --log-csv " +
+        (dir_ / (name + ".csv")).string() + " --out " + (dir_ / (name + ".onnx")).string() + " > " +
+        (dir_ / (name + ".log")).string() + " 2>&1";
     ASSERT_EQ(RunShell(command), 0) << command;
     const std::string log = ReadFile(dir_ / (name + ".log"));
     EXPECT_NE(log.find("4 gradients in " + std::to_string(run.buckets) +
@@ -149,9 +93,9 @@ TEST_F(DistributedTest, ResumeWithAnotherProcessCount) {
                       " --log-csv " + (dir_ / "mixed.csv").string() + " --out " +
                       (dir_ / "first.onnx").string() + " > /dev/null 2>&1";
   ASSERT_EQ(RunShell(first), 0);
-  std::string second = MpiRun(3) + MlpArgs() + " --batch-size 40 --resume " + ckpt +
-                       " --log-csv " + (dir_ / "mixed.csv").string() + " --out " +
-                       (dir_ / "mixed.onnx").string() + " > /dev/null 2>&1";
+  std::string second = MpiRun(3) + MlpArgs() + " --batch-size 40 --resume " + ckpt + " --log-csv " +
+                       (dir_ / "mixed.csv").string() + " --out " + (dir_ / "mixed.onnx").string() +
+                       " > /dev/null 2>&1";
   ASSERT_EQ(RunShell(second), 0);
   ExpectSameTraining(dir_, "one", "mixed");
 }
@@ -182,8 +126,8 @@ INSTANTIATE_TEST_SUITE_P(Buckets, DeadProcessTest, ::testing::Values("", " --buc
 
 TEST_P(DeadProcessTest, ADeadProcessEndsTheJobWithAnError) {
   const std::string command = MpiRun(2) + MlpArgs(1000) + GetParam() + " --batch-size 4 --out " +
-                              (dir_ / "never.onnx").string() + " > " +
-                              (dir_ / "job.log").string() + " 2>&1";
+                              (dir_ / "never.onnx").string() + " > " + (dir_ / "job.log").string() +
+                              " 2>&1";
   const pid_t job = fork();
   ASSERT_GE(job, 0);
   if (job == 0) {
@@ -217,9 +161,9 @@ TEST_P(DeadProcessTest, ADeadProcessEndsTheJobWithAnError) {
 }
 #else
 TEST_F(DistributedTest, DistributedNeedsAnMpiBuild) {
-  auto result = RunCli("train " + (fs::path(ONYX_SOURCE_DIR) / "models/tutorial_mlp/model.onnx").string() +
-                       " --inputs x.npy --targets y.npy --distributed --out " +
-                       (dir_ / "m.onnx").string());
+  auto result =
+      RunCli("train " + (fs::path(ONYX_SOURCE_DIR) / "models/tutorial_mlp/model.onnx").string() +
+             " --inputs x.npy --targets y.npy --distributed --out " + (dir_ / "m.onnx").string());
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("built without"), std::string::npos) << result.err;
 }

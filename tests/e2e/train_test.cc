@@ -40,13 +40,12 @@ TEST_P(PyTorchAgreementTest, LossCurveAndAccuracyMatch) {
 
 std::string RunName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 INSTANTIATE_TEST_SUITE_P(Reference, PyTorchAgreementTest,
-                         ::testing::ValuesIn(testing::ReferenceRuns()),
-                         RunName);
+                         ::testing::ValuesIn(testing::ReferenceRuns()), RunName);
 
-const std::string kMlpData =
-    " " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
-    (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
-    (kModels / "tutorial_mlp/train_y.npy").string() + " --loss cross_entropy";
+const std::string kMlpData = " " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
+                             (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
+                             (kModels / "tutorial_mlp/train_y.npy").string() +
+                             " --loss cross_entropy";
 
 std::string FileBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -59,9 +58,9 @@ TEST_F(TrainTest, ResumedRunEqualsStraightRun) {
   auto straight = RunCli("train" + common + " --epochs 6 --log-csv " + (dir_ / "a.csv").string() +
                          " --out " + (dir_ / "a.onnx").string());
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
-  auto first = RunCli("train" + common + " --epochs 3 --checkpoint " + ckpt.string() +
-                      " --log-csv " + (dir_ / "b.csv").string() + " --out " +
-                      (dir_ / "b3.onnx").string());
+  auto first =
+      RunCli("train" + common + " --epochs 3 --checkpoint " + ckpt.string() + " --log-csv " +
+             (dir_ / "b.csv").string() + " --out " + (dir_ / "b3.onnx").string());
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto second = RunCli("train" + common + " --epochs 6 --resume " + ckpt.string() +
                        " --checkpoint " + ckpt.string() + " --log-csv " +
@@ -76,9 +75,8 @@ TEST_F(TrainTest, ResumedRunEqualsStraightRun) {
     const Tensor& other = b.initializers.at(name);
     ASSERT_EQ(tensor.byte_size(), other.byte_size());
     EXPECT_EQ(std::memcmp(tensor.raw_data(), other.raw_data(), tensor.byte_size()), 0) << name;
-    EXPECT_NE(std::memcmp(tensor.raw_data(), b3.initializers.at(name).raw_data(),
-                          tensor.byte_size()),
-              0)
+    EXPECT_NE(
+        std::memcmp(tensor.raw_data(), b3.initializers.at(name).raw_data(), tensor.byte_size()), 0)
         << name << " should still change after epoch 3";
   }
   const auto rows_a = ReadCsv(dir_ / "a.csv"), rows_b = ReadCsv(dir_ / "b.csv");
@@ -95,16 +93,15 @@ TEST_F(TrainTest, MidEpochResumeEqualsStraightRun) {
   const std::string common = kMlpData + " --optimizer sgd --lr 0.05 --momentum 0.9" +
                              " --batch-size 64 --seed 5 --epochs 3";
   const fs::path ckpt = dir_ / "ckpt.bin";
-  auto straight = RunCli("train" + common + " --log-csv " + (dir_ / "a.csv").string() +
-                         " --out " + (dir_ / "a.onnx").string());
+  auto straight = RunCli("train" + common + " --log-csv " + (dir_ / "a.csv").string() + " --out " +
+                         (dir_ / "a.onnx").string());
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
   // 800 rows / 64 = 13 steps per epoch: step 17 is inside epoch 2.
   auto first = RunCli("train" + common + " --max-steps 17 --checkpoint-every 4 --checkpoint " +
                       ckpt.string() + " --log-csv " + (dir_ / "b.csv").string() + " --out " +
                       (dir_ / "b1.onnx").string());
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("stopped after 17 steps, in epoch 2"), std::string::npos)
-      << first.out;
+  EXPECT_NE(first.out.find("stopped after 17 steps, in epoch 2"), std::string::npos) << first.out;
   auto second = RunCli("train" + common + " --resume " + ckpt.string() + " --log-csv " +
                        (dir_ / "b.csv").string() + " --out " + (dir_ / "b.onnx").string());
   ASSERT_EQ(second.exit_code, 0) << second.err;
@@ -130,8 +127,8 @@ TEST_F(TrainTest, MidEpochResumeEqualsStraightRun) {
 TEST_F(TrainTest, KilledRunsAlwaysLeaveAResumableCheckpoint) {
   const fs::path ckpt = dir_ / "ckpt.bin";
   const std::string base = "train" + kMlpData + " --optimizer adam --batch-size 8";
-  const std::string args = base + " --epochs 4 --checkpoint-every 1 --checkpoint " +
-                           ckpt.string() + " --out " + (dir_ / "out.onnx").string();
+  const std::string args = base + " --epochs 4 --checkpoint-every 1 --checkpoint " + ckpt.string() +
+                           " --out " + (dir_ / "out.onnx").string();
   std::mt19937 rng(7);
   int killed = 0;
   for (int attempt = 0; attempt < 12 && !fs::exists(dir_ / "out.onnx"); ++attempt) {
@@ -139,7 +136,8 @@ TEST_F(TrainTest, KilledRunsAlwaysLeaveAResumableCheckpoint) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      execl("/bin/sh", "sh", "-c", ("exec " + std::string(ONYX_CLI_PATH) + " " + full + " >/dev/null 2>&1").c_str(),
+      execl("/bin/sh", "sh", "-c",
+            ("exec " + std::string(ONYX_CLI_PATH) + " " + full + " >/dev/null 2>&1").c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -186,8 +184,9 @@ TEST_F(TrainTest, CorruptOrForeignCheckpointIsRefused) {
 TEST_F(TrainTest, FreezeKeepsMatchingWeightsAndInputModelIsUntouched) {
   const fs::path model = kModels / "tutorial_mlp/model.onnx";
   const std::string before = FileBytes(model);
-  auto r = RunCli("train" + kMlpData + " --optimizer sgd --lr 0.1 --epochs 2 --freeze '^fc1\\.' --out " +
-                  (dir_ / "out.onnx").string());
+  auto r =
+      RunCli("train" + kMlpData + " --optimizer sgd --lr 0.1 --epochs 2 --freeze '^fc1\\.' --out " +
+             (dir_ / "out.onnx").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(FileBytes(model), before);
   ASSERT_OK_AND_ASSIGN(Graph original, LoadOnnxModel(model.string()));
@@ -219,11 +218,11 @@ TEST_F(TrainTest, DivergingLossStopsWithClearError) {
 TEST_F(TrainTest, BadArgumentsAreRefused) {
   EXPECT_EQ(RunCli("train" + kMlpData + " --optimizer sgd").exit_code, 2);  // no --out
   EXPECT_EQ(RunCli("train" + kMlpData + " --optimizer nadam --out x.onnx").exit_code, 2);
-  auto wrong_targets = RunCli("train " + (kModels / "tutorial_mlp/model.onnx").string() +
-                              " --inputs " + (kModels / "tutorial_mlp/train_x.npy").string() +
-                              " --targets " + (kModels / "tutorial_mlp/test_y.npy").string() +
-                              " --loss cross_entropy --optimizer sgd --out " +
-                              (dir_ / "o.onnx").string());
+  auto wrong_targets =
+      RunCli("train " + (kModels / "tutorial_mlp/model.onnx").string() + " --inputs " +
+             (kModels / "tutorial_mlp/train_x.npy").string() + " --targets " +
+             (kModels / "tutorial_mlp/test_y.npy").string() +
+             " --loss cross_entropy --optimizer sgd --out " + (dir_ / "o.onnx").string());
   EXPECT_EQ(wrong_targets.exit_code, 1);
   EXPECT_NE(wrong_targets.err.find("rows"), std::string::npos) << wrong_targets.err;
 }
