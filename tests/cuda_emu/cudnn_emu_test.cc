@@ -216,6 +216,8 @@ TEST_F(CudnnEmulatorTest, DescriptorsThatDisagreeAreBadParams) {
 }
 
 TEST_F(CudnnEmulatorTest, HostPointersAbortNamingTheCallAndTheArgument) {
+  // gpu_test runs other threads (OpenMP) by now: re-execute rather than fork.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   const cudnnTensorDescriptor_t t = Tensor({1, 2, 1, 1});
   std::vector<float> host(2, 1.f);
   float* device = Fresh(2);
