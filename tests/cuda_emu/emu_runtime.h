@@ -44,7 +44,7 @@ void RunGrid(dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
 bool IsDeviceRange(const void* pointer, size_t bytes);
 
 // Opens the device arena to host code for its lifetime (kernels, copies, the
-// emulated cuBLAS); nests.
+// emulated cuBLAS and cuDNN); nests.
 class DeviceAccess {
  public:
   DeviceAccess();
