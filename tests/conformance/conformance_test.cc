@@ -10,37 +10,17 @@
 
 #include "gtest/gtest.h"
 #include "ops/register_all.h"
+#include "tests/conformance/conformance_lists.h"
 #include "tools/backend_test.h"
 
 namespace onyx {
 namespace {
 namespace fs = std::filesystem;
-
-const fs::path kDataDir = ONYX_ONNX_TESTS_DIR;
-const fs::path kListDir = fs::path(ONYX_SOURCE_DIR) / "tests" / "conformance";
-
-std::vector<std::string> AllFolders() {
-  std::vector<std::string> folders;
-  for (const char* group : {"node", "simple"}) {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(kDataDir / group, ec)) {
-      if (fs::exists(entry.path() / "model.onnx")) {
-        folders.push_back(std::string(group) + "/" + entry.path().filename().string());
-      }
-    }
-  }
-  std::sort(folders.begin(), folders.end());
-  return folders;
-}
-
-std::set<std::string> ReadAllowList() {
-  std::set<std::string> names;
-  std::ifstream in(kListDir / "expected_pass.txt");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line[0] != '#') names.insert(line);
-  }
-  return names;
-}
+using conformance::AllFolders;
+using conformance::kDataDir;
+using conformance::kListDir;
+using conformance::ReadAllowList;
+using conformance::TestName;
 
 std::map<std::string, std::string> ReadExclusions() {
   std::map<std::string, std::string> reasons;
@@ -70,14 +50,6 @@ TEST_P(ConformanceTest, MatchesReference) {
       << folder << " is on neither expected_pass.txt nor excluded.tsv (it "
       << (result.passed ? "passes" : "fails: " + result.detail) << ")";
   EXPECT_FALSE(result.passed) << folder << " now passes: move it to expected_pass.txt";
-}
-
-std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  for (char& c : name) {
-    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Onnx, ConformanceTest, ::testing::ValuesIn(AllFolders()), TestName);
