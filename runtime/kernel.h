@@ -86,11 +86,11 @@ enum class InputMemory {
   kDevice,     // in device memory: the default
   kHost,       // in host memory: a small operand the host reads (shape, axes, bounds)
   kShapeOnly,  // only its dtype and shape are read: left where it is, never copied
-  // Left where it is, never copied: views serve either side; data-movement ops
-  // compute when the value is on the device and otherwise answer
-  // Unimplemented, so the CPU kernel runs them on the host (shape arithmetic
-  // lives there). A floating-point initializer it reads is uploaded once
-  // (weights, embedding tables); an integer one stays on the host.
+  // A floating-point value goes to the device (initializers once, at Create:
+  // weights, embedding tables); any other value is left where it is, never
+  // copied. Views serve either side; data-movement and elementwise ops compute
+  // when the value is on the device and otherwise answer Unimplemented, so the
+  // CPU kernel runs them on the host: shape arithmetic (integers) stays there.
   kWhereItIs,
 };
 

@@ -20,7 +20,8 @@ if [ "${ONYX_PREBUILT:-0}" != 1 ]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DONYX_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" >"$BUILD.configure.log" 2>&1 ||
     { echo "configure failed:"; tail -30 "$BUILD.configure.log"; } | tee -a "$RESULTS"
-  if ! make -C "$BUILD" -j"$JOBS" gpu_test gpu_activation_bench onyx >"$BUILD.build.log" 2>&1; then
+  if ! make -C "$BUILD" -j"$JOBS" gpu_test gpu_activation_bench onyx conformance_cuda_test \
+      train_cuda_e2e >"$BUILD.build.log" 2>&1; then
     { echo "build failed:"; grep -E "error|Error" -A3 "$BUILD.build.log" | head -60; } | tee -a "$RESULTS"
     [ -n "${OUT:-}" ] && cp "$BUILD.build.log" "$OUT/" 2>/dev/null
     exit 1
@@ -35,6 +36,14 @@ export LD_LIBRARY_PATH="$BUILD/lib${NVIDIA_LIBS:+:$NVIDIA_LIBS}:/usr/local/cuda/
 echo "== gpu_test (every CUDA kernel vs the CPU kernel)" | tee -a "$RESULTS"
 timeout 300 "$BUILD/tests/unit/gpu/gpu_test" --gtest_brief=1 2>&1 |
   grep -vE '^skipped: |: Skipped$' | tail -300 | tee -a "$RESULTS"
+# The conformance folders on a CUDA session and `onyx train --device cuda` against
+# PyTorch (built here only: these binaries name source paths, so they are not packed).
+for t in tests/conformance/conformance_cuda_test tests/e2e/train_cuda_e2e; do
+  [ -x "$BUILD/$t" ] || continue
+  echo "== $t" | tee -a "$RESULTS"
+  timeout 300 "$BUILD/$t" --gtest_brief=1 2>&1 | grep -vE '^skipped: |: Skipped$' | tail -100 |
+    tee -a "$RESULTS"
+done
 echo "== gpu_activation_bench" | tee -a "$RESULTS"
 "$BUILD/bench/gpu_activation_bench" 64 256 2>&1 | tee -a "$RESULTS"
 echo "== onyx run --device cuda (tutorial MLP)" | tee -a "$RESULTS"

@@ -30,6 +30,9 @@ class UnaryCudaKernel final : public Kernel {
  public:
   explicit UnaryCudaKernel(UnaryOp op) : op_(op) {}
 
+  // As the binary kernels: integer inputs stay on the host for the CPU kernel.
+  InputMemory input_memory(int) const override { return InputMemory::kWhereItIs; }
+
   absl::Status Compute(KernelContext& ctx) override {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));

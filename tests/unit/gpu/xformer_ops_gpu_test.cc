@@ -65,8 +65,8 @@ constexpr int kAllOnDevice = 1 << 20;
 
 // The one-node graph of `spec` on a CUDA session. The first `device_inputs`
 // inputs are fed as device tensors (activations made by an earlier device
-// node), the rest on the host (graph inputs, shape values): the data-movement
-// kernels run where their data is and leave host data to the CPU kernel.
+// node), the rest on the host (graph inputs, shape values): host floats go to
+// the device, and host integers are left to the CPU kernel.
 absl::StatusOr<std::vector<Tensor>> RunOnCuda(const Graph& g, const std::vector<Tensor>& inputs,
                                               int device_inputs, bool* on_device) {
   auto backend = cuda::CudaBackend::Create();
@@ -330,12 +330,16 @@ TEST_F(GpuTest, ConcatFollowsItsInputs) {
   EXPECT_TRUE(BitsEqual(mixed.gpu[0], mixed.cpu[0]));
 }
 
-TEST_F(GpuTest, HostDataRunsOnTheCpuKernel) {
+// Integer values on the host (shape arithmetic) stay there: the CPU kernel runs
+// them. Host floats go to the device (InputMemory::kWhereItIs).
+TEST_F(GpuTest, HostIntegersRunOnTheCpuKernel) {
   const Tensor shape_values = *Tensor::FromVector<int64_t>({4}, std::vector<int64_t>{2, 8, 4, 16});
   const std::vector<std::pair<NodeSpec, std::vector<Tensor>>> cases = {
       {NodeSpec{"Gather", "", {IntAttr("axis", 0)}}, {shape_values, Ints({0, -1})}},
       {NodeSpec{"Slice"}, {shape_values, Ints({1}), Ints({3})}},
-      {NodeSpec{"Transpose"}, {RandomFloats({2, 3}, -1.f, 1.f, 1)}},
+      {NodeSpec{"Transpose"}, {RandomTensor(DataType::kInt64, {2, 3}, 1)}},
+      {NodeSpec{"Mul"}, {shape_values, shape_values}},
+      {NodeSpec{"Neg"}, {shape_values}},
       {NodeSpec{"Cast", "", {IntAttr("to", static_cast<int64_t>(DataType::kFloat32))}},
        {shape_values}},
   };
@@ -345,6 +349,10 @@ TEST_F(GpuTest, HostDataRunsOnTheCpuKernel) {
     EXPECT_FALSE(r.on_device);
     EXPECT_TRUE(BitsEqual(r.gpu[0], r.cpu[0]));
   }
+  ASSERT_OK_AND_ASSIGN(BothRuns floats,
+                       RunBoth(NodeSpec{"Transpose"}, {RandomFloats({2, 3}, -1.f, 1.f, 1)}, 0));
+  EXPECT_TRUE(floats.on_device);
+  EXPECT_TRUE(BitsEqual(floats.gpu[0], floats.cpu[0]));
 }
 
 // ---- Cast ----
@@ -531,8 +539,8 @@ TEST_F(GpuTest, LayerNormEmptyRowsStatisticsMatchCpu) {
   // CUDA launcher writes none, so the CPU kernel must run them).
   NodeSpec fwd{"LayerNormalization", "", {IntAttr("axis", -1)}, 17};
   fwd.outputs = {"y", "mean", "inv_std"};
-  ASSERT_OK_AND_ASSIGN(BothRuns r,
-                       RunBoth(fwd, {RandomFloats({3, 0}, -1.f, 1.f, 1), RandomFloats({0}, 0, 1, 2)}));
+  ASSERT_OK_AND_ASSIGN(
+      BothRuns r, RunBoth(fwd, {RandomFloats({3, 0}, -1.f, 1.f, 1), RandomFloats({0}, 0, 1, 2)}));
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(AllClose<float>(r.gpu[i], r.cpu[i], 0, 0)) << i;
 }
 

@@ -1,6 +1,7 @@
 // Kernel::input_memory on the stand-in device of fake_device.h: a device
-// kernel gets kHost inputs on the host and kShapeOnly / kWhereItIs inputs
-// where they are, and the session copies nothing it does not have to.
+// kernel gets kHost inputs on the host, kShapeOnly inputs where they are and
+// kWhereItIs inputs on the device when they are floats (otherwise where they
+// are), and the session copies nothing it does not have to.
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,9 +49,11 @@ class ViewKernel final : public Kernel {
  public:
   InputMemory input_memory(int) const override { return InputMemory::kWhereItIs; }
   absl::Status Compute(KernelContext& ctx) override {
+    seen_on_device.push_back(ctx.input(0)->on_device());
     ctx.SetOutput(0, *ctx.input(0));
     return absl::OkStatus();
   }
+  static inline std::vector<bool> seen_on_device;
 };
 
 const OpRegistry& ProbeRegistry() {
@@ -115,8 +118,8 @@ void ExpectY(const Tensor& y) {
 
 TEST(InputMemoryTest, HostConstantIsNeverUploadedAndShapeOnlyInputIsNeverCopied) {
   auto device = std::make_shared<FakeDevice>();
-  auto session = Session::Create(ProbeGraph(/*scale_is_fed=*/false), ProbeRegistry(),
-                                 OnDevice(device));
+  auto session =
+      Session::Create(ProbeGraph(/*scale_is_fed=*/false), ProbeRegistry(), OnDevice(device));
   ASSERT_TRUE(session.ok()) << session.status();
   EXPECT_EQ(device->to_device, 0) << "the host-read initializer was uploaded";
   const Tensor x = *Tensor::FromVector<float>({4}, {1.f, -2.f, 0.5f, 4.f});
@@ -137,8 +140,8 @@ TEST(InputMemoryTest, HostConstantIsNeverUploadedAndShapeOnlyInputIsNeverCopied)
 
 TEST(InputMemoryTest, DeviceValueOfAHostInputComesToTheHost) {
   auto device = std::make_shared<FakeDevice>();
-  auto session = Session::Create(ProbeGraph(/*scale_is_fed=*/true), ProbeRegistry(),
-                                 OnDevice(device));
+  auto session =
+      Session::Create(ProbeGraph(/*scale_is_fed=*/true), ProbeRegistry(), OnDevice(device));
   ASSERT_TRUE(session.ok()) << session.status();
   const Tensor x = *device->ToDevice(*Tensor::FromVector<float>({4}, {1.f, -2.f, 0.5f, 4.f}));
   const Tensor scale = *device->ToDevice(*Tensor::FromVector<float>({1}, {3.f}));
@@ -182,6 +185,53 @@ TEST(InputMemoryTest, WhereItIsUploadsFloatInitializersOnly) {
   EXPECT_EQ(device->to_device, 0);
   EXPECT_EQ((*outs)[0].data<float>()[2], 3.f);
   EXPECT_EQ((*outs)[1].data<int64_t>()[1], 5);
+}
+
+// kWhereItIs readers of values computed or fed at run time: a float on the
+// host goes to the device, an integer stays where it is, and a value already on
+// the device is not moved.
+TEST(InputMemoryTest, WhereItIsMovesHostFloatsToTheDeviceOnly) {
+  Graph g;
+  g.opset_imports[""] = 17;
+  g.opset_imports["com.test"] = 1;
+  for (const char* name : {"f", "i"}) {
+    ValueInfo in;
+    in.name = name;
+    g.inputs.push_back(in);
+    Node view;
+    view.name = std::string("view_") + name;
+    view.domain = "com.test";
+    view.op_type = "View";
+    view.inputs = {name};
+    view.outputs = {std::string(name) + "_out"};
+    g.nodes.push_back(view);
+    ValueInfo out;
+    out.name = view.outputs[0];
+    g.outputs.push_back(out);
+  }
+  auto device = std::make_shared<FakeDevice>();
+  auto session = Session::Create(g, ProbeRegistry(), OnDevice(device));
+  ASSERT_TRUE(session.ok()) << session.status();
+  const Tensor f = *Tensor::FromVector<float>({2}, {1.5f, -2.f});
+  const Tensor i = *Tensor::FromVector<int64_t>({2}, {4, 5});
+  ViewKernel::seen_on_device.clear();
+  auto outs = (*session)->Run({{"f", f}, {"i", i}});
+  ASSERT_TRUE(outs.ok()) << outs.status();
+  EXPECT_EQ(ViewKernel::seen_on_device, (std::vector<bool>{true, false}));
+  EXPECT_EQ(device->to_device, 1);  // f went up; i stayed
+  EXPECT_EQ(device->to_host, 1);    // f_out came back
+  EXPECT_EQ((*outs)[0].data<float>()[0], 1.5f);
+  EXPECT_EQ((*outs)[1].data<int64_t>()[1], 5);
+
+  const Tensor f_on_device = *device->ToDevice(f);
+  const Tensor i_on_device = *device->ToDevice(i);
+  ViewKernel::seen_on_device.clear();
+  device->to_device = device->to_host = 0;
+  outs = (*session)->Run({{"f", f_on_device}, {"i", i_on_device}});
+  ASSERT_TRUE(outs.ok()) << outs.status();
+  EXPECT_EQ(ViewKernel::seen_on_device, (std::vector<bool>{true, true}));
+  EXPECT_EQ(device->to_device, 0);
+  EXPECT_EQ(device->to_host, 2);  // both outputs come back to the caller
 }
 
 }  // namespace
