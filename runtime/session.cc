@@ -44,10 +44,8 @@ bool GoesToTheDevice(DataType dtype) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(const OpRegistry& registry,
-                                                                         const Node& node,
-                                                                         int64_t opset,
-                                                                         bool& on_device) const {
+absl::StatusOr<std::unique_ptr<Kernel>> Session::CreateDeviceOrCpuKernel(
+    const OpRegistry& registry, const Node& node, int64_t opset, bool& on_device) const {
   auto kernel = registry.CreateKernel(node, opset, options_.device);
   on_device = kernel.ok();
   if (kernel.ok()) return kernel;
@@ -80,17 +78,19 @@ absl::Status Session::UploadDeviceOnlyConstants() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph, const OpRegistry& registry,
+absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
+                                                         const OpRegistry& registry,
                                                          SessionOptions options) {
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->options_ = options;
   if (options.device != Device::kCpu && options.backend == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("device %s needs a device backend (built without it, or no device present)",
-                        DeviceName(options.device)));
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "device %s needs a device backend (built without it, or no device present)",
+        DeviceName(options.device)));
   }
-  ONYX_RETURN_IF_ERROR(OptimizeGraph(session->graph_, registry, options.opt_level, options.device));
+  ONYX_RETURN_IF_ERROR(
+      OptimizeGraph(session->graph_, registry, options.opt_level, options.device));
   ONYX_RETURN_IF_ERROR(session->Plan(registry));
   return session;
 }
@@ -171,9 +171,9 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     const Node& node = graph_.nodes[order_[s]];
     const int64_t opset = graph_.OpsetFor(node.domain);
     if (opset < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: the model imports no opset for domain \"%s\"", node.Describe(),
-                          node.domain.empty() ? "ai.onnx" : node.domain));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: the model imports no opset for domain \"%s\"", node.Describe(),
+          node.domain.empty() ? "ai.onnx" : node.domain));
     }
     // Fuzz finding: kernels write output 0 unconditionally; every ONNX op has one.
     if (node.outputs.empty()) {
@@ -182,8 +182,9 @@ absl::Status Session::Plan(const OpRegistry& registry) {
     }
     Step step;
     step.node = &node;  // graph_.nodes is not resized after this point
-    auto kernel = device_session ? CreateDeviceOrCpuKernel(registry, node, opset, step.on_device)
-                                 : registry.CreateKernel(node, opset, Device::kCpu);
+    auto kernel = device_session
+                      ? CreateDeviceOrCpuKernel(registry, node, opset, step.on_device)
+                      : registry.CreateKernel(node, opset, Device::kCpu);
     if (!kernel.ok()) return AtNode(node, kernel.status());
     step.kernel = std::move(kernel).value();
     step.accepts_blocked = step.kernel->AcceptsBlockedInputs();
@@ -196,8 +197,8 @@ absl::Status Session::Plan(const OpRegistry& registry) {
       const std::string& in = node.inputs[i];
       const int id = in.empty() ? -1 : value_ids_[in];
       step.inputs.push_back(id);
-      const bool dies =
-          id >= 0 && last_use[id] == static_cast<int>(s) && !kept.contains(id) && !is_constant_[id];
+      const bool dies = id >= 0 && last_use[id] == static_cast<int>(s) && !kept.contains(id) &&
+                        !is_constant_[id];
       step.input_dies[i] = dies && reuse;
       if (dies && std::find(step.release.begin(), step.release.end(), id) == step.release.end()) {
         step.release.push_back(id);
@@ -230,37 +231,37 @@ absl::Status Session::CheckFeeds(const NamedTensors& feeds, RunState& state) {
           absl::StrFormat("\"%s\" is not an input of this model", name));
     }
     if (info->dtype != DataType::kUndefined && tensor.dtype() != info->dtype) {
-      return absl::InvalidArgumentError(absl::StrFormat("input \"%s\" must have dtype %s, got %s",
-                                                        name, DataTypeName(info->dtype),
-                                                        DataTypeName(tensor.dtype())));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "input \"%s\" must have dtype %s, got %s", name, DataTypeName(info->dtype),
+          DataTypeName(tensor.dtype())));
     }
     if (info->has_shape) {
       if (tensor.rank() != static_cast<int>(info->dims.size())) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("input \"%s\" must have rank %d (shape %s), got shape %s", name,
-                            info->dims.size(), DimsToString(*info), ShapeToString(tensor.shape())));
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "input \"%s\" must have rank %d (shape %s), got shape %s", name,
+            info->dims.size(), DimsToString(*info), ShapeToString(tensor.shape())));
       }
       for (int d = 0; d < tensor.rank(); ++d) {
         const Dim& dim = info->dims[d];
         const int64_t actual = tensor.dim(d);
         if (dim.is_fixed() && dim.value != actual) {
-          return absl::InvalidArgumentError(
-              absl::StrFormat("input \"%s\" dim %d must be %d (shape %s), got shape %s", name, d,
-                              dim.value, DimsToString(*info), ShapeToString(tensor.shape())));
+          return absl::InvalidArgumentError(absl::StrFormat(
+              "input \"%s\" dim %d must be %d (shape %s), got shape %s", name, d, dim.value,
+              DimsToString(*info), ShapeToString(tensor.shape())));
         }
         if (!dim.is_fixed() && !dim.param.empty()) {
           auto [bound, inserted] = symbols.try_emplace(dim.param, actual);
           if (!inserted && bound->second != actual) {
             return absl::InvalidArgumentError(absl::StrFormat(
-                "input \"%s\" dim %d (\"%s\") is %d, but another input bound \"%s\" to %d", name, d,
-                dim.param, actual, dim.param, bound->second));
+                "input \"%s\" dim %d (\"%s\") is %d, but another input bound \"%s\" to %d",
+                name, d, dim.param, actual, dim.param, bound->second));
           }
         }
       }
     }
     if (tensor.on_device() && options_.backend == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("input \"%s\" is device memory, but this session runs on the CPU", name));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "input \"%s\" is device memory, but this session runs on the CPU", name));
     }
     state.values[it->second] = tensor;
   }
@@ -300,7 +301,8 @@ SessionMemoryStats Session::memory_stats() const {
   return memory_stats_;
 }
 
-absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds, RunObserver* observer) {
+absl::StatusOr<std::vector<Tensor>> Session::Run(const NamedTensors& feeds,
+                                                 RunObserver* observer) {
   // Device kernels share one stream and the backend's allocator: one run at a time.
   std::unique_lock<std::mutex> device_lock;
   if (options_.backend != nullptr) device_lock = std::unique_lock<std::mutex>(device_run_mu_);
@@ -394,9 +396,10 @@ absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
       return AtNode(node, status);
     }
     if (observer != nullptr) {
-      observer->OnNode(
-          node, absl::MakeConstSpan(state.input_ptrs.data() + step.first_input, step.inputs.size()),
-          outputs, start, std::chrono::steady_clock::now());
+      observer->OnNode(node,
+                       absl::MakeConstSpan(state.input_ptrs.data() + step.first_input,
+                                           step.inputs.size()),
+                       outputs, start, std::chrono::steady_clock::now());
     }
     for (int id : step.release) {
       if (budget) state.account.Drop(state.values[id]);
@@ -410,7 +413,8 @@ absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
       }
       if (out.empty()) {
         return AtNode(node, absl::InternalError(absl::StrFormat(
-                                "kernel did not produce output %d (\"%s\")", o, node.outputs[o])));
+                                "kernel did not produce output %d (\"%s\")", o,
+                                node.outputs[o])));
       }
       if (budget) state.account.Hold(out);
       state.values[step.outputs[o]] = std::move(out);
@@ -463,8 +467,8 @@ absl::Status Session::PlaceInputs(RunState& state, const Step& step, const Kerne
   return absl::OkStatus();
 }
 
-absl::Status Session::ComputeStep(RunState& state, const Step& step, Kernel& kernel, bool on_device,
-                                  int64_t* memory_left) {
+absl::Status Session::ComputeStep(RunState& state, const Step& step, Kernel& kernel,
+                                  bool on_device, int64_t* memory_left) {
   const Tensor** input_ptrs = state.input_ptrs.data() + step.first_input;
   if (options_.backend != nullptr) {
     ONYX_RETURN_IF_ERROR(PlaceInputs(state, step, kernel, on_device));
@@ -480,11 +484,11 @@ absl::Status Session::ComputeStep(RunState& state, const Step& step, Kernel& ker
       input_ptrs[i] = t == nullptr || t->empty() ? nullptr : t;
     }
   }
-  KernelContext ctx(
-      *step.node, absl::MakeConstSpan(input_ptrs, step.inputs.size()),
-      absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
-      absl::MakeSpan(state.output_tensors.data() + step.first_output, step.outputs.size()),
-      options_.max_tensor_bytes, memory_left);
+  KernelContext ctx(*step.node, absl::MakeConstSpan(input_ptrs, step.inputs.size()),
+                    absl::MakeConstSpan(step.input_dies.get(), step.inputs.size()),
+                    absl::MakeSpan(state.output_tensors.data() + step.first_output,
+                                   step.outputs.size()),
+                    options_.max_tensor_bytes, memory_left);
   if (on_device) {
     ctx.set_backend(options_.backend.get());
   } else if (options_.reuse_buffers) {

@@ -1,11 +1,10 @@
 // CUDA kernels of Add, Sub, Mul, Div (opset 7, 13, 14) for float32/float64;
 // other dtypes report Unimplemented and the session runs the CPU kernel.
-#include "ops/math/binary_cuda.h"
-
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/math/binary_cuda.h"
 #include "ops/register_all.h"
 #include "runtime/cuda/cuda_backend.h"
 #include "runtime/cuda/cuda_status.h"
@@ -49,8 +48,8 @@ absl::StatusOr<BroadcastPlan> MakePlan(const Shape& a, const Shape& b, const Sha
     pb = {1};
   }
   if (dims.size() > BroadcastPlan::kMaxRank) {
-    return absl::UnimplementedError(
-        absl::StrFormat("broadcast over more than %d non-mergeable dims", BroadcastPlan::kMaxRank));
+    return absl::UnimplementedError(absl::StrFormat(
+        "broadcast over more than %d non-mergeable dims", BroadcastPlan::kMaxRank));
   }
   plan.rank = static_cast<int>(dims.size());
   for (int d = 0; d < plan.rank; ++d) {
@@ -75,19 +74,20 @@ class BinaryCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
     if (a->dtype() != b->dtype()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs A %s and B %s must have the same dtype", node.Describe(),
-                          a->DebugString(), b->DebugString()));
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: inputs A %s and B %s must have the same dtype", node.Describe(),
+          a->DebugString(), b->DebugString()));
     }
     if (a->dtype() != DataType::kFloat32 && a->dtype() != DataType::kFloat64) {
       return absl::UnimplementedError(absl::StrFormat(
-          "%s: the CUDA kernel takes float32/float64, got %s", node.Describe(), a->DebugString()));
+          "%s: the CUDA kernel takes float32/float64, got %s", node.Describe(),
+          a->DebugString()));
     }
     auto out_shape = BroadcastShapes(a->shape(), b->shape());
     if (!out_shape.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrFormat("%s: inputs A %s and B %s do not broadcast: %s", node.Describe(),
-                          a->DebugString(), b->DebugString(), out_shape.status().message()));
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: inputs A %s and B %s do not broadcast: %s", node.Describe(), a->DebugString(),
+          b->DebugString(), out_shape.status().message()));
     }
     ONYX_ASSIGN_OR_RETURN(BroadcastPlan plan, MakePlan(a->shape(), b->shape(), *out_shape));
     const int reuse = a->shape() == *out_shape ? 0 : (b->shape() == *out_shape ? 1 : -1);

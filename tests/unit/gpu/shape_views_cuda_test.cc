@@ -163,9 +163,10 @@ TEST(ShapeOpsCudaTest, ReshapeShapeConstantIsNeverUploaded) {
   auto out = (*session)->Run({{"x0", inputs[0]}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ((*out)[0].shape(), (Shape{3, 8}));
-  // The view takes x0 where it is (kWhereItIs): a host feed stays on the host.
-  EXPECT_EQ(device->to_device, 0);
-  EXPECT_EQ(device->to_host, 0);
+  // The float feed x0 goes to the device (kWhereItIs) and the view comes back
+  // to the caller; the shape never moves.
+  EXPECT_EQ(device->to_device, 1);
+  EXPECT_EQ(device->to_host, 1);
   for (int i = 0; i < 24; ++i) EXPECT_EQ((*out)[0].data<float>()[i], static_cast<float>(i));
 }
 
