@@ -154,15 +154,9 @@ TEST(InputMemoryTest, DeviceValueOfAHostInputComesToTheHost) {
   EXPECT_EQ(device->to_host, 2);  // scale for the kernel, y for the caller
 }
 
-// kWhereItIs readers: a float initializer (weights, tables) is uploaded once at
-// Create; an integer one (shape arithmetic) stays on the host.
-TEST(InputMemoryTest, WhereItIsUploadsFloatInitializersOnly) {
-  Graph g;
-  g.opset_imports[""] = 17;
-  g.opset_imports["com.test"] = 1;
-  g.initializers["w"] = *Tensor::FromVector<float>({3}, {1.f, 2.f, 3.f});
-  g.initializers["dims"] = *Tensor::FromVector<int64_t>({2}, {4, 5});
-  for (const char* name : {"w", "dims"}) {
+// Adds NAME_out = View(NAME) to `g` for each name, every output a graph output.
+void AddViews(Graph& g, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
     Node view;
     view.name = std::string("view_") + name;
     view.domain = "com.test";
@@ -174,6 +168,17 @@ TEST(InputMemoryTest, WhereItIsUploadsFloatInitializersOnly) {
     out.name = view.outputs[0];
     g.outputs.push_back(out);
   }
+}
+
+// kWhereItIs readers: a float initializer (weights, tables) is uploaded once at
+// Create; an integer one (shape arithmetic) stays on the host.
+TEST(InputMemoryTest, WhereItIsUploadsFloatInitializersOnly) {
+  Graph g;
+  g.opset_imports[""] = 17;
+  g.opset_imports["com.test"] = 1;
+  g.initializers["w"] = *Tensor::FromVector<float>({3}, {1.f, 2.f, 3.f});
+  g.initializers["dims"] = *Tensor::FromVector<int64_t>({2}, {4, 5});
+  AddViews(g, {"w", "dims"});
   auto device = std::make_shared<FakeDevice>();
   auto session = Session::Create(g, ProbeRegistry(), OnDevice(device));
   ASSERT_TRUE(session.ok()) << session.status();
@@ -198,17 +203,8 @@ TEST(InputMemoryTest, WhereItIsMovesHostFloatsToTheDeviceOnly) {
     ValueInfo in;
     in.name = name;
     g.inputs.push_back(in);
-    Node view;
-    view.name = std::string("view_") + name;
-    view.domain = "com.test";
-    view.op_type = "View";
-    view.inputs = {name};
-    view.outputs = {std::string(name) + "_out"};
-    g.nodes.push_back(view);
-    ValueInfo out;
-    out.name = view.outputs[0];
-    g.outputs.push_back(out);
   }
+  AddViews(g, {"f", "i"});
   auto device = std::make_shared<FakeDevice>();
   auto session = Session::Create(g, ProbeRegistry(), OnDevice(device));
   ASSERT_TRUE(session.ok()) << session.status();
