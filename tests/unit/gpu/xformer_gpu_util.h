@@ -63,8 +63,9 @@ constexpr int kAllOnDevice = 1 << 20;
 // inputs are fed as device tensors (activations made by an earlier device
 // node), the rest on the host (graph inputs, shape values): host floats go to
 // the device, and host integers are left to the CPU kernel.
-inline absl::StatusOr<std::vector<Tensor>> RunOnCuda(const Graph& g, const std::vector<Tensor>& inputs,
-                                              int device_inputs, bool* on_device) {
+inline absl::StatusOr<std::vector<Tensor>> RunOnCuda(const Graph& g,
+                                                     const std::vector<Tensor>& inputs,
+                                                     int device_inputs, bool* on_device) {
   auto backend = cuda::CudaBackend::Create();
   if (!backend.ok()) return backend.status();
   NamedTensors feeds;
@@ -94,7 +95,7 @@ inline absl::StatusOr<std::vector<Tensor>> RunOnCuda(const Graph& g, const std::
 // otherwise), and the CUDA session's status is returned, so error tests check
 // what the CUDA kernels report.
 inline absl::StatusOr<BothRuns> RunBoth(const NodeSpec& spec, const std::vector<Tensor>& inputs,
-                                 int device_inputs = kAllOnDevice) {
+                                        int device_inputs = kAllOnDevice) {
   const Graph g = testing_util::OneNodeGraph(spec, inputs);
   BothRuns r;
   auto cpu = RunGraph(g, testing_util::InputFeeds(inputs), Device::kCpu);
@@ -110,6 +111,6 @@ inline absl::StatusOr<BothRuns> RunBoth(const NodeSpec& spec, const std::vector<
 }
 
 inline const DataType kMoveTypes[] = {DataType::kFloat32, DataType::kInt64, DataType::kUInt8,
-                               DataType::kFloat16, DataType::kBool,  DataType::kFloat64};
+                                      DataType::kFloat16, DataType::kBool,  DataType::kFloat64};
 
 }  // namespace onyx::gpu_test
