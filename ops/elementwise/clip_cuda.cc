@@ -16,12 +16,6 @@
 namespace onyx::cuda {
 namespace {
 
-absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
-}
-
 // Overrides `lo` / `hi` with the host-side bound inputs `first` and first + 1
 // when present (one-element float32 tensors, as the CPU kernel requires).
 absl::Status ReadBounds(const KernelContext& ctx, int first, float& lo, float& hi) {

@@ -23,12 +23,6 @@
 namespace onyx::cuda {
 namespace {
 
-absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* what) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat("%s: the CUDA kernel takes float32 %s, got %s",
-                                                  node.Describe(), what, t.DebugString()));
-}
-
 // The upstream gradient of a reduced loss: one element, float32 on the device
 // (float64 falls back to the CPU kernel, which reads it as a double).
 absl::Status CheckScalarGrad(const Node& node, const Tensor& dloss) {

@@ -27,6 +27,16 @@ struct TransposedDims {
   Shape out;  // batch + [m, n]
 };
 
+// True when B has no batch dims of size > 1 and A is not broadcast (the
+// Linear-layer case X[..., M, K] * W[K, N]): B's gradient is then one product
+// with the batch folded into the rows.
+inline bool FoldsBatchIntoRows(const TransposedDims& fwd) {
+  for (int64_t d : fwd.b_batch) {
+    if (d != 1) return false;
+  }
+  return fwd.a_batch == fwd.batch;
+}
+
 // Both shapes must have rank >= 2; InvalidArgument (naming `what`) when the inner
 // dims differ or the batch dims do not broadcast.
 absl::StatusOr<TransposedDims> ResolveTransposed(const std::string& what, const Shape& a,

@@ -20,13 +20,8 @@
 namespace onyx::cuda {
 namespace {
 
+using math::FoldsBatchIntoRows;
 using math::TransposedDims;
-
-absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat("%s: the CUDA kernel takes float32 %s, got %s",
-                                                  node.Describe(), name, t.DebugString()));
-}
 
 // Unimplemented past cuBLAS's int range (sizes, batch counts).
 absl::Status CheckDims(const Node& node, const TransposedDims& d) {
@@ -145,15 +140,6 @@ class MatMulGradCudaKernel final : public Kernel {
   }
 
  private:
-  // True when B has no batch dims of size > 1 and A is not broadcast (the
-  // Linear-layer case X[..., M, K] * W[K, N]).
-  static bool FoldsBatchIntoRows(const TransposedDims& fwd) {
-    for (int64_t d : fwd.b_batch) {
-      if (d != 1) return false;
-    }
-    return fwd.a_batch == fwd.batch;
-  }
-
   // out = the product d summed over the batch dims `out` was broadcast along;
   // written in place when there are none, else through a scratch product.
   static absl::Status ProductSummedTo(KernelContext& ctx, CudaBackend& backend,

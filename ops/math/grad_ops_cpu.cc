@@ -171,15 +171,6 @@ class MatMulGradKernel : public Kernel {
   }
 
  private:
-  // True when B has no batch dims of size > 1 and A is not broadcast (the
-  // Linear-layer case X[..., M, K] * W[K, N]).
-  static bool FoldsBatchIntoRows(const TransposedDims& fwd) {
-    for (int64_t d : fwd.b_batch) {
-      if (d != 1) return false;
-    }
-    return fwd.a_batch == fwd.batch;
-  }
-
   absl::StatusOr<Tensor> Product(KernelContext& ctx, const Tensor& x, bool trans_x,
                                  const Tensor& w, bool trans_w) {
     const std::string what = ctx.node().Describe();

@@ -43,12 +43,6 @@ absl::Status CheckIntRange(const Node& node, std::initializer_list<int64_t> size
 
 namespace {
 
-absl::Status RequireFloat(const Node& node, const Tensor& t, const char* name) {
-  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
-  return absl::UnimplementedError(absl::StrFormat(
-      "%s: the CUDA kernel takes float32 %s, got %s", node.Describe(), name, t.DebugString()));
-}
-
 class MatMulCudaKernel final : public Kernel {
  public:
   absl::Status Compute(KernelContext& ctx) override {
@@ -56,8 +50,8 @@ class MatMulCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(CudaBackend * backend, BackendOf(ctx));
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *a, "A"));
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *b, "B"));
+    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *a, "A"));
+    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *b, "B"));
     if (a->rank() == 0 || b->rank() == 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: MatMul inputs must have rank >= 1, got A %s and B %s", node.Describe(),
@@ -120,9 +114,9 @@ class GemmCudaKernel final : public Kernel {
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
     const Tensor* c = ctx.input(2);
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *a, "A"));
-    ONYX_RETURN_IF_ERROR(RequireFloat(node, *b, "B"));
-    if (c != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat(node, *c, "C"));
+    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *a, "A"));
+    ONYX_RETURN_IF_ERROR(RequireFloat32(node, *b, "B"));
+    if (c != nullptr) ONYX_RETURN_IF_ERROR(RequireFloat32(node, *c, "C"));
     if (a->rank() != 2 || b->rank() != 2) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: Gemm needs 2-D A and B, got %s and %s", node.Describe(), a->DebugString(),

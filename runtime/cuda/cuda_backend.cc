@@ -165,4 +165,10 @@ absl::StatusOr<CudaBackend*> BackendOf(const KernelContext& ctx) {
   return backend;
 }
 
+absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* what) {
+  if (t.dtype() == DataType::kFloat32) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrFormat("%s: the CUDA kernel takes float32 %s, got %s",
+                                                  node.Describe(), what, t.DebugString()));
+}
+
 }  // namespace onyx::cuda

@@ -70,4 +70,9 @@ class CudaBackend final : public DeviceBackend {
 // CUDA kernel called outside a CUDA session).
 absl::StatusOr<CudaBackend*> BackendOf(const KernelContext& ctx);
 
+// The float32-only CUDA kernels' input check: Unimplemented (naming the node,
+// input `what` and the tensor) for any other dtype, so the session runs the CPU
+// kernel instead.
+absl::Status RequireFloat32(const Node& node, const Tensor& t, const char* what);
+
 }  // namespace onyx::cuda
