@@ -4,7 +4,9 @@
 # bandwidth benchmark and cpu-vs-cuda runs, and writes everything to RESULTS (default
 # gpu_results.txt, or $OUT/gpu_results.txt when $OUT is set).
 # Usage: tools/gpu_check.sh [BUILD_DIR] [RESULTS]
-# ONYX_PREBUILT=1: BUILD_DIR already holds the binaries (tools/gpu_pack.sh).
+# ONYX_BENCH_MIB: the benchmark's tensor sizes in MiB (default "64 256").
+# ONYX_PREBUILT=1: BUILD_DIR already holds the binaries (tools/gpu_pack.sh, then
+# tools/gpu_unpack.sh on the GPU machine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-gpu}
@@ -37,7 +39,7 @@ echo "== gpu_test (every CUDA kernel vs the CPU kernel)" | tee -a "$RESULTS"
 timeout 300 "$BUILD/tests/unit/gpu/gpu_test" --gtest_brief=1 2>&1 |
   grep -vE '^skipped: |: Skipped$' | tail -300 | tee -a "$RESULTS"
 # The conformance folders on a CUDA session and `onyx train --device cuda` against
-# PyTorch (built here only: these binaries name source paths, so they are not packed).
+# PyTorch's reference runs (tools/gpu_unpack.sh puts the paths they name in place).
 for t in tests/conformance/conformance_cuda_test tests/e2e/train_cuda_e2e; do
   [ -x "$BUILD/$t" ] || continue
   echo "== $t" | tee -a "$RESULTS"
@@ -45,7 +47,7 @@ for t in tests/conformance/conformance_cuda_test tests/e2e/train_cuda_e2e; do
     tee -a "$RESULTS"
 done
 echo "== gpu_activation_bench" | tee -a "$RESULTS"
-"$BUILD/bench/gpu_activation_bench" 64 256 2>&1 | tee -a "$RESULTS"
+"$BUILD/bench/gpu_activation_bench" ${ONYX_BENCH_MIB:-64 256} 2>&1 | tee -a "$RESULTS"
 echo "== onyx run --device cuda (tutorial MLP)" | tee -a "$RESULTS"
 "$BUILD/tools/onyx" run models/tutorial_mlp/model.onnx --device cuda 2>&1 | tail -8 | tee -a "$RESULTS"
 echo "== onyx bench --device cuda vs cpu (tutorial MLP, batch 256)" | tee -a "$RESULTS"
