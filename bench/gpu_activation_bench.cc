@@ -1,9 +1,13 @@
 // Memory bandwidth of every CUDA activation kernel, forward and backward, on
 // large float32 tensors, against the device's theoretical peak (memory clock x
 // bus width) and the bandwidth a device-to-device cudaMemcpy reaches.
-// Usage: gpu_activation_bench [MiB ...]   (tensor sizes; default 64 256)
+// Usage: gpu_activation_bench [--sweep] [MiB ...]   (tensor sizes; default 64 256)
+// --sweep: every launch shape (unroll x threads x blocks per SM x cache hints)
+// for every op, ranked by the slowest op's bandwidth, then the default's table.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -15,6 +19,7 @@ namespace {
 
 using onyx::cuda::Activation;
 using onyx::cuda::ActivationParams;
+using onyx::cuda::LaunchShape;
 
 #define CHECK_CUDA(call)                                                          \
   do {                                                                            \
@@ -66,6 +71,71 @@ double MillisPerCall(Fn&& fn, int warmup, int iters) {
   return ms / iters;
 }
 
+struct Bandwidth {
+  double fwd_gbs, bwd_gbs;
+};
+
+Bandwidth Measure(const ActivationParams& params, const LaunchShape& shape, const float* x,
+                  float* y, const float* dy, float* dx, int64_t n) {
+  const double bytes = static_cast<double>(n) * sizeof(float);
+  const double fwd_ms = MillisPerCall(
+      [&] { CHECK_CUDA(onyx::cuda::ActivationForward(params, x, y, n, 0, shape)); }, 3, 20);
+  const double bwd_ms = MillisPerCall(
+      [&] { CHECK_CUDA(onyx::cuda::ActivationBackward(params, dy, x, dx, n, 0, shape)); }, 3, 20);
+  return {2.0 * bytes / (fwd_ms * 1e-3) / 1e9,   // read x, write y
+          3.0 * bytes / (bwd_ms * 1e-3) / 1e9};  // read dy and x, write dx
+}
+
+std::string Describe(const LaunchShape& s) {
+  char text[64];
+  std::snprintf(text, sizeof text, "unroll %d, %4d threads, %2d blocks/SM, %s", s.unroll,
+                s.threads, s.blocks_per_sm, s.streaming ? "streaming" : "plain    ");
+  return text;
+}
+
+// Every launch shape over every op: one line per shape with the slowest and
+// the mean op's % of peak, forward and backward, then the ten best shapes by
+// the slowest op forward and by the slowest op backward.
+void Sweep(const float* x, float* y, const float* dy, float* dx, int64_t n, double peak_gbs) {
+  struct Result {
+    LaunchShape shape;
+    double fwd_min, fwd_mean, bwd_min, bwd_mean;
+  };
+  std::vector<Result> results;
+  std::printf("sweep: %% of peak, slowest op / mean over %zu ops\n", Rows().size());
+  for (bool streaming : {false, true}) {
+    for (int unroll : {1, 2, 4}) {
+      for (int threads : {128, 256, 512, 1024}) {
+        for (int blocks_per_sm : {0, 2048 / threads, 4096 / threads, 8192 / threads}) {
+          const LaunchShape shape{unroll, threads, blocks_per_sm, streaming};
+          Result r{shape, 1e9, 0, 1e9, 0};
+          for (const Row& row : Rows()) {
+            const Bandwidth b = Measure(row.params, shape, x, y, dy, dx, n);
+            r.fwd_min = std::min(r.fwd_min, 100 * b.fwd_gbs / peak_gbs);
+            r.bwd_min = std::min(r.bwd_min, 100 * b.bwd_gbs / peak_gbs);
+            r.fwd_mean += 100 * b.fwd_gbs / peak_gbs / Rows().size();
+            r.bwd_mean += 100 * b.bwd_gbs / peak_gbs / Rows().size();
+          }
+          std::printf("  %s   fwd %5.1f / %5.1f   bwd %5.1f / %5.1f\n", Describe(shape).c_str(),
+                      r.fwd_min, r.fwd_mean, r.bwd_min, r.bwd_mean);
+          results.push_back(r);
+        }
+      }
+    }
+  }
+  for (bool forward : {true, false}) {
+    std::sort(results.begin(), results.end(), [&](const Result& a, const Result& b) {
+      return forward ? a.fwd_min > b.fwd_min : a.bwd_min > b.bwd_min;
+    });
+    std::printf("best by the slowest op, %s:\n", forward ? "forward" : "backward");
+    for (size_t i = 0; i < 10 && i < results.size(); ++i) {
+      const Result& r = results[i];
+      std::printf("  %s   fwd %5.1f / %5.1f   bwd %5.1f / %5.1f\n",
+                  Describe(r.shape).c_str(), r.fwd_min, r.fwd_mean, r.bwd_min, r.bwd_mean);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,8 +144,15 @@ int main(int argc, char** argv) {
     std::printf("SKIP: no CUDA device (%s)\n", cudaGetErrorString(cudaGetLastError()));
     return 0;
   }
+  bool sweep = false;
   std::vector<size_t> sizes_mib;
-  for (int i = 1; i < argc; ++i) sizes_mib.push_back(std::strtoull(argv[i], nullptr, 10));
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--sweep") == 0) {
+      sweep = true;
+    } else {
+      sizes_mib.push_back(std::strtoull(argv[i], nullptr, 10));
+    }
+  }
   if (sizes_mib.empty()) sizes_mib = {64, 256};
 
   cudaDeviceProp prop{};
@@ -115,25 +192,14 @@ int main(int argc, char** argv) {
     }
     std::printf("\ntensor %zu MiB (%lld floats); cudaMemcpy D2D %.0f GB/s (%.1f%% of peak)\n",
                 mib, static_cast<long long>(n), copy_gbs, 100 * copy_gbs / peak_gbs);
-    // The default unroll, then one float4 per load round (the earlier kernel).
-    for (int unroll : {onyx::cuda::kDefaultUnroll, 1}) {
-      std::printf("%-10s %10s %8s %8s %10s %8s %8s   (unroll %d)\n", "op", "fwd GB/s", "% peak",
-                  "% copy", "bwd GB/s", "% peak", "% copy", unroll);
-      for (const Row& row : Rows()) {
-        const double fwd_ms = MillisPerCall(
-            [&] { CHECK_CUDA(onyx::cuda::ActivationForward(row.params, x, y, n, 0, unroll)); }, 3,
-            20);
-        const double bwd_ms = MillisPerCall(
-            [&] {
-              CHECK_CUDA(onyx::cuda::ActivationBackward(row.params, dy, x, dx, n, 0, unroll));
-            },
-            3, 20);
-        const double fwd_gbs = 2.0 * bytes / (fwd_ms * 1e-3) / 1e9;  // read x, write y
-        const double bwd_gbs = 3.0 * bytes / (bwd_ms * 1e-3) / 1e9;  // read dy, x; write dx
-        std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, fwd_gbs,
-                    100 * fwd_gbs / peak_gbs, 100 * fwd_gbs / copy_gbs, bwd_gbs,
-                    100 * bwd_gbs / peak_gbs, 100 * bwd_gbs / copy_gbs);
-      }
+    if (sweep) Sweep(x, y, dy, dx, n, peak_gbs);
+    std::printf("%-10s %10s %8s %8s %10s %8s %8s   (default launch shape)\n", "op", "fwd GB/s",
+                "% peak", "% copy", "bwd GB/s", "% peak", "% copy");
+    for (const Row& row : Rows()) {
+      const Bandwidth b = Measure(row.params, LaunchShape{}, x, y, dy, dx, n);
+      std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, b.fwd_gbs,
+                  100 * b.fwd_gbs / peak_gbs, 100 * b.fwd_gbs / copy_gbs, b.bwd_gbs,
+                  100 * b.bwd_gbs / peak_gbs, 100 * b.bwd_gbs / copy_gbs);
     }
     CHECK_CUDA(cudaFree(x));
     CHECK_CUDA(cudaFree(y));

@@ -24,19 +24,25 @@ struct ActivationParams {
 // True when the backward reads the forward output y rather than its input x.
 bool BackwardReadsOutput(Activation kind);
 
-// Float4s each thread loads before it computes (1, 2 or 4), when every
-// pointer is 16-byte aligned. A parameter so the GPU benchmark can compare.
-inline constexpr int kDefaultUnroll = 4;
+// How an activation launch is shaped when every pointer is 16-byte aligned
+// (otherwise a scalar grid-stride kernel runs with `threads`). A parameter so
+// the GPU benchmark can sweep it; the defaults are what it measured fastest.
+struct LaunchShape {
+  int unroll = 4;           // float4s a thread loads before it computes: 1, 2 or 4
+  int threads = 256;        // per block, a multiple of 32 up to 1024
+  int blocks_per_sm = 16;   // grid cap for the grid-stride loop; 0: no cap (one pass)
+  bool streaming = false;   // evict-first loads and stores (__ldcs / __stcs)
+};
 
 // y[i] = f(x[i]); x == y is allowed. One grid-stride kernel per functor, with
 // 128-bit loads and stores when every pointer is 16-byte aligned.
 cudaError_t ActivationForward(const ActivationParams& params, const float* x, float* y,
-                              int64_t n, cudaStream_t stream, int unroll = kDefaultUnroll);
+                              int64_t n, cudaStream_t stream, const LaunchShape& shape = {});
 // dx[i] = f'(saved[i]) * dy[i], saved being x or y (BackwardReadsOutput); dx may
 // alias dy.
 cudaError_t ActivationBackward(const ActivationParams& params, const float* dy,
                                const float* saved, float* dx, int64_t n, cudaStream_t stream,
-                               int unroll = kDefaultUnroll);
+                               const LaunchShape& shape = {});
 
 // Grid size for a grid-stride loop over `work_items` with `threads` per block:
 // enough blocks to fill every SM several times, no more than the work needs.

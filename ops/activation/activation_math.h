@@ -18,12 +18,13 @@ enum class Saved { kInput, kOutput };
 
 namespace activation_internal {
 
-// 1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|.
+// 1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|. One exp and
+// one division either way, with no branch (a warp of mixed signs would run both).
 template <typename T>
 ONYX_HD T StableSigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+  const T e = std::exp(-std::fabs(x));
+  const T r = T(1) / (T(1) + e);
+  return x >= T(0) ? r : e * r;
 }
 
 // log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow, no cancellation.

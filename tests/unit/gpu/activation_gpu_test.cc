@@ -1,5 +1,6 @@
 // CUDA activation kernels, forward and backward, against the CPU kernels, on
 // sizes that exercise the float4 body, the scalar tail and unaligned views.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,61 @@ TEST_F(GpuTest, UnalignedAndInPlaceLaunches) {
     const double expected = MishFn{}.Forward(xi);
     EXPECT_NEAR(y[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << "x = " << xi;
   }
+}
+
+// Every launch shape the benchmark sweeps (unroll, block size, grid cap, cache
+// hints) computes the same values: Swish forward and Sigmoid backward (which
+// reads y) against the functors evaluated on the host in double, on a size
+// with leftover float4s and a scalar tail.
+TEST_F(GpuTest, EveryLaunchShapeAgrees) {
+  const int64_t n = 4 * 1543 + 3;
+  Tensor x = RandomFloats({n}, -6.f, 6.f, 5);
+  Tensor dy = RandomFloats({n}, -2.f, 2.f, 6);
+  const size_t bytes = n * sizeof(float);
+  float *d_x = nullptr, *d_dy = nullptr, *d_out = nullptr;
+  ASSERT_EQ(cudaMalloc(&d_x, bytes), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&d_dy, bytes), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&d_out, bytes), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(d_x, x.data<float>(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(d_dy, dy.data<float>(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  const cuda::ActivationParams swish{cuda::Activation::kSwish, 1.3f};
+  const cuda::ActivationParams sigmoid{cuda::Activation::kSigmoid};
+  std::vector<float> out(n);
+  for (bool streaming : {false, true}) {
+    for (int unroll : {1, 2, 4}) {
+      for (int threads : {32, 1024}) {
+        for (int blocks_per_sm : {0, 1}) {
+          const cuda::LaunchShape shape{unroll, threads, blocks_per_sm, streaming};
+          SCOPED_TRACE(::testing::Message() << "unroll " << unroll << ", threads " << threads
+                                            << ", blocks/SM " << blocks_per_sm << ", streaming "
+                                            << streaming);
+          ASSERT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, shape), cudaSuccess);
+          ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+          for (int64_t i = 0; i < n; ++i) {
+            const double expected = SwishFn{1.3f}.Forward(double{x.data<float>()[i]});
+            ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
+          }
+          ASSERT_EQ(cuda::ActivationBackward(sigmoid, d_dy, d_x, d_out, n, nullptr, shape),
+                    cudaSuccess);
+          ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+          for (int64_t i = 0; i < n; ++i) {
+            const double expected =
+                SigmoidFn{}.Backward(double{dy.data<float>()[i]}, double{x.data<float>()[i]});
+            ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
+          }
+        }
+      }
+    }
+  }
+  // Shapes out of range are refused, not launched.
+  for (const cuda::LaunchShape& bad :
+       {cuda::LaunchShape{3}, cuda::LaunchShape{4, 100}, cuda::LaunchShape{4, 2048},
+        cuda::LaunchShape{4, 256, -1}}) {
+    EXPECT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, bad), cudaErrorInvalidValue);
+  }
+  cudaFree(d_x);
+  cudaFree(d_dy);
+  cudaFree(d_out);
 }
 
 }  // namespace
