@@ -93,31 +93,37 @@ std::string Describe(const LaunchShape& s) {
   return text;
 }
 
-// Every launch shape over every op: one line per shape with the slowest and
-// the mean op's % of peak, forward and backward, then the ten best shapes by
-// the slowest op forward and by the slowest op backward.
+// Every launch shape over every op: per shape, one line of each op's forward
+// and one of its backward % of peak (ops in Rows() order), then the ten best
+// shapes by the slowest op forward and by the slowest op backward.
 void Sweep(const float* x, float* y, const float* dy, float* dx, int64_t n, double peak_gbs) {
   struct Result {
     LaunchShape shape;
-    double fwd_min, fwd_mean, bwd_min, bwd_mean;
+    double fwd_min, bwd_min;
   };
   std::vector<Result> results;
-  std::printf("sweep: %% of peak, slowest op / mean over %zu ops\n", Rows().size());
+  std::printf("sweep: %% of peak per op:");
+  for (const Row& row : Rows()) std::printf(" %s", row.name);
+  std::printf("\n");
   for (bool streaming : {false, true}) {
     for (int unroll : {1, 2, 4}) {
       for (int threads : {128, 256, 512, 1024}) {
         for (int blocks_per_sm : {0, 2048 / threads, 4096 / threads, 8192 / threads}) {
           const LaunchShape shape{unroll, threads, blocks_per_sm, streaming};
-          Result r{shape, 1e9, 0, 1e9, 0};
+          Result r{shape, 1e9, 1e9};
+          std::string fwd, bwd;
           for (const Row& row : Rows()) {
             const Bandwidth b = Measure(row.params, shape, x, y, dy, dx, n);
             r.fwd_min = std::min(r.fwd_min, 100 * b.fwd_gbs / peak_gbs);
             r.bwd_min = std::min(r.bwd_min, 100 * b.bwd_gbs / peak_gbs);
-            r.fwd_mean += 100 * b.fwd_gbs / peak_gbs / Rows().size();
-            r.bwd_mean += 100 * b.bwd_gbs / peak_gbs / Rows().size();
+            char cell[16];
+            std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.fwd_gbs / peak_gbs);
+            fwd += cell;
+            std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.bwd_gbs / peak_gbs);
+            bwd += cell;
           }
-          std::printf("  %s   fwd %5.1f / %5.1f   bwd %5.1f / %5.1f\n", Describe(shape).c_str(),
-                      r.fwd_min, r.fwd_mean, r.bwd_min, r.bwd_mean);
+          std::printf("  %s fwd%s\n  %s bwd%s\n", Describe(shape).c_str(), fwd.c_str(),
+                      Describe(shape).c_str(), bwd.c_str());
           results.push_back(r);
         }
       }
@@ -129,9 +135,8 @@ void Sweep(const float* x, float* y, const float* dy, float* dx, int64_t n, doub
     });
     std::printf("best by the slowest op, %s:\n", forward ? "forward" : "backward");
     for (size_t i = 0; i < 10 && i < results.size(); ++i) {
-      const Result& r = results[i];
-      std::printf("  %s   fwd %5.1f / %5.1f   bwd %5.1f / %5.1f\n",
-                  Describe(r.shape).c_str(), r.fwd_min, r.fwd_mean, r.bwd_min, r.bwd_mean);
+      std::printf("  %s   slowest op fwd %5.1f, bwd %5.1f\n", Describe(results[i].shape).c_str(),
+                  results[i].fwd_min, results[i].bwd_min);
     }
   }
 }
