@@ -26,23 +26,30 @@ bool BackwardReadsOutput(Activation kind);
 
 // How an activation launch is shaped when every pointer is 16-byte aligned
 // (otherwise a scalar grid-stride kernel runs with `threads`). A parameter so
-// the GPU benchmark can sweep it; the defaults are what it measured fastest.
+// the GPU benchmark can sweep it.
 struct LaunchShape {
-  int unroll = 4;           // float4s a thread loads before it computes: 1, 2 or 4
-  int threads = 256;        // per block, a multiple of 32 up to 1024
-  int blocks_per_sm = 16;   // grid cap for the grid-stride loop; 0: no cap (one pass)
-  bool streaming = false;   // evict-first loads and stores (__ldcs / __stcs)
+  int unroll;         // float4s a thread loads before it computes: 1, 2 or 4
+  int threads;        // per block, a multiple of 32 up to 1024
+  int blocks_per_sm;  // grid cap for the grid-stride loop; 0: no cap (one pass)
+  bool streaming;     // evict-first loads and stores (__ldcs / __stcs)
 };
+
+// The fastest shapes of `gpu_activation_bench --sweep` on an H200 (BENCHMARKS.md):
+// one pass of 128-thread blocks, two float4s per thread; the evict-first hints
+// paid off backward (two reads per write) only.
+inline constexpr LaunchShape kForwardShape{2, 128, 0, false};
+inline constexpr LaunchShape kBackwardShape{2, 128, 0, true};
 
 // y[i] = f(x[i]); x == y is allowed. One grid-stride kernel per functor, with
 // 128-bit loads and stores when every pointer is 16-byte aligned.
 cudaError_t ActivationForward(const ActivationParams& params, const float* x, float* y,
-                              int64_t n, cudaStream_t stream, const LaunchShape& shape = {});
+                              int64_t n, cudaStream_t stream,
+                              const LaunchShape& shape = kForwardShape);
 // dx[i] = f'(saved[i]) * dy[i], saved being x or y (BackwardReadsOutput); dx may
 // alias dy.
 cudaError_t ActivationBackward(const ActivationParams& params, const float* dy,
                                const float* saved, float* dx, int64_t n, cudaStream_t stream,
-                               const LaunchShape& shape = {});
+                               const LaunchShape& shape = kBackwardShape);
 
 // Grid size for a grid-stride loop over `work_items` with `threads` per block:
 // enough blocks to fill every SM several times, no more than the work needs.

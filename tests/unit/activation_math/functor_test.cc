@@ -127,5 +127,40 @@ TEST(FunctorEdges, MishBackwardInFloatMatchesTheDoubleFormula) {
   EXPECT_TRUE(std::isnan(MishFn{}.Backward(1.f, std::nanf(""))));
 }
 
+// Gelu in float (a fitted normal tail, not erfc) against erfc in double over
+// the whole range, relatively, so the negative tail keeps float's precision.
+TEST(FunctorEdges, GeluInFloatMatchesErfcInDouble) {
+  const double inv_sqrt_2pi = 1 / std::sqrt(2 * 3.14159265358979323846);
+  for (int i = -14000; i <= 14000; ++i) {
+    const float x = static_cast<float>(i) / 1000.f;
+    const double xd = x, cdf = 0.5 * std::erfc(-xd / std::sqrt(2.0));
+    const double y = xd * cdf, slope = cdf + xd * inv_sqrt_2pi * std::exp(-0.5 * xd * xd);
+    if (std::fabs(y) > 1e-36) {  // normal floats
+      EXPECT_NEAR(GeluFn{}.Forward(x), y, 1e-6 * std::fabs(y)) << "x=" << x;
+    }
+    EXPECT_NEAR(GeluFn{}.Backward(1.f, x), slope, 1e-7 + 1e-6 * std::fabs(slope)) << "x=" << x;
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(GeluFn{}.Forward(inf), inf);
+  EXPECT_EQ(GeluFn{}.Forward(0.f), 0.f);
+  EXPECT_EQ(GeluFn{}.Forward(-30.f), 0.f);
+  EXPECT_EQ(GeluFn{}.Backward(2.f, 30.f), 2.f);
+  EXPECT_TRUE(std::isnan(GeluFn{}.Forward(std::nanf(""))));
+  EXPECT_TRUE(std::isnan(GeluFn{}.Backward(1.f, std::nanf(""))));
+}
+
+// Mish's one-exp forward in float against the textbook form in double.
+TEST(FunctorEdges, MishForwardInFloatMatchesTheDoubleFormula) {
+  for (int i = -8000; i <= 8000; ++i) {
+    const float x = static_cast<float>(i) / 200.f;
+    const double xd = x;
+    const double expected = xd * std::tanh(xd > 30 ? xd : std::log1p(std::exp(xd)));
+    EXPECT_NEAR(MishFn{}.Forward(x), expected, 1e-37 + 1e-6 * std::fabs(expected)) << "x=" << x;
+  }
+  EXPECT_EQ(MishFn{}.Forward(std::numeric_limits<float>::infinity()),
+            std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(std::isnan(MishFn{}.Forward(std::nanf(""))));
+}
+
 }  // namespace
 }  // namespace onyx

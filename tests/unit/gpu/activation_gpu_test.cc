@@ -154,8 +154,8 @@ TEST_F(GpuTest, EveryLaunchShapeAgrees) {
   }
   // Shapes out of range are refused, not launched.
   for (const cuda::LaunchShape& bad :
-       {cuda::LaunchShape{3}, cuda::LaunchShape{4, 100}, cuda::LaunchShape{4, 2048},
-        cuda::LaunchShape{4, 256, -1}}) {
+       {cuda::LaunchShape{3, 256, 0, false}, cuda::LaunchShape{4, 100, 0, false},
+        cuda::LaunchShape{4, 2048, 0, false}, cuda::LaunchShape{4, 256, -1, false}}) {
     EXPECT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, bad), cudaErrorInvalidValue);
   }
   cudaFree(d_x);
