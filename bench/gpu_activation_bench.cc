@@ -2,7 +2,7 @@
 // large float32 tensors, against the device's theoretical peak (memory clock x
 // bus width) and the bandwidth a device-to-device cudaMemcpy reaches.
 // Usage: gpu_activation_bench [--sweep] [MiB ...]   (tensor sizes; default 64 256)
-// --sweep: every launch shape (unroll x threads x blocks per SM x cache hints)
+// --sweep: every launch shape (unroll x threads x blocks per SM)
 // for every op, ranked by the slowest op's bandwidth, then the default's table.
 #include <algorithm>
 #include <cstdio>
@@ -89,8 +89,8 @@ Bandwidth Measure(const ActivationParams& params, const LaunchShape& forward,
 
 std::string Describe(const LaunchShape& s) {
   char text[64];
-  std::snprintf(text, sizeof text, "unroll %d, %4d threads, %2d blocks/SM, %s", s.unroll,
-                s.threads, s.blocks_per_sm, s.streaming ? "streaming" : "plain    ");
+  std::snprintf(text, sizeof text, "unroll %d, %4d threads, %2d blocks/SM", s.unroll, s.threads,
+                s.blocks_per_sm);
   return text;
 }
 
@@ -106,27 +106,25 @@ void Sweep(const float* x, float* y, const float* dy, float* dx, int64_t n, doub
   std::printf("sweep: %% of peak per op:");
   for (const Row& row : Rows()) std::printf(" %s", row.name);
   std::printf("\n");
-  for (bool streaming : {false, true}) {
-    for (int unroll : {1, 2, 4}) {
-      for (int threads : {128, 256, 512, 1024}) {
-        for (int blocks_per_sm : {0, 2048 / threads, 4096 / threads, 8192 / threads}) {
-          const LaunchShape shape{unroll, threads, blocks_per_sm, streaming};
-          Result r{shape, 1e9, 1e9};
-          std::string fwd, bwd;
-          for (const Row& row : Rows()) {
-            const Bandwidth b = Measure(row.params, shape, shape, x, y, dy, dx, n);
-            r.fwd_min = std::min(r.fwd_min, 100 * b.fwd_gbs / peak_gbs);
-            r.bwd_min = std::min(r.bwd_min, 100 * b.bwd_gbs / peak_gbs);
-            char cell[16];
-            std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.fwd_gbs / peak_gbs);
-            fwd += cell;
-            std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.bwd_gbs / peak_gbs);
-            bwd += cell;
-          }
-          std::printf("  %s fwd%s\n  %s bwd%s\n", Describe(shape).c_str(), fwd.c_str(),
-                      Describe(shape).c_str(), bwd.c_str());
-          results.push_back(r);
+  for (int unroll : {1, 2, 4}) {
+    for (int threads : {128, 256, 512, 1024}) {
+      for (int blocks_per_sm : {0, 2048 / threads, 4096 / threads, 8192 / threads}) {
+        const LaunchShape shape{unroll, threads, blocks_per_sm};
+        Result r{shape, 1e9, 1e9};
+        std::string fwd, bwd;
+        for (const Row& row : Rows()) {
+          const Bandwidth b = Measure(row.params, shape, shape, x, y, dy, dx, n);
+          r.fwd_min = std::min(r.fwd_min, 100 * b.fwd_gbs / peak_gbs);
+          r.bwd_min = std::min(r.bwd_min, 100 * b.bwd_gbs / peak_gbs);
+          char cell[16];
+          std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.fwd_gbs / peak_gbs);
+          fwd += cell;
+          std::snprintf(cell, sizeof cell, " %5.1f", 100 * b.bwd_gbs / peak_gbs);
+          bwd += cell;
         }
+        std::printf("  %s fwd%s\n  %s bwd%s\n", Describe(shape).c_str(), fwd.c_str(),
+                    Describe(shape).c_str(), bwd.c_str());
+        results.push_back(r);
       }
     }
   }
@@ -204,7 +202,8 @@ int main(int argc, char** argv) {
                 Describe(onyx::cuda::kForwardShape).c_str(),
                 Describe(onyx::cuda::kBackwardShape).c_str());
     for (const Row& row : Rows()) {
-      const Bandwidth b = Measure(row.params, onyx::cuda::kForwardShape, onyx::cuda::kBackwardShape, x, y, dy, dx, n);
+      const Bandwidth b = Measure(row.params, onyx::cuda::kForwardShape, onyx::cuda::kBackwardShape,
+                                  x, y, dy, dx, n);
       std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, b.fwd_gbs,
                   100 * b.fwd_gbs / peak_gbs, 100 * b.fwd_gbs / copy_gbs, b.bwd_gbs,
                   100 * b.bwd_gbs / peak_gbs, 100 * b.bwd_gbs / copy_gbs);

@@ -22,33 +22,13 @@ __device__ __forceinline__ float4 Backward4(const Fn& fn, float4 dy, float4 s) {
                      fn.Backward(dy.w, s.w));
 }
 
-// kStreaming: evict-first cache hints; every byte is touched once, so keeping
-// it in L2 only displaces the lines still to be written back.
-template <bool kStreaming>
-__device__ __forceinline__ float4 Load(const float4* p) {
-  if constexpr (kStreaming) {
-    return __ldcs(p);
-  } else {
-    return *p;
-  }
-}
-
-template <bool kStreaming>
-__device__ __forceinline__ void Store(float4* p, float4 v) {
-  if constexpr (kStreaming) {
-    __stcs(p, v);
-  } else {
-    *p = v;
-  }
-}
-
 // kUnroll > 0: each thread loads kUnroll float4s (one grid stride apart, so
 // every load stays coalesced) before it computes and stores any: more bytes
 // in flight per thread than one load at a time, which a one-read, one-write
 // kernel needs to approach the memory bandwidth. Leftover float4s go one at a
 // time, and the first threads of the grid take the n % 4 scalars at the end.
 // kUnroll == 0: scalar loads (a pointer is not 16-byte aligned).
-template <typename Fn, int kUnroll, bool kStreaming>
+template <typename Fn, int kUnroll>
 __global__ void ForwardKernel(Fn fn, const float* x, float* y, int64_t n) {
   const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -60,11 +40,11 @@ __global__ void ForwardKernel(Fn fn, const float* x, float* y, int64_t n) {
     for (; i + (kUnroll - 1) * stride < n4; i += kUnroll * stride) {
       float4 v[kUnroll];
 #pragma unroll
-      for (int k = 0; k < kUnroll; ++k) v[k] = Load<kStreaming>(x4 + i + k * stride);
+      for (int k = 0; k < kUnroll; ++k) v[k] = x4[i + k * stride];
 #pragma unroll
-      for (int k = 0; k < kUnroll; ++k) Store<kStreaming>(y4 + i + k * stride, Forward4(fn, v[k]));
+      for (int k = 0; k < kUnroll; ++k) y4[i + k * stride] = Forward4(fn, v[k]);
     }
-    for (; i < n4; i += stride) Store<kStreaming>(y4 + i, Forward4(fn, Load<kStreaming>(x4 + i)));
+    for (; i < n4; i += stride) y4[i] = Forward4(fn, x4[i]);
     const int64_t tail = n4 * 4 + start;
     if (tail < n) y[tail] = fn.Forward(x[tail]);
   } else {
@@ -72,7 +52,7 @@ __global__ void ForwardKernel(Fn fn, const float* x, float* y, int64_t n) {
   }
 }
 
-template <typename Fn, int kUnroll, bool kStreaming>
+template <typename Fn, int kUnroll>
 __global__ void BackwardKernel(Fn fn, const float* dy, const float* saved, float* dx, int64_t n) {
   const int64_t start = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -86,17 +66,13 @@ __global__ void BackwardKernel(Fn fn, const float* dy, const float* saved, float
       float4 g[kUnroll], v[kUnroll];
 #pragma unroll
       for (int k = 0; k < kUnroll; ++k) {
-        g[k] = Load<kStreaming>(dy4 + i + k * stride);
-        v[k] = Load<kStreaming>(s4 + i + k * stride);
+        g[k] = dy4[i + k * stride];
+        v[k] = s4[i + k * stride];
       }
 #pragma unroll
-      for (int k = 0; k < kUnroll; ++k) {
-        Store<kStreaming>(dx4 + i + k * stride, Backward4(fn, g[k], v[k]));
-      }
+      for (int k = 0; k < kUnroll; ++k) dx4[i + k * stride] = Backward4(fn, g[k], v[k]);
     }
-    for (; i < n4; i += stride) {
-      Store<kStreaming>(dx4 + i, Backward4(fn, Load<kStreaming>(dy4 + i), Load<kStreaming>(s4 + i)));
-    }
+    for (; i < n4; i += stride) dx4[i] = Backward4(fn, dy4[i], s4[i]);
     const int64_t tail = n4 * 4 + start;
     if (tail < n) dx[tail] = fn.Backward(dy[tail], saved[tail]);
   } else {
@@ -149,9 +125,8 @@ int MultiprocessorCount() {
 // Blocks of `threads` for `work_items`, at most blocks_per_sm per SM (0: no cap).
 int CappedBlocks(int64_t work_items, int threads, int blocks_per_sm) {
   const int64_t needed = std::max<int64_t>(1, (work_items + threads - 1) / threads);
-  const int64_t cap = blocks_per_sm > 0
-                          ? int64_t{MultiprocessorCount()} * blocks_per_sm
-                          : int64_t{std::numeric_limits<int32_t>::max()};
+  const int64_t cap = blocks_per_sm > 0 ? int64_t{MultiprocessorCount()} * blocks_per_sm
+                                        : int64_t{std::numeric_limits<int32_t>::max()};
   return static_cast<int>(std::min(needed, cap));
 }
 
@@ -172,9 +147,9 @@ bool BackwardReadsOutput(Activation kind) {
 
 namespace {
 
-// Runs launch(unroll, streaming, blocks) with `shape`'s unroll and streaming as
-// compile-time constants: unroll 0 (scalar, no hints) unless every pointer is
-// 16-byte aligned. A shape out of range is cudaErrorInvalidValue.
+// Runs launch(unroll, blocks) with `shape`'s unroll as a compile-time
+// constant: 0 (scalar) unless every pointer is 16-byte aligned. A shape out of
+// range is cudaErrorInvalidValue.
 template <typename Launch>
 cudaError_t WithShape(bool aligned, const LaunchShape& shape, int64_t n, Launch&& launch) {
   if (shape.threads < 32 || shape.threads > 1024 || shape.threads % 32 != 0 ||
@@ -182,19 +157,15 @@ cudaError_t WithShape(bool aligned, const LaunchShape& shape, int64_t n, Launch&
     return cudaErrorInvalidValue;
   }
   if (!aligned) {
-    return launch(std::integral_constant<int, 0>{}, std::false_type{},
+    return launch(std::integral_constant<int, 0>{},
                   CappedBlocks(n, shape.threads, shape.blocks_per_sm));
   }
-  const int blocks =
-      CappedBlocks((n / 4 + shape.unroll - 1) / shape.unroll + 1, shape.threads, shape.blocks_per_sm);
-  const auto with_hints = [&](auto unroll) {
-    return shape.streaming ? launch(unroll, std::true_type{}, blocks)
-                           : launch(unroll, std::false_type{}, blocks);
-  };
+  const int blocks = CappedBlocks((n / 4 + shape.unroll - 1) / shape.unroll + 1, shape.threads,
+                                  shape.blocks_per_sm);
   switch (shape.unroll) {
-    case 1: return with_hints(std::integral_constant<int, 1>{});
-    case 2: return with_hints(std::integral_constant<int, 2>{});
-    default: return with_hints(std::integral_constant<int, 4>{});
+    case 1: return launch(std::integral_constant<int, 1>{}, blocks);
+    case 2: return launch(std::integral_constant<int, 2>{}, blocks);
+    default: return launch(std::integral_constant<int, 4>{}, blocks);
   }
 }
 
@@ -204,8 +175,8 @@ cudaError_t ActivationForward(const ActivationParams& params, const float* x, fl
                               cudaStream_t stream, const LaunchShape& shape) {
   if (n <= 0) return cudaSuccess;
   return WithFunctor(params, [&](auto fn) {
-    return WithShape(Aligned16(x) && Aligned16(y), shape, n, [&](auto u, auto hints, int blocks) {
-      ForwardKernel<decltype(fn), decltype(u)::value, decltype(hints)::value>
+    return WithShape(Aligned16(x) && Aligned16(y), shape, n, [&](auto u, int blocks) {
+      ForwardKernel<decltype(fn), decltype(u)::value>
           <<<blocks, shape.threads, 0, stream>>>(fn, x, y, n);
       return cudaGetLastError();
     });
@@ -218,8 +189,8 @@ cudaError_t ActivationBackward(const ActivationParams& params, const float* dy, 
   if (n <= 0) return cudaSuccess;
   return WithFunctor(params, [&](auto fn) {
     return WithShape(Aligned16(dy) && Aligned16(saved) && Aligned16(dx), shape, n,
-                     [&](auto u, auto hints, int blocks) {
-                       BackwardKernel<decltype(fn), decltype(u)::value, decltype(hints)::value>
+                     [&](auto u, int blocks) {
+                       BackwardKernel<decltype(fn), decltype(u)::value>
                            <<<blocks, shape.threads, 0, stream>>>(fn, dy, saved, dx, n);
                        return cudaGetLastError();
                      });

@@ -31,14 +31,12 @@ struct LaunchShape {
   int unroll;         // float4s a thread loads before it computes: 1, 2 or 4
   int threads;        // per block, a multiple of 32 up to 1024
   int blocks_per_sm;  // grid cap for the grid-stride loop; 0: no cap (one pass)
-  bool streaming;     // evict-first loads and stores (__ldcs / __stcs)
 };
 
-// The fastest shapes of `gpu_activation_bench --sweep` on an H200 (BENCHMARKS.md):
-// one pass of 128-thread blocks, two float4s per thread; the evict-first hints
-// paid off backward (two reads per write) only.
-inline constexpr LaunchShape kForwardShape{2, 128, 0, false};
-inline constexpr LaunchShape kBackwardShape{2, 128, 0, true};
+// The fastest shape of `gpu_activation_bench --sweep` on an H200, forward and
+// backward (BENCHMARKS.md): one pass of 128-thread blocks, two float4s per thread.
+inline constexpr LaunchShape kForwardShape{2, 128, 0};
+inline constexpr LaunchShape kBackwardShape{2, 128, 0};
 
 // y[i] = f(x[i]); x == y is allowed. One grid-stride kernel per functor, with
 // 128-bit loads and stores when every pointer is 16-byte aligned.

@@ -88,17 +88,6 @@ inline unsigned __float_as_uint(float value) {
   return bits;
 }
 
-// Cache hints change nothing on the host.
-template <typename T>
-T __ldcs(const T* address) {
-  return *address;
-}
-
-template <typename T>
-void __stcs(T* address, T value) {
-  *address = value;
-}
-
 // Fibers switch only at barriers, so a read-modify-write is atomic here.
 template <typename T>
 T atomicMin(T* address, T value) {

@@ -108,8 +108,7 @@ TEST_F(GpuTest, UnalignedAndInPlaceLaunches) {
   }
 }
 
-// Every launch shape the benchmark sweeps (unroll, block size, grid cap, cache
-// hints) computes the same values: Swish forward and Sigmoid backward (which
+// Every launch shape the benchmark sweeps (unroll, block size, grid cap) computes the same values: Swish forward and Sigmoid backward (which
 // reads y) against the functors evaluated on the host in double, on a size
 // with leftover float4s and a scalar tail.
 TEST_F(GpuTest, EveryLaunchShapeAgrees) {
@@ -126,36 +125,33 @@ TEST_F(GpuTest, EveryLaunchShapeAgrees) {
   const cuda::ActivationParams swish{cuda::Activation::kSwish, 1.3f};
   const cuda::ActivationParams sigmoid{cuda::Activation::kSigmoid};
   std::vector<float> out(n);
-  for (bool streaming : {false, true}) {
-    for (int unroll : {1, 2, 4}) {
-      for (int threads : {32, 1024}) {
-        for (int blocks_per_sm : {0, 1}) {
-          const cuda::LaunchShape shape{unroll, threads, blocks_per_sm, streaming};
-          SCOPED_TRACE(::testing::Message() << "unroll " << unroll << ", threads " << threads
-                                            << ", blocks/SM " << blocks_per_sm << ", streaming "
-                                            << streaming);
-          ASSERT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, shape), cudaSuccess);
-          ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
-          for (int64_t i = 0; i < n; ++i) {
-            const double expected = SwishFn{1.3f}.Forward(double{x.data<float>()[i]});
-            ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
-          }
-          ASSERT_EQ(cuda::ActivationBackward(sigmoid, d_dy, d_x, d_out, n, nullptr, shape),
-                    cudaSuccess);
-          ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
-          for (int64_t i = 0; i < n; ++i) {
-            const double expected =
-                SigmoidFn{}.Backward(double{dy.data<float>()[i]}, double{x.data<float>()[i]});
-            ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
-          }
+  for (int unroll : {1, 2, 4}) {
+    for (int threads : {32, 1024}) {
+      for (int blocks_per_sm : {0, 1}) {
+        const cuda::LaunchShape shape{unroll, threads, blocks_per_sm};
+        SCOPED_TRACE(::testing::Message() << "unroll " << unroll << ", threads " << threads
+                                          << ", blocks/SM " << blocks_per_sm);
+        ASSERT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, shape), cudaSuccess);
+        ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+        for (int64_t i = 0; i < n; ++i) {
+          const double expected = SwishFn{1.3f}.Forward(double{x.data<float>()[i]});
+          ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
+        }
+        ASSERT_EQ(cuda::ActivationBackward(sigmoid, d_dy, d_x, d_out, n, nullptr, shape),
+                  cudaSuccess);
+        ASSERT_EQ(cudaMemcpy(out.data(), d_out, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+        for (int64_t i = 0; i < n; ++i) {
+          const double expected =
+              SigmoidFn{}.Backward(double{dy.data<float>()[i]}, double{x.data<float>()[i]});
+          ASSERT_NEAR(out[i], expected, 1e-5 + 1e-5 * std::fabs(expected)) << i;
         }
       }
     }
   }
   // Shapes out of range are refused, not launched.
   for (const cuda::LaunchShape& bad :
-       {cuda::LaunchShape{3, 256, 0, false}, cuda::LaunchShape{4, 100, 0, false},
-        cuda::LaunchShape{4, 2048, 0, false}, cuda::LaunchShape{4, 256, -1, false}}) {
+       {cuda::LaunchShape{3, 256, 0}, cuda::LaunchShape{4, 100, 0}, cuda::LaunchShape{4, 2048, 0},
+        cuda::LaunchShape{4, 256, -1}}) {
     EXPECT_EQ(cuda::ActivationForward(swish, d_x, d_out, n, nullptr, bad), cudaErrorInvalidValue);
   }
   cudaFree(d_x);
