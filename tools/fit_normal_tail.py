@@ -6,7 +6,8 @@ exp(-a^2 / 2) * t * P(t) with t = 1 / (1 + a / K). P is a least-squares fit, in
 a Chebyshev basis weighted for relative error, of Q(a) exp(a^2 / 2) / t over
 a in [0, A_MAX]. The check evaluates the float formula step by step in float32
 (Horner with fused multiply-adds, as the C++ does) against math.erfc in double
-at every float32 a it samples, and prints the coefficients for the C++.
+at every float32 a it samples, also with t one ulp off either way (the GPU's
+approximate reciprocal), and prints the coefficients for the C++.
 Usage: /usr/bin/python3 tools/fit_normal_tail.py [K] [DEGREE]   (default 3 8)
 """
 import math
@@ -34,10 +35,11 @@ def fit():
     return [np.float32(c) for c in power]
 
 
-def tail_in_float(a, p):
+def tail_in_float(a, p, t_ulps=0):
     f = np.float32
     a = f(a)
     t = f(1) / (f(1) + a * f(1 / K))
+    t = f(np.float64(t) * (1 + t_ulps * 2.0**-23))
     acc = p[-1]
     for c in p[-2::-1]:
         acc = f(np.float64(acc) * np.float64(t) + np.float64(c))  # fma: one rounding
@@ -49,17 +51,18 @@ def tail_in_float(a, p):
 
 def main():
     p = fit()
-    worst, worst_a = 0.0, 0.0
-    for a in np.linspace(0, 13, 300001):
-        a = float(np.float32(a))
-        expected = 0.5 * math.erfc(a / math.sqrt(2))
-        if expected < 1e-37:  # float subnormals: relative error is meaningless
-            continue
-        error = abs(tail_in_float(a, p) - expected) / expected
-        if error > worst:
-            worst, worst_a = error, a
-    print(f"K = {K}, degree {DEGREE}: worst relative error {worst:.3g} at a = {worst_a:.6g}"
-          " (expf's own error comes on top)")
+    for t_ulps, what in ((0, "t correctly rounded"), (1, "t 1 ulp up"), (-1, "t 1 ulp down")):
+        worst, worst_a = 0.0, 0.0
+        for a in np.linspace(0, 13, 100001):
+            a = float(np.float32(a))
+            expected = 0.5 * math.erfc(a / math.sqrt(2))
+            if expected < 1e-37:  # float subnormals: relative error is meaningless
+                continue
+            error = abs(tail_in_float(a, p, t_ulps) - expected) / expected
+            if error > worst:
+                worst, worst_a = error, a
+        print(f"K = {K}, degree {DEGREE}, {what}: worst relative error {worst:.3g}"
+              f" at a = {worst_a:.6g} (expf's own error comes on top)")
     print("coefficients, t^0 first:")
     print(", ".join(f"{float(c):.9g}f" for c in p))
 

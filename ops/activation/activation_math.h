@@ -50,9 +50,14 @@ ONYX_HD float ExpMinusHalfSquare(float x) {
 // given e = ExpMinusHalfSquare(a): e * t * P(t), t = 1 / (1 + a / 3), P fitted
 // for relative error by tools/fit_normal_tail.py (at most 4e-7, expf's own on
 // top). A third of libdevice erfcf's instructions, which made the CUDA Gelu
-// kernels compute-bound.
+// kernels compute-bound. On the GPU t comes from the hardware's approximate
+// reciprocal (1 ulp; the IEEE one costs six more instructions): 7e-7 at most.
 ONYX_HD float NormalUpperTail(float a, float e) {
+#ifdef __CUDA_ARCH__
+  const float t = __fdividef(1.f, 1.f + a * (1.f / 3.f));
+#else
   const float t = 1.f / (1.f + a * (1.f / 3.f));
+#endif
   constexpr float kP[] = {0.132952929f, 0.133614168f, 0.112095848f, 0.121353947f, -0.0571758859f,
                           0.225084782f, -0.277173907f, 0.132701382f, -0.0234532375f};
   float p = kP[8];
