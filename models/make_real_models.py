@@ -15,6 +15,7 @@ Run with Debian's python3 (python3-torch, python3-torchvision, python3-onnx, pyt
     /usr/bin/python3 models/make_real_models.py OUT_DIR [NAME ...]
 """
 import argparse
+import inspect
 import os
 
 import numpy as np
@@ -113,13 +114,30 @@ def save_pb(array, name, path):
         f.write(numpy_helper.from_array(array, name).SerializeToString())
 
 
-def write_model(name, out_dir):
+def build_model(name):
+    """make_model's module with this script's fixed seeds and statistics, in eval mode."""
     torch.manual_seed(0)
     module, sample_shape, batches = make_model(name)
     init_generator = torch.Generator().manual_seed(2)
     randomize_constant_parameters(module, init_generator)
     calibrate_batch_norms(module, sample_shape, init_generator)
     module.eval()
+    return module, sample_shape, batches
+
+
+def export_options():
+    """torch.onnx.export's options: the TorchScript exporter (Debian's 1.13 has no other;
+    newer PyTorch, on a lent GPU machine, defaults to the dynamo one unless told)."""
+    options = dict(input_names=["input"], output_names=["output"],
+                   dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                   opset_version=17, do_constant_folding=True)
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        options["dynamo"] = False
+    return options
+
+
+def write_model(name, out_dir):
+    module, sample_shape, batches = build_model(name)
     # torch.onnx.export traces with autograd on and the parameters require grad, which keeps
     # the 1.13 TransformerEncoderLayer off its fused inference kernel
     # (torch._transformer_encoder_layer_fwd, which the exporter cannot export): the graph is
@@ -132,10 +150,7 @@ def write_model(name, out_dir):
     # The MLPs get a wide input range so that each activation's tails and kinks are reached.
     scale = 4.0 if name.startswith("mlp_") else 1.0
     inputs = [scale * torch.randn((b,) + sample_shape, generator=generator) for b in batches]
-    torch.onnx.export(module, inputs[0], os.path.join(folder, "model.onnx"),
-                      input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
-                      opset_version=17, do_constant_folding=True)
+    torch.onnx.export(module, inputs[0], os.path.join(folder, "model.onnx"), **export_options())
     for index, x in enumerate(inputs):
         data_set = os.path.join(folder, "test_data_set_%d" % index)
         os.makedirs(data_set, exist_ok=True)

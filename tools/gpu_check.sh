@@ -5,6 +5,8 @@
 # gpu_results.txt, or $OUT/gpu_results.txt when $OUT is set).
 # Usage: tools/gpu_check.sh [BUILD_DIR] [RESULTS]
 # ONYX_BENCH_MIB: the benchmark's tensor sizes in MiB (default "64 256").
+# ONYX_REAL_MODELS: the real models to check on the GPU (default "resnet18 mobilenet_v2
+# transformer_encoder"; empty: none).
 # ONYX_PREBUILT=1: BUILD_DIR already holds the binaries (tools/gpu_pack.sh, then
 # tools/gpu_unpack.sh on the GPU machine).
 set -uo pipefail
@@ -63,3 +65,28 @@ for dev in cpu cuda; do
     --epochs 3 --batch-size 32 --no-shuffle --device $dev --out "/tmp/gpu_check_$dev.onnx" 2>&1 |
     tail -6 | sed "s/^/[$dev] /" | tee -a "$RESULTS"
 done
+# Real models (models/make_real_models.py, written by this machine's PyTorch) on a CUDA
+# session against PyTorch's outputs; then onyx bench on the CPU and the GPU, and PyTorch's
+# own CUDA time (bench/torch_gpu_bench.py) for the same modules.
+REAL=${ONYX_REAL_MODELS-resnet18 mobilenet_v2 transformer_encoder}
+if [ -n "$REAL" ] && python3 -c "import torch, torchvision, onnx" 2>/dev/null; then
+  MODELS=$(mktemp -d)
+  echo "== real models: onyx test --device cuda against PyTorch's outputs" | tee -a "$RESULTS"
+  # shellcheck disable=SC2086
+  python3 models/make_real_models.py "$MODELS" $REAL 2>&1 | tail -5 | tee -a "$RESULTS"
+  for model in $REAL; do
+    "$BUILD/tools/onyx" test "$MODELS/$model" --device cuda --rtol 1e-3 --atol 1e-4 2>&1 |
+      tail -12 | tee -a "$RESULTS"
+  done
+  echo "== real models, batch 8: onyx bench cpu and cuda (host inputs and outputs), PyTorch cuda" |
+    tee -a "$RESULTS"
+  for model in $REAL; do
+    for dev in cpu cuda; do
+      echo "$model --device $dev:" | tee -a "$RESULTS"
+      "$BUILD/tools/onyx" bench "$MODELS/$model/model.onnx" --device $dev --batch 8 --iters 50 \
+        2>&1 | grep -E "runs:|p50|rror" | tee -a "$RESULTS"
+    done
+  done
+  # shellcheck disable=SC2086
+  python3 bench/torch_gpu_bench.py --batch 8 $REAL 2>&1 | tee -a "$RESULTS"
+fi
