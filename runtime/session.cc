@@ -396,6 +396,10 @@ absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
       return AtNode(node, status);
     }
     if (observer != nullptr) {
+      // A device kernel only queues work: wait for it when the observer asks.
+      if (step.on_device && options_.backend != nullptr && observer->WantsDeviceTime()) {
+        ONYX_RETURN_IF_ERROR(AtNode(node, options_.backend->Synchronize()));
+      }
       observer->OnNode(node,
                        absl::MakeConstSpan(state.input_ptrs.data() + step.first_input,
                                            step.inputs.size()),

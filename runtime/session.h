@@ -57,6 +57,9 @@ class RunObserver {
                       absl::Span<const Tensor> outputs,
                       std::chrono::steady_clock::time_point start,
                       std::chrono::steady_clock::time_point end) = 0;
+  // True: the session waits for each device node to finish before OnNode, so
+  // start..end is its device time (a profile); the run is slower for it.
+  virtual bool WantsDeviceTime() const { return false; }
 };
 
 // Memory the executor holds for reuse, as of the last finished run.

@@ -48,6 +48,8 @@ class TraceRecorder final : public RunObserver {
   void OnNode(const Node& node, absl::Span<const Tensor* const> inputs,
               absl::Span<const Tensor> outputs, std::chrono::steady_clock::time_point start,
               std::chrono::steady_clock::time_point end) override;
+  // On a device, each node's own time rather than the time to queue it.
+  bool WantsDeviceTime() const override { return true; }
   int64_t num_events() const { return static_cast<int64_t>(events_.size()); }
   // Writes {"traceEvents": [...], "displayTimeUnit": "ms"}.
   absl::Status Write(const std::string& path) const;

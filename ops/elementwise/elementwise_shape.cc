@@ -85,7 +85,7 @@ void RegisterElementwiseShapeFns(OpRegistry& registry) {
                          "Ceil", "Round", "Sin", "Cos", "Softsign", "Clip", "Not"}) {
     registry.RegisterShapeFn(kOnnxDomain, op, SameAsInput);
   }
-  for (const char* op : {"Pow", "Min", "Max", "Sum", "Mean"}) {
+  for (const char* op : {"Pow", "Mod", "Min", "Max", "Sum", "Mean"}) {
     registry.RegisterShapeFn(kOnnxDomain, op, [](ShapeInferenceContext& ctx) {
       return Broadcasting(ctx, std::nullopt);
     });

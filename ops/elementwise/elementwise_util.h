@@ -109,6 +109,7 @@ void RegisterCpu(OpRegistry& registry, const char* op, std::initializer_list<int
 void RegisterUnaryOps(OpRegistry& registry);        // unary_cpu.cc
 void RegisterUnaryGradOps(OpRegistry& registry);    // unary_cpu.cc: <Op>Grad (com.onyx)
 void RegisterPowClipOps(OpRegistry& registry);      // pow_clip_cpu.cc: Pow, Clip (+ grads)
+void RegisterModOps(OpRegistry& registry);          // mod_cpu.cc: Mod
 void RegisterVariadicOps(OpRegistry& registry);     // variadic_cpu.cc: Min Max Sum Mean
 void RegisterCompareOps(OpRegistry& registry);      // compare_cpu.cc: Equal Less ... Not And
 void RegisterGatherCastOps(OpRegistry& registry);   // gather_cast_cpu.cc: GatherElements CastLike

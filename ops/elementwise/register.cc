@@ -17,6 +17,7 @@ void RegisterElementwiseOps(OpRegistry& registry) {
   elementwise::RegisterUnaryOps(registry);
   elementwise::RegisterUnaryGradOps(registry);
   elementwise::RegisterPowClipOps(registry);
+  elementwise::RegisterModOps(registry);
   elementwise::RegisterVariadicOps(registry);
   elementwise::RegisterCompareOps(registry);
   elementwise::RegisterGatherCastOps(registry);
