@@ -32,23 +32,13 @@ class CompareKernel final : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    if (a->dtype() != b->dtype()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input A is %s but input B is %s; both must have the same dtype",
-                          node.Describe(), DataTypeName(a->dtype()), DataTypeName(b->dtype())));
-    }
+    ONYX_ASSIGN_OR_RETURN(const Shape out, SameDtypeBroadcastShape(node.Describe(), *a, *b));
     constexpr bool kLogical = kOp == Cmp::kAnd || kOp == Cmp::kOr || kOp == Cmp::kXor;
     if (kLogical && a->dtype() != DataType::kBool) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: inputs must be bool, got %s", node.Describe(), DataTypeName(a->dtype())));
     }
-    auto out = BroadcastShapes(a->shape(), b->shape());
-    if (!out.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input shapes %s and %s cannot be broadcast together",
-                          node.Describe(), ShapeToString(a->shape()), ShapeToString(b->shape())));
-    }
-    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kBool, *out));
+    ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kBool, out));
     if (y->num_elements() == 0) return absl::OkStatus();
     return DispatchNumeric</*kBool=*/true>(node, a->dtype(), [&](auto tag) {
       using T = decltype(tag);

@@ -35,17 +35,7 @@ class ModKernel final : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    if (a->dtype() != b->dtype()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: inputs A %s and B %s must share one dtype", node.Describe(),
-                          DataTypeName(a->dtype()), DataTypeName(b->dtype())));
-    }
-    auto out = BroadcastShapes(a->shape(), b->shape());
-    if (!out.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input shapes A %s and B %s cannot be broadcast together",
-                          node.Describe(), ShapeToString(a->shape()), ShapeToString(b->shape())));
-    }
+    ONYX_ASSIGN_OR_RETURN(const Shape out, SameDtypeBroadcastShape(node.Describe(), *a, *b));
     return DispatchNumeric(node, a->dtype(), [&](auto tag) -> absl::Status {
       using T = decltype(tag);
       if constexpr (std::is_floating_point_v<T>) {
@@ -63,7 +53,7 @@ class ModKernel final : public Kernel {
         }
       }
       ONYX_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutputMaybeInPlace(
-                                            0, a->shape() == *out ? 0 : 1, a->dtype(), *out));
+                                            0, a->shape() == out ? 0 : 1, a->dtype(), out));
       if (y->num_elements() == 0) return absl::OkStatus();
       const bool c_fmod = c_fmod_;
       BroadcastBinary<T, T, T>(*a, *b, *y, [c_fmod](T x, T d) {

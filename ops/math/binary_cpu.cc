@@ -119,18 +119,7 @@ class BinaryKernel : public Kernel {
     const Node& node = ctx.node();
     ONYX_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     ONYX_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    if (a->dtype() != b->dtype()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input A is %s but input B is %s; both must have the same dtype",
-                          node.Describe(), DataTypeName(a->dtype()), DataTypeName(b->dtype())));
-    }
-    auto out_shape = BroadcastShapes(a->shape(), b->shape());
-    if (!out_shape.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: input shapes %s and %s cannot be broadcast together",
-                          node.Describe(), ShapeToString(a->shape()), ShapeToString(b->shape())));
-    }
-    const Shape& out = *out_shape;
+    ONYX_ASSIGN_OR_RETURN(const Shape out, SameDtypeBroadcastShape(node.Describe(), *a, *b));
     // oneDNN computes dst = src0 op src1 with src1 broadcast into src0's shape;
     // Add and Mul may swap their operands to get there.
     constexpr bool kCommutes = kOp == BinaryOp::kAdd || kOp == BinaryOp::kMul;

@@ -8,6 +8,22 @@
 
 namespace onyx {
 
+absl::StatusOr<Shape> SameDtypeBroadcastShape(std::string_view who, const Tensor& a,
+                                              const Tensor& b) {
+  if (a.dtype() != b.dtype()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: input A is %s but input B is %s; both must have the same dtype", who,
+                        DataTypeName(a.dtype()), DataTypeName(b.dtype())));
+  }
+  auto out = BroadcastShapes(a.shape(), b.shape());
+  if (!out.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: input shapes %s and %s cannot be broadcast together", who,
+                        ShapeToString(a.shape()), ShapeToString(b.shape())));
+  }
+  return out;
+}
+
 std::vector<int64_t> BroadcastStrides(absl::Span<const int64_t> shape,
                                       absl::Span<const int64_t> out_shape) {
   const size_t rank = out_shape.size();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,11 @@ namespace onyx {
 // out).
 std::vector<int64_t> BroadcastStrides(absl::Span<const int64_t> shape,
                                       absl::Span<const int64_t> out_shape);
+
+// The shape binary inputs A and B broadcast to, when they share a dtype; else
+// InvalidArgument, the message starting with `who` (a node's Describe()).
+absl::StatusOr<Shape> SameDtypeBroadcastShape(std::string_view who, const Tensor& a,
+                                              const Tensor& b);
 
 // True when `shape` broadcasts into `out_shape` unidirectionally (its rank is
 // at most out's and each right-aligned dim is 1 or equal).

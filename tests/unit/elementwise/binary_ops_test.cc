@@ -15,20 +15,12 @@ namespace onyx {
 namespace {
 
 using op_test::FloatAttr;
+using op_test::Make;
 using op_test::RunOneNode;
+using op_test::Values;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <typename T>
-Tensor Make(const Shape& s, std::vector<T> v) {
-  return Tensor::FromVector<T>(s, v).value();
-}
-
-template <typename T>
-std::vector<T> Values(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
-}
 
 using testing_util::BroadcastSource;
 using testing_util::Unravel;

@@ -15,18 +15,8 @@ namespace onyx {
 namespace {
 
 using op_test::IntAttr;
+using op_test::Make;
 using op_test::RunOneNode;
-
-template <typename T>
-Tensor Make(const Shape& s, std::vector<T> v) {
-  if constexpr (std::is_same_v<T, bool>) {  // vector<bool> has no contiguous storage
-    Tensor t = Tensor::Uninitialized(DataType::kBool, s).value();
-    for (size_t i = 0; i < v.size(); ++i) t.data<bool>()[i] = v[i];
-    return t;
-  } else {
-    return Tensor::FromVector<T>(s, v).value();
-  }
-}
 
 std::vector<bool> Bools(const Tensor& t) {
   EXPECT_EQ(t.dtype(), DataType::kBool);

@@ -13,17 +13,9 @@ namespace onyx {
 namespace {
 
 using op_test::IntAttr;
+using op_test::Make;
 using op_test::RunOneNode;
-
-template <typename T>
-Tensor Make(const Shape& s, std::vector<T> v) {
-  return Tensor::FromVector<T>(s, v).value();
-}
-
-template <typename T>
-std::vector<T> Values(const Tensor& t) {
-  return std::vector<T>(t.data<T>(), t.data<T>() + t.num_elements());
-}
+using op_test::Values;
 
 const std::vector<int32_t> kA = {-4, 7, 5, 4, -7, 8, -9, 9};
 const std::vector<int32_t> kB = {2, -3, 8, -2, 3, 5, 4, -4};
@@ -85,7 +77,7 @@ TEST(ModTest, RefusesWhatTheSpecForbids) {
   fails({}, Make<float>({1}, {1.f}), Make<float>({1}, {2.f}), "fmod must be 1");
   fails({}, Make<int32_t>({2}, {1, 2}), Make<int32_t>({2}, {3, 0}), "division by zero");
   fails({IntAttr("fmod", 2)}, Make<int32_t>({1}, {1}), Make<int32_t>({1}, {1}), "0 or 1");
-  fails({}, Make<int32_t>({1}, {1}), Make<int64_t>({1}, {1}), "share one dtype");
+  fails({}, Make<int32_t>({1}, {1}), Make<int64_t>({1}, {1}), "same dtype");
   fails({}, Make<int32_t>({2}, {1, 2}), Make<int32_t>({3}, {1, 2, 3}), "broadcast");
 }
 
