@@ -25,13 +25,17 @@ absl::Status AtNode(const Node& node, const absl::Status& status) {
 }
 
 // One stderr line per op type that a device session runs on the CPU instead.
-void LogCpuFallbackOnce(const Node& node, Device device, absl::string_view why) {
+// `how`: "with copies" where device tensors move to the host and back, or
+// "where its inputs are" for host inputs (integer shapes and indices).
+void LogCpuFallbackOnce(const Node& node, Device device, absl::string_view why,
+                        absl::string_view how = "with copies") {
   static std::mutex mu;
   static auto* logged = new absl::flat_hash_set<std::string>();
   std::lock_guard<std::mutex> lock(mu);
   if (logged->insert(node.domain + ":" + node.op_type).second) {
-    std::fprintf(stderr, "onyx: %s runs on the CPU with copies (no %s kernel: %s)\n",
-                 node.op_type.c_str(), DeviceName(device), std::string(why).c_str());
+    std::fprintf(stderr, "onyx: %s runs on the CPU %s (no %s kernel: %s)\n",
+                 node.op_type.c_str(), std::string(how).c_str(), DeviceName(device),
+                 std::string(why).c_str());
   }
 }
 
@@ -383,7 +387,13 @@ absl::Status Session::RunSteps(RunState& state, RunObserver* observer) {
       // A device kernel that does not take these inputs (a dtype it lacks)
       // says Unimplemented before touching anything: run the CPU kernel instead.
       if (step.on_device && absl::IsUnimplemented(status) && step.cpu_kernel != nullptr) {
-        LogCpuFallbackOnce(node, options_.device, status.message());
+        bool copies = false;
+        for (size_t i = 0; i < step.inputs.size(); ++i) {
+          const Tensor* input = state.input_ptrs[step.first_input + i];
+          copies = copies || (input != nullptr && input->on_device());
+        }
+        LogCpuFallbackOnce(node, options_.device, status.message(),
+                           copies ? "with copies" : "where its inputs are");
         for (Tensor& t : outputs) t = Tensor();
         memory_left = options_.max_memory_bytes - state.account.live_bytes();
         status = ComputeStep(state, step, *step.cpu_kernel, /*on_device=*/false, budget_left);

@@ -56,7 +56,7 @@ TEST_F(GpuTest, BinaryFloat64AndInt64) {
   ASSERT_OK_AND_ASSIGN(Tensor y, RunOnCudaKernel("Div", {}, {a, b}, 14));
   EXPECT_DOUBLE_EQ(y.data<double>()[0], 0.75);
   EXPECT_DOUBLE_EQ(y.data<double>()[1], -1.0);
-  // int64 has no CUDA kernel: the CPU kernel runs (with copies) and says so once.
+  // int64 has no CUDA kernel: the CPU kernel runs where the inputs are and says so once.
   std::vector<int64_t> ia = {7, -7}, ib = {2, 2};
   ASSERT_OK_AND_ASSIGN(Tensor x, Tensor::FromVector<int64_t>({2}, ia));
   ASSERT_OK_AND_ASSIGN(Tensor z, Tensor::FromVector<int64_t>({2}, ib));
