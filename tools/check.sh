@@ -17,7 +17,7 @@ if grep -q "^ONYX_CUDA:BOOL=ON" "$root/build/CMakeCache.txt" &&
   cmake -S "$root" -B "$root/build-cuda-emu" -DCMAKE_BUILD_TYPE=Release \
     -DONYX_CUDA_EMULATOR=ON > /dev/null
   cmake --build "$root/build-cuda-emu" -j "$(nproc)" --target gpu_test cuda_emulator_test \
-    train_cuda_e2e conformance_cuda_test
+    train_cuda_e2e conformance_cuda_test onyx
   cd "$root/build-cuda-emu"
   ctest --output-on-failure -j "$(nproc)" -L gpu
 fi
