@@ -70,16 +70,20 @@ class DeviceOutputObserver final : public RunObserver {
   bool all_on_device = true;
 };
 
-// Runs `graph` on a fresh CUDA session; every output, and in `on_device`
-// whether every node ran its CUDA kernel.
-inline absl::StatusOr<std::vector<Tensor>> RunGraphOnCuda(const Graph& graph,
-                                                          const NamedTensors& feeds,
-                                                          bool* on_device) {
-  auto backend = cuda::CudaBackend::Create();
-  if (!backend.ok()) return backend.status();
+// Runs `graph` on a fresh CUDA session (over `backend`, or a new one: feeds
+// already on the device need the backend that made them); every output, and in
+// `on_device` whether every node ran its CUDA kernel.
+inline absl::StatusOr<std::vector<Tensor>> RunGraphOnCuda(
+    const Graph& graph, const NamedTensors& feeds, bool* on_device,
+    std::shared_ptr<cuda::CudaBackend> backend = nullptr) {
+  if (backend == nullptr) {
+    auto created = cuda::CudaBackend::Create();
+    if (!created.ok()) return created.status();
+    backend = *std::move(created);
+  }
   SessionOptions options;
   options.device = Device::kCuda;
-  options.backend = *backend;
+  options.backend = backend;
   auto session = Session::Create(graph, DefaultRegistry(), options);
   if (!session.ok()) return session.status();
   DeviceOutputObserver observer;

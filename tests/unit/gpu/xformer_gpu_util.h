@@ -80,15 +80,7 @@ inline absl::StatusOr<std::vector<Tensor>> RunOnCuda(const Graph& g,
       feeds.emplace_back(name, inputs[i]);
     }
   }
-  SessionOptions options;
-  options.device = Device::kCuda;
-  options.backend = *backend;
-  auto session = Session::Create(g, DefaultRegistry(), options);
-  if (!session.ok()) return session.status();
-  DeviceOutputObserver observer;
-  auto out = (*session)->Run(feeds, &observer);
-  *on_device = observer.nodes > 0 && observer.all_on_device;
-  return out;
+  return RunGraphOnCuda(g, feeds, on_device, *backend);
 }
 
 // The graph on the CPU and on CUDA. When either fails both must (Internal
