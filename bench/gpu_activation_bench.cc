@@ -75,14 +75,13 @@ struct Bandwidth {
   double fwd_gbs, bwd_gbs;
 };
 
-Bandwidth Measure(const ActivationParams& params, const LaunchShape& forward,
-                  const LaunchShape& backward, const float* x, float* y, const float* dy,
-                  float* dx, int64_t n) {
+Bandwidth Measure(const ActivationParams& params, const LaunchShape& shape, const float* x,
+                  float* y, const float* dy, float* dx, int64_t n) {
   const double bytes = static_cast<double>(n) * sizeof(float);
   const double fwd_ms = MillisPerCall(
-      [&] { CHECK_CUDA(onyx::cuda::ActivationForward(params, x, y, n, 0, forward)); }, 3, 20);
+      [&] { CHECK_CUDA(onyx::cuda::ActivationForward(params, x, y, n, 0, shape)); }, 3, 20);
   const double bwd_ms = MillisPerCall(
-      [&] { CHECK_CUDA(onyx::cuda::ActivationBackward(params, dy, x, dx, n, 0, backward)); }, 3, 20);
+      [&] { CHECK_CUDA(onyx::cuda::ActivationBackward(params, dy, x, dx, n, 0, shape)); }, 3, 20);
   return {2.0 * bytes / (fwd_ms * 1e-3) / 1e9,   // read x, write y
           3.0 * bytes / (bwd_ms * 1e-3) / 1e9};  // read dy and x, write dx
 }
@@ -113,7 +112,7 @@ void Sweep(const float* x, float* y, const float* dy, float* dx, int64_t n, doub
         Result r{shape, 1e9, 1e9};
         std::string fwd, bwd;
         for (const Row& row : Rows()) {
-          const Bandwidth b = Measure(row.params, shape, shape, x, y, dy, dx, n);
+          const Bandwidth b = Measure(row.params, shape, x, y, dy, dx, n);
           r.fwd_min = std::min(r.fwd_min, 100 * b.fwd_gbs / peak_gbs);
           r.bwd_min = std::min(r.bwd_min, 100 * b.bwd_gbs / peak_gbs);
           char cell[16];
@@ -197,13 +196,11 @@ int main(int argc, char** argv) {
     std::printf("\ntensor %zu MiB (%lld floats); cudaMemcpy D2D %.0f GB/s (%.1f%% of peak)\n",
                 mib, static_cast<long long>(n), copy_gbs, 100 * copy_gbs / peak_gbs);
     if (sweep) Sweep(x, y, dy, dx, n, peak_gbs);
-    std::printf("%-10s %10s %8s %8s %10s %8s %8s   (fwd: %s; bwd: %s)\n", "op", "fwd GB/s",
-                "% peak", "% copy", "bwd GB/s", "% peak", "% copy",
-                Describe(onyx::cuda::kForwardShape).c_str(),
-                Describe(onyx::cuda::kBackwardShape).c_str());
+    std::printf("%-10s %10s %8s %8s %10s %8s %8s   (%s)\n", "op", "fwd GB/s", "% peak",
+                "% copy", "bwd GB/s", "% peak", "% copy",
+                Describe(onyx::cuda::kDefaultShape).c_str());
     for (const Row& row : Rows()) {
-      const Bandwidth b = Measure(row.params, onyx::cuda::kForwardShape, onyx::cuda::kBackwardShape,
-                                  x, y, dy, dx, n);
+      const Bandwidth b = Measure(row.params, onyx::cuda::kDefaultShape, x, y, dy, dx, n);
       std::printf("%-10s %10.0f %7.1f%% %7.1f%% %10.0f %7.1f%% %7.1f%%\n", row.name, b.fwd_gbs,
                   100 * b.fwd_gbs / peak_gbs, 100 * b.fwd_gbs / copy_gbs, b.bwd_gbs,
                   100 * b.bwd_gbs / peak_gbs, 100 * b.bwd_gbs / copy_gbs);

@@ -34,20 +34,19 @@ struct LaunchShape {
 };
 
 // The fastest shape of `gpu_activation_bench --sweep` on an H200, forward and
-// backward (BENCHMARKS.md): one pass of 128-thread blocks, two float4s per thread.
-inline constexpr LaunchShape kForwardShape{2, 128, 0};
-inline constexpr LaunchShape kBackwardShape{2, 128, 0};
+// backward alike (BENCHMARKS.md): one pass of 128-thread blocks, two float4s per thread.
+inline constexpr LaunchShape kDefaultShape{2, 128, 0};
 
 // y[i] = f(x[i]); x == y is allowed. One grid-stride kernel per functor, with
 // 128-bit loads and stores when every pointer is 16-byte aligned.
 cudaError_t ActivationForward(const ActivationParams& params, const float* x, float* y,
                               int64_t n, cudaStream_t stream,
-                              const LaunchShape& shape = kForwardShape);
+                              const LaunchShape& shape = kDefaultShape);
 // dx[i] = f'(saved[i]) * dy[i], saved being x or y (BackwardReadsOutput); dx may
 // alias dy.
 cudaError_t ActivationBackward(const ActivationParams& params, const float* dy,
                                const float* saved, float* dx, int64_t n, cudaStream_t stream,
-                               const LaunchShape& shape = kBackwardShape);
+                               const LaunchShape& shape = kDefaultShape);
 
 // Grid size for a grid-stride loop over `work_items` with `threads` per block:
 // enough blocks to fill every SM several times, no more than the work needs.

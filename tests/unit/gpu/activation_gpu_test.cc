@@ -108,9 +108,10 @@ TEST_F(GpuTest, UnalignedAndInPlaceLaunches) {
   }
 }
 
-// Every launch shape the benchmark sweeps (unroll, block size, grid cap) computes the same values: Swish forward and Sigmoid backward (which
-// reads y) against the functors evaluated on the host in double, on a size
-// with leftover float4s and a scalar tail.
+// Every launch shape the benchmark sweeps (unroll, block size, grid cap)
+// computes the same values: Swish forward and Sigmoid backward (which reads y)
+// against the functors evaluated on the host in double, on a size with
+// leftover float4s and a scalar tail.
 TEST_F(GpuTest, EveryLaunchShapeAgrees) {
   const int64_t n = 4 * 1543 + 3;
   Tensor x = RandomFloats({n}, -6.f, 6.f, 5);
